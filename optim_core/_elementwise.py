@@ -1,0 +1,47 @@
+"""Elementwise helpers shared by the NumPy path and the compiled (numba) path.
+
+The optimizer and surface math in this package is written once, as functions of
+scalars-or-arrays that use only arithmetic and the three helpers below. Called with
+NumPy arrays they are the reference implementation; compiled by numba they run on
+scalars inside the fast kernels. ``optim_core._kernels`` registers a numba
+implementation of each helper that rounds exactly like the NumPy one, which is what
+makes the two paths agree bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_libm_pow = np.frompyfunc(math.pow, 2, 1)
+
+
+def select(condition, if_true, if_false):
+    """``if_true`` where ``condition`` holds, else ``if_false`` (a per-run branch)."""
+    return np.where(condition, if_true, if_false)
+
+
+def lerp(start, end, weight):
+    """``torch.lerp``: the same two formulas, switched at |weight| = 0.5.
+
+    torch (ATen ``lerp``) computes ``start + weight * (end - start)`` for small weights
+    and ``end - (end - start) * (1 - weight)`` otherwise; Adam's ``exp_avg.lerp_(grad,
+    1 - beta1)`` rounds differently from ``beta1 * m + (1 - beta1) * g``.
+    """
+    small = np.abs(weight) < 0.5
+    return np.where(small, start + weight * (end - start), end - (end - start) * (1.0 - weight))
+
+
+def power(base, exponent):
+    """``base ** exponent`` through the C library's ``pow``, as Python floats compute it.
+
+    torch computes bias corrections with Python floats (``beta ** step``,
+    ``bias_correction2 ** 0.5``). ``np.power`` may use other code paths (SIMD, squaring
+    shortcuts), and LLVM folds ``pow(x, 0.5)`` into ``sqrt(x)``, which differs from
+    ``pow`` in the last bit for about 0.5% of inputs; so both paths call ``pow`` itself.
+    """
+    result = _libm_pow(base, exponent)
+    if isinstance(result, np.ndarray):
+        return result.astype(np.float64)
+    return float(result)

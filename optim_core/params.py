@@ -1,0 +1,240 @@
+"""Every parameter's constraint, in one table, checked once at the public boundary.
+
+The library, the CLI and the app all validate through :func:`validate` /
+:func:`check_params`, so a bad value gets the same message everywhere, naming the
+parameter, who received it, the allowed range and the value received::
+
+    The 'beta2' parameter of adam must be a float in the range [0, 1). Got 1.2 instead.
+
+Limits that bound time and memory (steps, points, batch size, sweep grid) live here
+too; ``LIMITS`` documents them and the README quotes it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Bounds that keep every request's time and memory small (documented in the README).
+LIMITS = {
+    "steps": 10_000,  # steps of one race (per optimizer)
+    "sweep_steps": 2_000,  # steps of every cell of a sweep
+    "sweep_resolution": 512,  # cells per axis of a sweep grid
+    "points": 1_000,  # regression dataset size
+    "start": 1e4,  # |x0|, |y0|
+    "kappa": 1e4,
+    "noise": 100.0,
+    "runs": 64,  # trajectories in one race
+}
+
+#: A run is cut when |x| or |y| exceeds this (or anything becomes non-finite).
+DIVERGENCE_BOUND = 1e8
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter is out of its allowed range or of the wrong type.
+
+    Inherits ValueError and TypeError so callers can catch either. ``parameter``,
+    ``caller``, ``allowed`` and ``got`` let a front end word its own message (the CLI
+    names the flag, the app puts the message next to the control).
+    """
+
+    def __init__(self, message: str, *, parameter: str, caller: str = "",
+                 allowed: str = "", got: object = None):
+        super().__init__(message)
+        self.parameter = parameter
+        self.caller = caller
+        self.allowed = allowed
+        self.got = got
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real (or integral) interval; ``closed`` is 'both', 'left', 'right' or 'neither'."""
+
+    kind: type
+    low: float | None
+    high: float | None
+    closed: str = "both"
+
+    def describe(self) -> str:
+        noun = "an int" if self.kind is int else "a float"
+        if self.low is None and self.high is None:
+            return f"{noun}"
+        if self.high is None:
+            op = ">=" if self.closed in ("left", "both") else ">"
+            return f"{noun} {op} {_fmt(self.low)}"
+        if self.low is None:
+            op = "<=" if self.closed in ("right", "both") else "<"
+            return f"{noun} {op} {_fmt(self.high)}"
+        left = "[" if self.closed in ("left", "both") else "("
+        right = "]" if self.closed in ("right", "both") else ")"
+        return f"{noun} in the range {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+
+    def coerce(self, value):
+        """The value as ``kind`` if it is one and lies in the interval, else None."""
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            return None
+        value = float(value)
+        if not math.isfinite(value):
+            return None
+        if self.kind is int:
+            if value != int(value):
+                return None
+            value = int(value)
+        open_low = self.closed in ("right", "neither")
+        open_high = self.closed in ("left", "neither")
+        if self.low is not None and (value < self.low or (value == self.low and open_low)):
+            return None
+        if self.high is not None and (value > self.high or (value == self.high and open_high)):
+            return None
+        return value
+
+
+@dataclass(frozen=True)
+class Options:
+    values: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def coerce(self, value):
+        return value if isinstance(value, str) and value in self.values else None
+
+
+@dataclass(frozen=True)
+class Boolean:
+    def describe(self) -> str:
+        return "a bool (True or False)"
+
+    def coerce(self, value):
+        return bool(value) if isinstance(value, (bool, np.bool_)) else None
+
+
+@dataclass(frozen=True)
+class Optional:
+    """``inner`` or None."""
+
+    inner: object
+
+    def describe(self) -> str:
+        return f"{self.inner.describe()} or None"
+
+    def coerce(self, value):
+        return value if value is None else self.inner.coerce(value)
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6):
+        return str(int(x))
+    return f"{x:g}"
+
+
+# Names shared by the code, the CLI (--weight-decay), the URL (weight_decay) and the CSV.
+SURFACE_NAMES = ("ravine", "rosenbrock", "saddle", "regression")
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "rmsprop",
+                   "adagrad")
+
+CONSTRAINTS: dict[str, object] = {
+    # optimizer hyperparameters (torch.optim's names and meanings; momentum is β1 for
+    # the Adam family)
+    "lr": Interval(float, 0.0, None, "left"),
+    "momentum": Interval(float, 0.0, 1.0, "left"),
+    "dampening": Interval(float, 0.0, 1.0, "both"),
+    "weight_decay": Interval(float, 0.0, None, "left"),
+    "beta2": Interval(float, 0.0, 1.0, "left"),
+    "eps": Interval(float, 0.0, 1.0, "both"),
+    "alpha": Interval(float, 0.0, 1.0, "left"),
+    "momentum_decay": Interval(float, 0.0, None, "left"),
+    "lr_decay": Interval(float, 0.0, None, "left"),
+    "initial_accumulator_value": Interval(float, 0.0, None, "left"),
+    "amsgrad": Boolean(),
+    "centered": Boolean(),
+    "decoupled_weight_decay": Boolean(),
+    # the race
+    "surface": Options(SURFACE_NAMES),
+    "optimizer": Options(OPTIMIZER_NAMES),
+    "steps": Interval(int, 1, LIMITS["steps"], "both"),
+    "x0": Interval(float, -LIMITS["start"], LIMITS["start"], "both"),
+    "y0": Interval(float, -LIMITS["start"], LIMITS["start"], "both"),
+    "kappa": Interval(float, 1.0, LIMITS["kappa"], "both"),
+    "noise": Interval(float, 0.0, LIMITS["noise"], "both"),
+    "batch_size": Optional(Interval(int, 1, LIMITS["points"], "both")),
+    "points": Optional(Interval(int, 2, LIMITS["points"], "both")),
+    "seed": Interval(int, 0, 2**32 - 1, "both"),
+    # sweeps
+    "resolution": Interval(int, 2, LIMITS["sweep_resolution"], "both"),
+    "sweep_steps": Interval(int, 1, LIMITS["sweep_steps"], "both"),
+    "lr_min": Interval(float, 0.0, None, "neither"),
+    "lr_max": Interval(float, 0.0, None, "neither"),
+    "momentum_min": Interval(float, 0.0, 1.0, "left"),
+    "momentum_max": Interval(float, 0.0, 1.0, "left"),
+    "tolerance": Interval(float, 0.0, None, "neither"),
+}
+
+#: Narrower ranges for one caller: torch.optim.SGD rejects nesterov without momentum.
+CALLER_CONSTRAINTS: dict[tuple[str, str], object] = {
+    ("nesterov", "momentum"): Interval(float, 0.0, 1.0, "neither"),
+}
+
+
+def constraint_for(caller: str, name: str):
+    return CALLER_CONSTRAINTS.get((caller, name), CONSTRAINTS[name])
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def error_for(caller: str, name: str, value) -> InvalidParameterError:
+    allowed = constraint_for(caller, name).describe()
+    return InvalidParameterError(
+        f"The {name!r} parameter of {caller} must be {allowed}. Got {_show(value)} instead.",
+        parameter=name, caller=caller, allowed=allowed, got=value)
+
+
+def validate(caller: str, values: dict) -> tuple[dict, dict[str, InvalidParameterError]]:
+    """Check ``values`` against the table: (clean values, errors by parameter name).
+
+    Unknown names are errors too. Clean values are coerced (ints stay ints, floats are
+    Python floats); a value with an error is left out of the clean dict.
+    """
+    clean, errors = {}, {}
+    for name, value in values.items():
+        if name not in CONSTRAINTS:
+            errors[name] = InvalidParameterError(
+                f"{caller} got an unexpected parameter {name!r}. Known parameters: "
+                + ", ".join(sorted(CONSTRAINTS)) + ".", parameter=name, caller=caller,
+                allowed="a known parameter", got=value)
+            continue
+        constraint = constraint_for(caller, name)
+        coerced = constraint.coerce(value)
+        if coerced is None and (value is not None or not isinstance(constraint, Optional)):
+            errors[name] = error_for(caller, name, value)
+        else:
+            clean[name] = coerced
+    return clean, errors
+
+
+def check_params(caller: str, values: dict) -> dict:
+    """Like :func:`validate` but raise the first error."""
+    clean, errors = validate(caller, values)
+    if errors:
+        raise next(iter(errors.values()))
+    return clean
+
+
+def check_array(caller: str, name: str, values) -> np.ndarray:
+    """Validate every element of a 1-D float array (a hyperparameter per run)."""
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    constraint = constraint_for(caller, name)
+    for value in array:
+        if constraint.coerce(float(value)) is None:
+            raise error_for(caller, name, float(value))
+    return array

@@ -1,0 +1,293 @@
+"""Simulate a race: many optimizers, hyperparameters and starts on one surface, at once.
+
+:func:`simulate` is the public entry. It validates everything at the boundary, then
+runs either the compiled kernel (``backend="numba"``, the default when numba imports)
+or the NumPy reference path (``backend="numpy"``); both give bit-identical results.
+
+Per step k = 0..steps, for every run: the gradient the optimizer receives at x_k is
+the surface's gradient (over mini-batch k for ``regression``) plus noise row k; the
+row recorded for step k holds x_k, the full-batch loss f(x_k) and that gradient; then
+one optimizer step gives x_{k+1}. A run is cut at the first step whose parameters are
+non-finite or exceed ``DIVERGENCE_BOUND`` in absolute value (or whose loss or gradient
+is non-finite): it keeps its rows up to the last finite step and records the step at
+which it diverged. Nothing non-finite is ever returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .optimizers import HYPERPARAMETERS, OPTIMIZERS, make_optimizer
+from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
+from .stochastic import batch_table, noise_table
+from .surfaces import Surface, get_surface, surface_grad, surface_value
+
+ALGORITHM_CODES = {"sgd": 0, "adam": 1, "nadam": 2, "rmsprop": 3, "adagrad": 4}
+#: Columns of the per-run hyperparameter table the kernels read.
+HYPER_COLUMNS = ("lr", "momentum", "dampening", "weight_decay", "beta2", "eps", "alpha",
+                 "momentum_decay", "lr_decay", "initial_accumulator_value", "nesterov",
+                 "amsgrad", "centered", "decoupled_weight_decay")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer in a race, with its own hyperparameters and start if it has any."""
+
+    optimizer: str
+    hyperparameters: dict = field(default_factory=dict)
+    start: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One run's path: rows for steps 0..n−1, all finite."""
+
+    optimizer: str
+    hyperparameters: dict
+    start: tuple[float, float]
+    params: np.ndarray  # (n, 2)
+    loss: np.ndarray  # (n,)
+    grads: np.ndarray  # (n, 2)
+    diverged_at: int | None  # the step whose parameters blew up, if any
+
+    @property
+    def last_step(self) -> int:
+        return len(self.loss) - 1
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.loss[-1])
+
+
+@dataclass(frozen=True)
+class Race:
+    """The result of :func:`simulate`."""
+
+    surface: Surface
+    steps: int
+    noise: float
+    batch_size: int | None
+    seed: int
+    runs: tuple[Trajectory, ...]
+
+    def settings(self) -> dict:
+        """The surface settings of this race, under their shared names."""
+        return {"surface": self.surface.name,
+                "kappa": self.surface.kappa if self.surface.name == "ravine" else None,
+                "points": (self.surface.n_points if self.surface.name == "regression"
+                           and self.surface.n_points != 5 else None),
+                "batch_size": self.batch_size, "noise": self.noise, "seed": self.seed,
+                "steps": self.steps}
+
+
+def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
+    """Each run's complete hyperparameters: defaults, then shared values, then its own.
+
+    A shared value applies to the optimizers that take it (the μ slider means β1 for
+    Adam and nothing for SGD); a run's own value must be one its optimizer takes.
+    """
+    unknown = sorted(set(shared) - set(HYPERPARAMETERS))
+    if unknown:
+        raise InvalidParameterError(
+            f"simulate got an unexpected parameter {unknown[0]!r}. Hyperparameters are: "
+            + ", ".join(HYPERPARAMETERS) + ".", parameter=unknown[0], caller="simulate",
+            allowed=", ".join(HYPERPARAMETERS), got=shared[unknown[0]])
+    runs = []
+    for entry in optimizers:
+        run = entry if isinstance(entry, Run) else Run(entry)
+        check_params("simulate", {"optimizer": run.optimizer})
+        spec = OPTIMIZERS[run.optimizer]
+        hyper = dict(spec.defaults)
+        hyper.update({k: v for k, v in shared.items() if k in spec.defaults})
+        hyper.update(run.hyperparameters)
+        # validates names and values (and nesterov's momentum > 0) like the factories
+        optimizer = make_optimizer(run.optimizer, **hyper)
+        clean = {k: optimizer.hyperparameters[k] for k in spec.defaults}
+        runs.append(Run(run.optimizer, clean, _check_start(run.start or start)))
+    if not runs:
+        raise InvalidParameterError(
+            "simulate needs at least one optimizer. Got none.", parameter="optimizer",
+            caller="simulate", allowed="one or more optimizer names", got=[])
+    if len(runs) > LIMITS["runs"]:
+        raise InvalidParameterError(
+            f"simulate takes at most {LIMITS['runs']} runs. Got {len(runs)} instead.",
+            parameter="optimizer", caller="simulate",
+            allowed=f"at most {LIMITS['runs']} runs", got=len(runs))
+    return runs
+
+
+def _check_start(start) -> tuple[float, float]:
+    try:
+        x0, y0 = start
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"The 'start' parameter of simulate must be a pair (x0, y0). Got {start!r} "
+            "instead.", parameter="start", caller="simulate", allowed="a pair (x0, y0)",
+            got=start) from None
+    clean = check_params("simulate", {"x0": x0, "y0": y0})
+    return clean["x0"], clean["y0"]
+
+
+def hyper_table(runs: list[Run]) -> tuple[np.ndarray, np.ndarray]:
+    """(algorithm code per run, table of HYPER_COLUMNS per run) for the kernels."""
+    algorithms = np.array([ALGORITHM_CODES[OPTIMIZERS[r.optimizer].algorithm] for r in runs],
+                          dtype=np.int64)
+    table = np.zeros((len(runs), len(HYPER_COLUMNS)))
+    for i, run in enumerate(runs):
+        values = {**OPTIMIZERS[run.optimizer].fixed, **run.hyperparameters}
+        if values.get("momentum", 0.0) == 0.0:
+            values["dampening"] = 0.0  # torch ignores dampening without momentum
+        for j, name in enumerate(HYPER_COLUMNS):
+            table[i, j] = float(values.get(name, 0.0))
+    return algorithms, table
+
+
+def simulate(surface: str | Surface = "ravine",
+             optimizers=("sgd", "momentum", "nesterov", "adam"), *, steps: int = 100,
+             start=None, kappa: float = 25.0, points: int | None = None, noise: float = 0.0,
+             batch_size: int | None = None, seed: int = 0, backend: str = "auto",
+             **hyperparameters) -> Race:
+    """Race ``optimizers`` on ``surface`` for ``steps`` steps, all at once.
+
+    Args:
+        surface: a surface name or a :class:`Surface` (then kappa/points are its own).
+        optimizers: names, or :class:`Run` objects carrying per-run hyperparameters and
+            starts.
+        steps: optimizer steps per run (rows 0..steps).
+        start: (x0, y0) for runs without their own; default the surface's.
+        kappa, points: surface options (ravine's κ; regression's dataset size).
+        noise: σ of Gaussian noise added to every gradient.
+        batch_size: regression only: points per mini-batch (default: full batch).
+        seed: seeds the noise, the mini-batches and the regression dataset.
+        backend: "numba", "numpy" or "auto".
+        **hyperparameters: shared values (lr, momentum, ...) for every optimizer that
+            takes them.
+
+    Returns:
+        a :class:`Race` with one :class:`Trajectory` per run, in order.
+    """
+    if not isinstance(surface, Surface):
+        surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
+    clean = check_params("simulate", {"steps": steps, "noise": noise, "seed": seed,
+                                      "batch_size": batch_size})
+    if batch_size is not None and surface.name != "regression":
+        raise InvalidParameterError(
+            "The 'batch_size' parameter of simulate applies to the regression surface "
+            f"only. Got batch_size={batch_size} with surface {surface.name!r}.",
+            parameter="batch_size", caller="simulate",
+            allowed="None unless surface is 'regression'", got=batch_size)
+    if batch_size is not None and batch_size > surface.n_points:
+        raise InvalidParameterError(
+            f"The 'batch_size' parameter of simulate must be at most the number of points "
+            f"({surface.n_points}). Got {batch_size} instead.", parameter="batch_size",
+            caller="simulate", allowed=f"an int in the range [1, {surface.n_points}]",
+            got=batch_size)
+    if backend not in ("auto", "numba", "numpy"):
+        raise InvalidParameterError(
+            f"The 'backend' parameter of simulate must be one of 'auto', 'numba', 'numpy'. "
+            f"Got {backend!r} instead.", parameter="backend", caller="simulate",
+            allowed="'auto', 'numba' or 'numpy'", got=backend)
+    steps, noise, seed = clean["steps"], clean["noise"], clean["seed"]
+    batch_size = clean["batch_size"]
+    runs = resolve_runs(optimizers, hyperparameters,
+                        surface.default_start if start is None else start)
+
+    arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend)
+    params, loss, grads, lengths, diverged = arrays
+    trajectories = tuple(
+        Trajectory(run.optimizer, run.hyperparameters, run.start,
+                   params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
+                   int(diverged[i]) if diverged[i] >= 0 else None)
+        for i, run in enumerate(runs))
+    return Race(surface, steps, noise, batch_size, seed, trajectories)
+
+
+def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
+    starts = np.array([run.start for run in runs], dtype=np.float64)
+    algorithms, table = hyper_table(runs)
+    noise_rows = noise_table(noise, steps, seed)
+    batches = batch_table(surface.n_points, batch_size, steps, seed)
+    args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
+            noise_rows, starts, algorithms, table, steps)
+    if backend == "numpy" or (backend == "auto" and not _numba_available()):
+        return race_numpy(*args, runs=runs)
+    from . import _kernels
+
+    return _kernels.race_kernel(*args)
+
+
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a pinned dependency
+        return False
+    return True
+
+
+def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
+               steps, *, runs):
+    """The NumPy reference path: the public optimizers stepped together, one group each.
+
+    Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
+    past a run's length repeat its last finite row.
+    """
+    n_runs = len(runs)
+    params = np.empty((n_runs, steps + 1, 2))
+    loss = np.empty((n_runs, steps + 1))
+    grads = np.empty((n_runs, steps + 1, 2))
+    lengths = np.full(n_runs, steps + 1, dtype=np.int64)
+    diverged = np.full(n_runs, -1, dtype=np.int64)
+    alive = np.ones(n_runs, dtype=bool)
+
+    groups = {}  # runs that share an optimizer and its flags step together
+    for i, run in enumerate(runs):
+        flags = tuple(sorted((k, v) for k, v in run.hyperparameters.items()
+                             if isinstance(v, bool)))
+        groups.setdefault((run.optimizer, flags), []).append(i)
+    steppers = []
+    for (name, flags), index in groups.items():
+        index = np.array(index)
+        floats = {k: np.array([runs[i].hyperparameters[k] for i in index])
+                  for k in runs[index[0]].hyperparameters if k not in dict(flags)}
+        optimizer = make_optimizer(name, **floats, **dict(flags))
+        steppers.append((index, optimizer, optimizer.init(starts[index])))
+
+    current = starts.copy()
+    with np.errstate(all="ignore"):
+        for k in range(steps + 1):
+            batch = batches[k if batches.shape[0] > 1 else 0]
+            gx, gy = surface_grad(code, current[:, 0], current[:, 1], kappa, data_x, data_y,
+                                  batch)
+            g = np.stack([gx, gy], axis=1) + noise_rows[k]
+            f = surface_value(code, current[:, 0], current[:, 1], kappa, data_x, data_y)
+            bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
+            _cut(bad, k, lengths, diverged, alive)
+            params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]
+            if k == steps:
+                break
+            new = current.copy()
+            for j, (index, optimizer, state) in enumerate(steppers):
+                new[index], state = optimizer.update(g[index], state, current[index])
+                steppers[j] = (index, optimizer, state)
+            blown = alive & ~(np.isfinite(new).all(axis=1)
+                              & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
+            _cut(blown, k + 1, lengths, diverged, alive)
+            current = np.where(alive[:, None], new, current)
+    for i in range(n_runs):  # pad with the last finite row
+        n = lengths[i]
+        params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
+    return params, loss, grads, lengths, diverged
+
+
+def _cut(mask, step, lengths, diverged, alive):
+    lengths[mask] = step
+    diverged[mask] = step
+    alive &= ~mask
+
+
+def steps_to_tolerance(loss: np.ndarray, f_min: float, tolerance: float = 1e-6) -> int | None:
+    """The first step whose loss is within ``tolerance`` of ``f_min``, or None."""
+    hits = np.flatnonzero(loss - f_min <= tolerance)
+    return int(hits[0]) if hits.size else None

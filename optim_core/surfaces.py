@@ -1,0 +1,291 @@
+"""Loss surfaces: analytic value, gradient and Hessian, vectorised over points.
+
+Every surface is a function of two parameters drawn as (x, y). The ``*_value`` and
+``*_grad`` functions take ``x`` and ``y`` as floats or arrays of any (equal) shape and
+use plain arithmetic only, so that numba compiles the very same functions for the
+fast kernels (see ``optim_core._kernels``).
+
+- ``ravine``: f = ½(x² + κ·y²), the quadratic with Hessian diag(1, κ).
+- ``rosenbrock``: f = (1 − x)² + 100·(y − x²)², the banana valley.
+- ``saddle``: f = ½x² + ¼y⁴ − ½y², a saddle at the origin between minima (0, ±1).
+- ``regression``: mean squared error of the line ŷ = w·x + b over a dataset, with the
+  parameters (w, b) drawn as (x, y); mini-batches give real SGD noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._elementwise import select
+from .params import check_params
+
+SURFACE_CODES = {"ravine": 0, "rosenbrock": 1, "saddle": 2, "regression": 3}
+
+#: The 5-point dataset on the line y = x used by ``regression`` unless ``points`` is set.
+DEFAULT_REGRESSION_X = (-1.414, -0.707, 0.0, 0.707, 1.414)
+
+
+# --- math shared by the NumPy and compiled paths ------------------------------------
+
+
+def ravine_value(x, y, kappa):
+    return 0.5 * (x * x + kappa * (y * y))
+
+
+def ravine_grad(x, y, kappa):
+    return x, kappa * y
+
+
+def rosenbrock_value(x, y):
+    a = 1.0 - x
+    b = y - x * x
+    return a * a + 100.0 * (b * b)
+
+
+def rosenbrock_grad(x, y):
+    b = y - x * x
+    return -2.0 * (1.0 - x) - 400.0 * x * b, 200.0 * b
+
+
+def saddle_value(x, y):
+    y2 = y * y
+    return 0.5 * (x * x) + 0.25 * (y2 * y2) - 0.5 * y2
+
+
+def saddle_grad(x, y):
+    return x, y * y * y - y
+
+
+def regression_value(w, b, data_x, data_y):
+    """Mean squared error over the whole dataset, summed in order."""
+    total = 0.0 * w
+    for j in range(data_x.shape[0]):
+        r = w * data_x[j] + b - data_y[j]
+        total = total + r * r
+    return total / data_x.shape[0]
+
+
+def compensated_add(total, compensation, value):
+    """One step of Neumaier's compensated sum: (new total, new compensation)."""
+    new_total = total + value
+    lost = select(abs(total) >= abs(value), (total - new_total) + value,
+                  (value - new_total) + total)
+    return new_total, compensation + lost
+
+
+def regression_grad(w, b, data_x, data_y, batch):
+    """Gradient of the mean squared error over the points indexed by ``batch``.
+
+    Each point contributes as autograd differentiates mean(r²): (1/n)·(2r) for b and
+    that times xᵢ for w. The sums are compensated, so they are correctly rounded: on a
+    symmetric dataset the exact zero of ∂f/∂b stays 0 (as in torch), instead of a 1e-16
+    that Adam or RMSprop would blow up into a full step.
+    """
+    scale = 1.0 / batch.shape[0]
+    grad_w = 0.0 * w
+    grad_b = 0.0 * w
+    lost_w = 0.0 * w
+    lost_b = 0.0 * w
+    for j in range(batch.shape[0]):
+        i = batch[j]
+        coefficient = scale * (2.0 * (w * data_x[i] + b - data_y[i]))
+        grad_w, lost_w = compensated_add(grad_w, lost_w, coefficient * data_x[i])
+        grad_b, lost_b = compensated_add(grad_b, lost_b, coefficient)
+    return grad_w + lost_w, grad_b + lost_b
+
+
+def surface_value(code, x, y, kappa, data_x, data_y):
+    if code == 0:
+        return ravine_value(x, y, kappa)
+    if code == 1:
+        return rosenbrock_value(x, y)
+    if code == 2:
+        return saddle_value(x, y)
+    return regression_value(x, y, data_x, data_y)
+
+
+def surface_grad(code, x, y, kappa, data_x, data_y, batch):
+    if code == 0:
+        return ravine_grad(x, y, kappa)
+    if code == 1:
+        return rosenbrock_grad(x, y)
+    if code == 2:
+        return saddle_grad(x, y)
+    return regression_grad(x, y, data_x, data_y, batch)
+
+
+# --- the Surface objects -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A configured loss surface.
+
+    ``window`` is the plotting window ((x_min, x_max), (y_min, y_max)); ``minima`` the
+    known global minimisers and ``f_min`` their value.
+    """
+
+    name: str
+    title: str
+    description: str
+    formula: str
+    x_label: str
+    y_label: str
+    window: tuple[tuple[float, float], tuple[float, float]]
+    default_start: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
+    f_min: float
+    kappa: float = 0.0
+    data_x: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+    data_y: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+
+    @property
+    def code(self) -> int:
+        return SURFACE_CODES[self.name]
+
+    @property
+    def n_points(self) -> int:
+        return int(self.data_x.shape[0]) if self.name == "regression" else 0
+
+    def value(self, x, y):
+        """f(x, y) for floats or arrays (the full dataset for ``regression``)."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        return surface_value(self.code, x, y, self.kappa, self.data_x, self.data_y)
+
+    def grad(self, x, y, batch=None):
+        """∇f(x, y); for ``regression`` over the points in ``batch`` (default: all)."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        if batch is None:
+            batch = np.arange(max(self.n_points, 1))
+        gx, gy = surface_grad(self.code, x, y, self.kappa, self.data_x, self.data_y,
+                              np.asarray(batch))
+        return np.broadcast_to(gx, x.shape).copy(), np.broadcast_to(gy, y.shape).copy()
+
+    def hessian(self, x, y):
+        """(f_xx, f_xy, f_yy) at (x, y)."""
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        one = np.ones(np.broadcast(x, y).shape)
+        if self.name == "ravine":
+            return one, 0.0 * one, self.kappa * one
+        if self.name == "rosenbrock":
+            return 2.0 - 400.0 * (y - 3.0 * x * x), -400.0 * x, 200.0 * one
+        if self.name == "saddle":
+            return one, 0.0 * one, 3.0 * y * y - 1.0
+        n = self.data_x.shape[0]
+        return (2.0 * np.sum(self.data_x**2) / n * one, 2.0 * np.sum(self.data_x) / n * one,
+                2.0 * one)
+
+    def grid(self, resolution: int = 200):
+        """Values on a ``resolution``² grid over the window: (xs, ys, z[y, x])."""
+        (x0, x1), (y0, y1) = self.window
+        xs = np.linspace(x0, x1, resolution)
+        ys = np.linspace(y0, y1, resolution)
+        gx, gy = np.meshgrid(xs, ys)
+        if self.name == "regression":  # vectorised form; the in-order loop is for paths
+            residual = gx[..., None] * self.data_x + gy[..., None] - self.data_y
+            return xs, ys, np.mean(residual**2, axis=-1)
+        return xs, ys, self.value(gx, gy)
+
+
+def regression_dataset(points: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset of ``regression``: the 5 default points, or ``points`` noisy ones.
+
+    The noisy dataset is y = 1.5·x − 1 + 0.5·ε with x uniform on [−1, 3] (off-centre, so
+    that w and b are correlated and the valley is tilted), drawn from ``seed``.
+    """
+    if points is None:
+        data = np.array(DEFAULT_REGRESSION_X)
+        return data, data.copy()
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(3)[0])
+    data_x = np.sort(rng.uniform(-1.0, 3.0, points))
+    data_y = 1.5 * data_x - 1.0 + 0.5 * rng.standard_normal(points)
+    return data_x, data_y
+
+
+def _regression_surface(points, seed):
+    data_x, data_y = regression_dataset(points, seed)
+    design = np.stack([data_x, np.ones_like(data_x)], axis=1)
+    (w_min, b_min), *_ = np.linalg.lstsq(design, data_y, rcond=None)
+    f_min = float(regression_value(w_min, b_min, data_x, data_y))
+    start = (0.0, 0.0)
+    lo = np.minimum([w_min, b_min], start)
+    hi = np.maximum([w_min, b_min], start)
+    pad = 0.6 * np.max(hi - lo) + 0.5
+    centre = (lo + hi) / 2
+    half = (hi - lo) / 2 + pad
+    window = tuple((float(c - h), float(c + h)) for c, h in zip(centre, half, strict=True))
+    source = ("the 5 points x = y = (−1.414, −0.707, 0, 0.707, 1.414)" if points is None
+              else f"{points} noisy points y = 1.5x − 1 + 0.5ε (seed {seed})")
+    return Surface(
+        name="regression",
+        title="Line-fit regression",
+        description=("Mean squared error of the line ŷ = w·x + b fitted to "
+                     f"{source}; the parameters (w, b) are drawn as (x, y). "
+                     "Mini-batches make the gradient noisy, as in real SGD."),
+        formula="f(w, b) = mean((w·xᵢ + b − yᵢ)²)",
+        x_label="w (slope)", y_label="b (intercept)",
+        window=window, default_start=start,
+        minima=((float(w_min), float(b_min)),), f_min=max(f_min, 0.0),
+        data_x=data_x, data_y=data_y,
+    )
+
+
+def get_surface(name: str = "ravine", *, kappa: float = 25.0, points: int | None = None,
+                seed: int = 0) -> Surface:
+    """The surface ``name`` configured by its options (validated).
+
+    Parameters
+    ----------
+    name : one of ``ravine``, ``rosenbrock``, ``saddle``, ``regression``.
+    kappa : ravine's condition number κ (its Hessian is diag(1, κ)). Default 25.
+    points : regression only: use ``points`` seeded noisy points instead of the 5-point
+        default dataset.
+    seed : regression only: seed of the noisy dataset.
+    """
+    check_params("surface", {"surface": name, "kappa": kappa, "points": points,
+                             "seed": seed})
+    if name == "ravine":
+        kappa = float(kappa)
+        return Surface(
+            name="ravine",
+            title="Ravine quadratic",
+            description=(f"A quadratic bowl stretched into a narrow valley: curvature 1 "
+                         f"along x and κ = {kappa:g} along y. Gradient descent zig-zags "
+                         "across the valley; momentum damps that."),
+            formula="f(x, y) = ½(x² + κ·y²)",
+            x_label="x", y_label="y",
+            window=((-7.5, 7.5), (-7.5, 7.5)), default_start=(6.0, 6.0),
+            minima=((0.0, 0.0),), f_min=0.0, kappa=kappa,
+        )
+    if name == "rosenbrock":
+        return Surface(
+            name="rosenbrock",
+            title="Rosenbrock",
+            description=("Rosenbrock's banana: a curved, flat-bottomed valley. Easy to find "
+                         "the valley, hard to follow it to the minimum at (1, 1)."),
+            formula="f(x, y) = (1 − x)² + 100·(y − x²)²",
+            x_label="x", y_label="y",
+            window=((-2.0, 2.0), (-1.0, 3.0)), default_start=(-1.2, 1.0),
+            minima=((1.0, 1.0),), f_min=0.0,
+        )
+    if name == "saddle":
+        return Surface(
+            name="saddle",
+            title="Saddle",
+            description=("A saddle point at the origin between two minima at (0, ±1). "
+                         "Starting just off the ridge shows how long each optimizer "
+                         "takes to escape it."),
+            formula="f(x, y) = ½x² + ¼y⁴ − ½y²",
+            x_label="x", y_label="y",
+            window=((-2.5, 2.5), (-2.0, 2.0)), default_start=(-2.0, 0.01),
+            minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25,
+        )
+    return _regression_surface(None if points is None else int(points), int(seed))
+
+
+SURFACES = tuple(SURFACE_CODES)
