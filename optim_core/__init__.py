@@ -7,6 +7,7 @@
 The engine never imports Dash; numba (the fast path) and pandas load on first use.
 """
 
+from .analysis import Summary, leaderboard, steps_to_tolerance, summarize
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS, Optimizer, make_optimizer
 from .params import (
                      CONSTRAINTS,
@@ -16,12 +17,12 @@ from .params import (
                      check_params,
                      validate,
 )
-from .simulate import Race, Run, Trajectory, simulate, steps_to_tolerance
+from .simulate import Race, Run, Trajectory, simulate
 from .surfaces import SURFACES, Surface, get_surface
 
 __all__ = [
     "CONSTRAINTS", "DIVERGENCE_BOUND", "HYPERPARAMETERS", "LIMITS", "OPTIMIZERS", "SURFACES",
     "InvalidParameterError", "Optimizer", "Race", "Run", "Surface", "Trajectory",
-    "check_params", "get_surface", "make_optimizer", "simulate", "steps_to_tolerance",
-    "validate",
+    "Summary", "check_params", "get_surface", "leaderboard", "make_optimizer", "simulate",
+    "steps_to_tolerance", "summarize", "validate",
 ]

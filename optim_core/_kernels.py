@@ -19,15 +19,16 @@ from pathlib import Path
 import llvmlite.ir as ir
 import numba
 import numpy as np
-from numba import types
+from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
-from . import _elementwise, optimizers, surfaces
+from . import _elementwise, analysis, optimizers, surfaces, theory
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
-_SOURCES = ("_kernels.py", "_elementwise.py", "optimizers.py", "surfaces.py")
+_SOURCES = ("_kernels.py", "_elementwise.py", "optimizers.py", "surfaces.py", "analysis.py",
+            "theory.py")
 
 
 def _clear_stale_cache() -> None:
@@ -100,8 +101,10 @@ for _function in (
     optimizers.nadam_coefficients, optimizers.nadam_rule,
     optimizers.rmsprop_rule,
     optimizers.adagrad_coefficients, optimizers.adagrad_rule,
+    analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
+    theory.rate_or_nan,
 ):
-    register_jitable(_function)
+    register_jitable(inline="always")(_function)
 
 _surface_grad = surfaces.surface_grad
 _surface_value = surfaces.surface_value
@@ -113,112 +116,142 @@ _nadam_rule = optimizers.nadam_rule
 _rmsprop_rule = optimizers.rmsprop_rule
 _adagrad_coefficients = optimizers.adagrad_coefficients
 _adagrad_rule = optimizers.adagrad_rule
+_first_within = analysis.first_within
+_rate_of = theory.rate_or_nan
 _BOUND = DIVERGENCE_BOUND
 
 
-@numba.njit(cache=True)
-def _optimizer_step(algorithm, step, x, y, gx, gy, state, hyper):
-    """One step of run state ``state`` (8 slots) for both coordinates.
+@numba.njit(cache=True, inline="always")
+def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table):
+    """One step of run ``c`` for both coordinates; updates its row of ``states``.
 
-    Slots: 0-1 the first buffer (momentum buffer, exp_avg, square_avg, sum), 2-3 the
-    second (exp_avg_sq, grad_avg), 4-5 the third (max_exp_avg_sq, RMSprop's momentum
-    buffer), 6 NAdam's μ-product. ``hyper`` is a row of HYPER_COLUMNS.
+    State slots: 0-1 the first buffer (momentum buffer, exp_avg, square_avg, sum), 2-3
+    the second (exp_avg_sq, grad_avg), 4-5 the third (max_exp_avg_sq, RMSprop's momentum
+    buffer), 6 NAdam's μ-product. ``table[c]`` is run c's row of HYPER_COLUMNS. (Rows
+    are indexed, not sliced: a slice in this loop costs an atomic reference count.)
     """
-    lr, momentum, dampening, weight_decay = hyper[0], hyper[1], hyper[2], hyper[3]
-    beta2, eps, alpha, momentum_decay = hyper[4], hyper[5], hyper[6], hyper[7]
-    lr_decay = hyper[8]
-    nesterov, amsgrad = hyper[10] != 0.0, hyper[11] != 0.0
-    centered, decoupled = hyper[12] != 0.0, hyper[13] != 0.0
+    lr, momentum, dampening, weight_decay = table[c, 0], table[c, 1], table[c, 2], table[c, 3]
+    beta2, eps, alpha, momentum_decay = table[c, 4], table[c, 5], table[c, 6], table[c, 7]
+    lr_decay = table[c, 8]
+    nesterov, amsgrad = table[c, 10] != 0.0, table[c, 11] != 0.0
+    centered, decoupled = table[c, 12] != 0.0, table[c, 13] != 0.0
     if algorithm == 0:
         first = step == 1.0
-        x, state[0] = _sgd_rule(x, gx, state[0], first, lr, momentum, dampening,
-                                weight_decay, nesterov)
-        y, state[1] = _sgd_rule(y, gy, state[1], first, lr, momentum, dampening,
-                                weight_decay, nesterov)
+        x, states[c, 0] = _sgd_rule(x, gx, states[c, 0], first, lr, momentum, dampening,
+                                    weight_decay, nesterov)
+        y, states[c, 1] = _sgd_rule(y, gy, states[c, 1], first, lr, momentum, dampening,
+                                    weight_decay, nesterov)
     elif algorithm == 1:
         step_size, bc2_sqrt = _adam_coefficients(step, lr, momentum, beta2)
-        x, state[0], state[2], state[4] = _adam_rule(
-            x, gx, state[0], state[2], state[4], lr, momentum, beta2, eps, weight_decay,
-            decoupled, amsgrad, step_size, bc2_sqrt)
-        y, state[1], state[3], state[5] = _adam_rule(
-            y, gy, state[1], state[3], state[5], lr, momentum, beta2, eps, weight_decay,
-            decoupled, amsgrad, step_size, bc2_sqrt)
+        x, states[c, 0], states[c, 2], states[c, 4] = _adam_rule(
+            x, gx, states[c, 0], states[c, 2], states[c, 4], lr, momentum, beta2, eps,
+            weight_decay, decoupled, amsgrad, step_size, bc2_sqrt)
+        y, states[c, 1], states[c, 3], states[c, 5] = _adam_rule(
+            y, gy, states[c, 1], states[c, 3], states[c, 5], lr, momentum, beta2, eps,
+            weight_decay, decoupled, amsgrad, step_size, bc2_sqrt)
     elif algorithm == 2:
-        bc2, grad_coef, avg_coef, state[6] = _nadam_coefficients(
-            step, lr, momentum, beta2, momentum_decay, state[6])
-        x, state[0], state[2] = _nadam_rule(x, gx, state[0], state[2], lr, momentum, beta2,
-                                            eps, weight_decay, decoupled, bc2, grad_coef,
-                                            avg_coef)
-        y, state[1], state[3] = _nadam_rule(y, gy, state[1], state[3], lr, momentum, beta2,
-                                            eps, weight_decay, decoupled, bc2, grad_coef,
-                                            avg_coef)
+        bc2, grad_coef, avg_coef, states[c, 6] = _nadam_coefficients(
+            step, lr, momentum, beta2, momentum_decay, states[c, 6])
+        x, states[c, 0], states[c, 2] = _nadam_rule(
+            x, gx, states[c, 0], states[c, 2], lr, momentum, beta2, eps, weight_decay,
+            decoupled, bc2, grad_coef, avg_coef)
+        y, states[c, 1], states[c, 3] = _nadam_rule(
+            y, gy, states[c, 1], states[c, 3], lr, momentum, beta2, eps, weight_decay,
+            decoupled, bc2, grad_coef, avg_coef)
     elif algorithm == 3:
-        x, state[0], state[2], state[4] = _rmsprop_rule(
-            x, gx, state[0], state[2], state[4], lr, alpha, eps, weight_decay, momentum,
-            centered)
-        y, state[1], state[3], state[5] = _rmsprop_rule(
-            y, gy, state[1], state[3], state[5], lr, alpha, eps, weight_decay, momentum,
-            centered)
+        x, states[c, 0], states[c, 2], states[c, 4] = _rmsprop_rule(
+            x, gx, states[c, 0], states[c, 2], states[c, 4], lr, alpha, eps, weight_decay,
+            momentum, centered)
+        y, states[c, 1], states[c, 3], states[c, 5] = _rmsprop_rule(
+            y, gy, states[c, 1], states[c, 3], states[c, 5], lr, alpha, eps, weight_decay,
+            momentum, centered)
     else:
         clr = _adagrad_coefficients(step, lr, lr_decay)
-        x, state[0] = _adagrad_rule(x, gx, state[0], clr, eps, weight_decay)
-        y, state[1] = _adagrad_rule(y, gy, state[1], clr, eps, weight_decay)
+        x, states[c, 0] = _adagrad_rule(x, gx, states[c, 0], clr, eps, weight_decay)
+        y, states[c, 1] = _adagrad_rule(y, gy, states[c, 1], clr, eps, weight_decay)
     return x, y
 
 
 @numba.njit(cache=True)
-def _initial_state(algorithm, hyper):
-    state = np.zeros(8)
-    state[6] = 1.0  # NAdam's μ-product
-    if algorithm == 4:  # Adagrad's initial_accumulator_value
-        state[0] = hyper[9]
-        state[1] = hyper[9]
-    return state
+def _initial_states(algorithms, table):
+    states = np.zeros((table.shape[0], 8))
+    for c in range(table.shape[0]):
+        states[c, 6] = 1.0  # NAdam's μ-product
+        if algorithms[c] == 4:  # Adagrad's initial_accumulator_value
+            states[c, 0] = table[c, 9]
+            states[c, 1] = table[c, 9]
+    return states
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _finite(value):
     return not (math.isinf(value) or math.isnan(value))
 
 
-@numba.njit(cache=True, parallel=False)
+@numba.njit(cache=True)
+def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
+                    table, steps, loss, params, grads, record_path, lengths, diverged):
+    """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
+    independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
+    ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
+    filled) and ``diverged`` (step it diverged at, or -1)."""
+    n = starts.shape[0]
+    xs = starts[:, 0].copy()
+    ys = starts[:, 1].copy()
+    states = _initial_states(algorithms, table)
+    alive = np.ones(n, dtype=np.bool_)
+    for c in range(n):
+        lengths[c] = steps + 1
+        diverged[c] = -1
+    shared_batch = batches.shape[0] == 1
+    for k in range(steps + 1):
+        batch = batches[0] if shared_batch else batches[k]
+        noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
+        step = float(k + 1)
+        for c in range(n):
+            if not alive[c]:
+                continue
+            x, y = xs[c], ys[c]
+            gx, gy = _surface_grad(code, x, y, kappa, data_x, data_y, batch)
+            gx = gx + noise_x
+            gy = gy + noise_y
+            f = _surface_value(code, x, y, kappa, data_x, data_y)
+            if not (_finite(gx) and _finite(gy) and _finite(f)):
+                lengths[c] = k
+                diverged[c] = k
+                alive[c] = False
+                continue
+            loss[c, k] = f
+            if record_path:
+                params[c, k, 0] = x
+                params[c, k, 1] = y
+                grads[c, k, 0] = gx
+                grads[c, k, 1] = gy
+            if k == steps:
+                continue
+            x, y = _optimizer_step(algorithms[c], step, x, y, gx, gy, states, c, table)
+            if not (_finite(x) and _finite(y) and abs(x) <= _BOUND and abs(y) <= _BOUND):
+                lengths[c] = k + 1
+                diverged[c] = k + 1
+                alive[c] = False
+                continue
+            xs[c] = x
+            ys[c] = y
+
+
+@numba.njit(cache=True)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps):
-    """Every run of a race, one after another (see ``simulate.race_numpy``)."""
+    """Every run of a race, as one block (see ``simulate.race_numpy``)."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
     grads = np.empty((n_runs, steps + 1, 2))
-    lengths = np.full(n_runs, steps + 1, dtype=np.int64)
-    diverged = np.full(n_runs, -1, dtype=np.int64)
-    shared_batch = batches.shape[0] == 1
+    lengths = np.empty(n_runs, dtype=np.int64)
+    diverged = np.empty(n_runs, dtype=np.int64)
+    _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
+                    table, steps, loss, params, grads, True, lengths, diverged)
     for r in range(n_runs):
-        algorithm = algorithms[r]
-        hyper = table[r]
-        state = _initial_state(algorithm, hyper)
-        x, y = starts[r, 0], starts[r, 1]
-        for k in range(steps + 1):
-            batch = batches[0] if shared_batch else batches[k]
-            gx, gy = _surface_grad(code, x, y, kappa, data_x, data_y, batch)
-            gx = gx + noise_rows[k, 0]
-            gy = gy + noise_rows[k, 1]
-            f = _surface_value(code, x, y, kappa, data_x, data_y)
-            if not (_finite(gx) and _finite(gy) and _finite(f)):
-                lengths[r] = k
-                diverged[r] = k
-                break
-            params[r, k, 0] = x
-            params[r, k, 1] = y
-            loss[r, k] = f
-            grads[r, k, 0] = gx
-            grads[r, k, 1] = gy
-            if k == steps:
-                break
-            x, y = _optimizer_step(algorithm, float(k + 1), x, y, gx, gy, state, hyper)
-            if not (_finite(x) and _finite(y) and abs(x) <= _BOUND and abs(y) <= _BOUND):
-                lengths[r] = k + 1
-                diverged[r] = k + 1
-                break
         n = lengths[r]
         for k in range(n, steps + 1):
             params[r, k] = params[r, n - 1]
@@ -226,3 +259,38 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
             grads[r, k] = grads[r, n - 1]
     return params, loss, grads, lengths, diverged
 
+
+SWEEP_BLOCK = 16  # runs stepped together by one thread of the sweep
+
+
+@numba.njit(cache=True, parallel=True)
+def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algorithms, table,
+                 steps, f_min, tolerance, samples):
+    """Metrics of many runs from one start, in parallel, without keeping their paths:
+    (final loss, first step within ``tolerance`` of f_min or -1, measured rate or NaN,
+    step diverged at or -1) per run, as ``sweep.sweep_numpy`` computes them."""
+    n = table.shape[0]
+    final_loss = np.empty(n)
+    hit = np.empty(n, dtype=np.int64)
+    rate = np.empty(n)
+    diverged = np.empty(n, dtype=np.int64)
+    unused = np.empty((1, 1, 2))
+    n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
+    for b in prange(n_blocks):
+        begin = b * SWEEP_BLOCK
+        end = min(begin + SWEEP_BLOCK, n)
+        starts = np.empty((end - begin, 2))
+        starts[:, 0] = start[0]
+        starts[:, 1] = start[1]
+        loss = np.empty((end - begin, steps + 1))
+        lengths = np.empty(end - begin, dtype=np.int64)
+        _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
+                        algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
+                        False, lengths, diverged[begin:end])
+        for i in range(end - begin):
+            c = begin + i
+            final_loss[c] = loss[i, lengths[i] - 1]
+            hit[c] = _first_within(loss[i], lengths[i], f_min, tolerance)
+            rate[c] = (_rate_of(loss[i], lengths[i], f_min, samples) if diverged[c] < 0
+                       else np.nan)
+    return final_loss, hit, rate, diverged

@@ -286,8 +286,3 @@ def _cut(mask, step, lengths, diverged, alive):
     diverged[mask] = step
     alive &= ~mask
 
-
-def steps_to_tolerance(loss: np.ndarray, f_min: float, tolerance: float = 1e-6) -> int | None:
-    """The first step whose loss is within ``tolerance`` of ``f_min``, or None."""
-    hits = np.flatnonzero(loss - f_min <= tolerance)
-    return int(hits[0]) if hits.size else None

@@ -1,0 +1,68 @@
+"""Per-run verdicts for the leaderboard: final loss, when it got close, and how it ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .simulate import Race, Trajectory
+from .theory import measured_rate
+
+#: A run has converged when its loss is within this of the surface's minimum value.
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Summary:
+    optimizer: str
+    final_loss: float
+    final_gap: float  # final loss − f*
+    steps_to_tolerance: int | None  # first step with loss − f* ≤ tolerance
+    status: str  # converged, still moving, oscillating, diverged
+    status_text: str  # e.g. "diverged at step 12"
+    measured_rate: float | None
+
+
+def first_within(loss, length, f_min, tolerance):
+    """The first of the first ``length`` steps whose loss is within ``tolerance`` of
+    ``f_min``, or -1 (a plain loop: the sweep kernel compiles it too)."""
+    for k in range(length):
+        if loss[k] - f_min <= tolerance:
+            return k
+    return -1
+
+
+def steps_to_tolerance(loss, f_min: float, tolerance: float = TOLERANCE) -> int | None:
+    """The first step whose loss is within ``tolerance`` of ``f_min``, or None."""
+    loss = np.asarray(loss, dtype=np.float64)
+    hit = first_within(loss, loss.shape[0], float(f_min), float(tolerance))
+    return None if hit < 0 else hit
+
+
+def is_oscillating(loss) -> bool:
+    """Over the last quarter of the run (≥ 8 steps), the loss rose on ≥ 25% of steps."""
+    tail = np.asarray(loss)[-max(8, len(loss) // 4):]
+    if len(tail) < 8:
+        return False
+    return float(np.mean(np.diff(tail) > 0)) >= 0.25
+
+
+def summarize(run: Trajectory, f_min: float, tolerance: float = TOLERANCE) -> Summary:
+    gap = run.final_loss - f_min
+    hit = steps_to_tolerance(run.loss, f_min, tolerance)
+    if run.diverged_at is not None:
+        status, text = "diverged", f"diverged at step {run.diverged_at}"
+    elif gap <= tolerance:
+        status = text = "converged"
+    elif is_oscillating(run.loss):
+        status = text = "oscillating"
+    else:
+        status = text = "still moving"
+    return Summary(run.optimizer, run.final_loss, gap, hit, status, text,
+                   measured_rate(run.loss, f_min))
+
+
+def leaderboard(race: Race, tolerance: float = TOLERANCE) -> list[Summary]:
+    """One summary per run, in race order."""
+    return [summarize(run, race.surface.f_min, tolerance) for run in race.runs]

@@ -1,0 +1,326 @@
+"""Command line: ``python -m optim_core {run,sweep,theory,surfaces,optimizers}``.
+
+Flags are the parameter names of the library, the URL and the CSV, with ``-`` for
+``_`` (``--weight-decay`` is ``weight_decay``). Every bad flag exits with status 2 and
+one line on stderr naming the flag and its allowed range; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .optimizers import HYPERPARAMETERS, OPTIMIZERS
+from .params import (
+    CONSTRAINTS,
+    OPTIMIZER_NAMES,
+    SURFACE_NAMES,
+    Boolean,
+    InvalidParameterError,
+    constraint_for,
+)
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command line: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: one line, no usage block
+        raise UsageError(message)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _allowed(name: str, caller: str = "") -> str:
+    return constraint_for(caller, name).describe()
+
+
+def _number(name: str, text: str, caller: str = ""):
+    """Parse and range-check one numeric flag value against the parameter table."""
+    constraint = constraint_for(caller, name)
+    kind = getattr(getattr(constraint, "inner", constraint), "kind", float)
+    try:
+        value = kind(text)
+    except ValueError:
+        raise UsageError(f"{_flag(name)} must be {_allowed(name, caller)}, got {text!r}") from None
+    if constraint.coerce(value) is None:
+        for_whom = f" for {caller}" if caller else ""
+        raise UsageError(f"{_flag(name)} must be {_allowed(name, caller)}{for_whom}, "
+                         f"got {text}")
+    return value
+
+
+def _hyper_help(name: str) -> str:
+    users = [o for o, spec in OPTIMIZERS.items() if name in spec.defaults]
+    return f"{_allowed(name)}; taken by {', '.join(users)}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m optim_core",
+                     description="Race gradient-based optimizers on 2D loss surfaces, "
+                                 "with torch.optim semantics.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser(
+        "run", help="simulate a race and write its CSV",
+        description="Simulate a race and write one CSV row per optimizer and step "
+                    "(step 0 first). Hyperparameters not given take each optimizer's "
+                    "torch.optim default (momentum: 0.9 for momentum and nesterov); "
+                    "--momentum is beta1 for adam, adamw and nadam.")
+    _surface_flags(run)
+    run.add_argument("--optimizer", action="append", metavar="NAME",
+                     help=f"one of {', '.join(OPTIMIZER_NAMES)}; repeat it or give a comma "
+                          "list (default: sgd,momentum,nesterov,adam)")
+    run.add_argument("--steps", default="100", help=f"{_allowed('steps')} (default 100)")
+    run.add_argument("--start", nargs=2, metavar=("X0", "Y0"),
+                     help=f"start point, each {_allowed('x0')} (default: the surface's)")
+    for name in HYPERPARAMETERS:
+        if isinstance(CONSTRAINTS[name], Boolean):
+            run.add_argument(_flag(name), action="store_true", default=None,
+                             help=f"set {name}=True; taken by " + ", ".join(
+                                 o for o, s in OPTIMIZERS.items() if name in s.defaults))
+        else:
+            run.add_argument(_flag(name), metavar=name.upper(), help=_hyper_help(name))
+    run.add_argument("--noise", default="0", help=f"gradient noise σ, {_allowed('noise')}")
+    run.add_argument("--batch-size", help="regression only: points per mini-batch, "
+                                          f"{_allowed('batch_size')} (default: full batch)")
+    run.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
+
+    sweep = commands.add_parser(
+        "sweep", help="sweep a (lr, momentum) grid and write its metrics as CSV",
+        description="Run one optimizer from one start over a log-lr × momentum grid and "
+                    "write, per cell, the final loss, the steps to reach the tolerance "
+                    "and the measured linear rate.")
+    _surface_flags(sweep)
+    sweep.add_argument("--optimizer", default="momentum",
+                       help=f"one of {', '.join(OPTIMIZER_NAMES)} (default momentum)")
+    sweep.add_argument("--steps", default="500", help=f"{_allowed('sweep_steps')} (default 500)")
+    sweep.add_argument("--start", nargs=2, metavar=("X0", "Y0"))
+    sweep.add_argument("--resolution", default="128",
+                       help=f"cells per axis, {_allowed('resolution')} (default 128)")
+    sweep.add_argument("--lr-min", default=None, help="smallest lr (default 1e-4)")
+    sweep.add_argument("--lr-max", default=None, help="largest lr (default: the surface's)")
+    sweep.add_argument("--momentum-min", default="0", help="smallest momentum (default 0)")
+    sweep.add_argument("--momentum-max", default="0.999", help="largest momentum (0.999)")
+    sweep.add_argument("--noise", default="0", help=f"gradient noise σ, {_allowed('noise')}")
+    sweep.add_argument("--batch-size", help="regression only: points per mini-batch")
+    sweep.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
+
+    theory = commands.add_parser(
+        "theory", help="what theory predicts on this surface for (lr, momentum)")
+    _surface_flags(theory)
+    theory.add_argument("--lr", default="0.02", help=f"{_allowed('lr')} (default 0.02)")
+    theory.add_argument("--momentum", default="0.9", help=f"{_allowed('momentum')} (0.9)")
+
+    commands.add_parser("surfaces", help="list the surfaces")
+    commands.add_parser("optimizers", help="list the optimizers and their hyperparameters")
+    return parser
+
+
+def _surface_flags(parser):
+    parser.add_argument("--surface", default="ravine",
+                        help=f"one of {', '.join(SURFACE_NAMES)} (default ravine)")
+    parser.add_argument("--kappa", help=f"ravine's condition number κ, {_allowed('kappa')} "
+                                        "(default 25)")
+    parser.add_argument("--points", help="regression: use N seeded noisy points, "
+                                         f"{_allowed('points')} (default: 5 points on y = x)")
+    parser.add_argument("--seed", default="0", help=f"{_allowed('seed')} (default 0)")
+
+
+def _surface_options(args) -> dict:
+    if args.surface not in SURFACE_NAMES:
+        raise UsageError(f"--surface must be one of {', '.join(SURFACE_NAMES)}, "
+                         f"got {args.surface!r}")
+    options = {"seed": _number("seed", args.seed)}
+    if args.kappa is not None:
+        if args.surface != "ravine":
+            raise UsageError(f"--kappa applies to --surface ravine only, not {args.surface}")
+        options["kappa"] = _number("kappa", args.kappa)
+    if args.points is not None:
+        if args.surface != "regression":
+            raise UsageError(f"--points applies to --surface regression only, not "
+                             f"{args.surface}")
+        options["points"] = _number("points", args.points)
+    return options
+
+
+def _optimizer_names(values) -> list[str]:
+    names = [n.strip() for v in (values or ["sgd,momentum,nesterov,adam"])
+             for n in v.split(",") if n.strip()]
+    for name in names:
+        if name not in OPTIMIZER_NAMES:
+            raise UsageError(f"--optimizer must be one of {', '.join(OPTIMIZER_NAMES)}, "
+                             f"got {name!r}")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"--optimizer {duplicates[0]} is given twice")
+    if not names:
+        raise UsageError("--optimizer needs at least one name")
+    return names
+
+
+def _start(args):
+    if args.start is None:
+        return None
+    try:
+        return tuple(_number(axis, text) for axis, text in zip(("x0", "y0"), args.start,
+                                                                  strict=True))
+    except UsageError:
+        raise UsageError(f"--start takes two numbers X0 Y0, each {_allowed('x0')}, got "
+                         f"{' '.join(args.start)!r}") from None
+
+
+def _hyperparameters(args, names: list[str]) -> dict:
+    shared = {}
+    for name in HYPERPARAMETERS:
+        text = getattr(args, name)
+        if text is None:
+            continue
+        takers = [n for n in names if name in OPTIMIZERS[n].defaults]
+        if not takers:
+            users = [o for o, s in OPTIMIZERS.items() if name in s.defaults]
+            raise UsageError(f"{_flag(name)} applies to {', '.join(users)}; none of the "
+                             f"selected optimizers ({', '.join(names)}) takes it")
+        if isinstance(CONSTRAINTS[name], Boolean):
+            shared[name] = True
+            continue
+        # the narrowest range among the optimizers that take it (nesterov: momentum > 0)
+        for taker in takers:
+            _number(name, text, taker)
+        shared[name] = float(text)
+    return shared
+
+
+def _write(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"--out cannot write {out!r}: {error.strerror}") from None
+
+
+def _batch_size(args, surface_name):
+    if args.batch_size is None:
+        return None
+    if surface_name != "regression":
+        raise UsageError(f"--batch-size applies to --surface regression only, not "
+                         f"{surface_name}")
+    return _number("batch_size", args.batch_size)
+
+
+def command_run(args) -> int:
+    from .export import race_to_csv
+    from .simulate import simulate
+
+    options = _surface_options(args)
+    names = _optimizer_names(args.optimizer)
+    steps = _number("steps", args.steps)
+    noise = _number("noise", args.noise)
+    batch_size = _batch_size(args, args.surface)
+    race = simulate(args.surface, names, steps=steps, start=_start(args), noise=noise,
+                    batch_size=batch_size, **options, **_hyperparameters(args, names))
+    _write(race_to_csv(race), args.out)
+    for run in race.runs:
+        if run.diverged_at is not None:
+            print(f"{run.optimizer} diverged at step {run.diverged_at} (|x| or |y| above "
+                  f"1e8, or not finite); its rows end at step {run.last_step}",
+                  file=sys.stderr)
+    return 0
+
+
+def command_sweep(args) -> int:
+    from .sweep import sweep, sweep_to_csv
+
+    options = _surface_options(args)
+    if args.optimizer not in OPTIMIZER_NAMES:
+        raise UsageError(f"--optimizer must be one of {', '.join(OPTIMIZER_NAMES)}, "
+                         f"got {args.optimizer!r}")
+    values = {"sweep_steps": _number("sweep_steps", args.steps),
+              "resolution": _number("resolution", args.resolution),
+              "momentum_min": _number("momentum_min", args.momentum_min),
+              "momentum_max": _number("momentum_max", args.momentum_max),
+              "noise": _number("noise", args.noise)}
+    for name in ("lr_min", "lr_max"):
+        text = getattr(args, name)
+        values[name] = None if text is None else _number(name, text)
+    result = sweep(args.surface, args.optimizer, steps=values["sweep_steps"],
+                   resolution=values["resolution"], lr_range=(values["lr_min"],
+                                                              values["lr_max"]),
+                   momentum_range=(values["momentum_min"], values["momentum_max"]),
+                   start=_start(args), noise=values["noise"],
+                   batch_size=_batch_size(args, args.surface), **options)
+    _write(sweep_to_csv(result), args.out)
+    return 0
+
+
+def command_theory(args) -> int:
+    from . import theory
+    from .surfaces import get_surface
+
+    surface = get_surface(args.surface, **_surface_options(args))
+    lr, momentum = _number("lr", args.lr), _number("momentum", args.momentum)
+    c = theory.curvature(surface)
+    where = "exact (quadratic)" if c.exact else "local, at the minimum"
+    lines = [f"surface {surface.name}: Hessian eigenvalues {where}: L = {c.L:.6g}, "
+             f"m = {c.m:.6g}, kappa = {c.kappa:.6g}",
+             f"effective lr lr/(1-momentum) = {theory.effective_lr(lr, momentum):.6g}"]
+    for name in ("sgd", "momentum", "nesterov"):
+        limit = theory.max_stable_lr(name, c.L, momentum)
+        rate = theory.predicted_rate(name, lr, c.eigenvalues, momentum)
+        lines.append(f"{name:9s} largest stable lr {limit:.6g}; predicted rate at lr {lr:g}: "
+                     f"{rate:.6g} per step" + ("" if rate < 1 else " (diverges)"))
+    if c.m > 0:
+        best_lr, best_momentum, best_rate = theory.polyak_optimum(c.L, c.m)
+        lines.append(f"Polyak's optimum: lr = {best_lr:.6g}, momentum = {best_momentum:.6g}, "
+                     f"rate = {best_rate:.6g}")
+    print("\n".join(lines))
+    return 0
+
+
+def command_surfaces(_args) -> int:
+    from .surfaces import get_surface
+
+    for name in SURFACE_NAMES:
+        s = get_surface(name)
+        (x0, x1), (y0, y1) = s.window
+        minima = ", ".join(f"({x:g}, {y:g})" for x, y in s.minima)
+        print(f"{name}: {s.formula}\n  {s.description}\n  default start "
+              f"({s.default_start[0]:g}, {s.default_start[1]:g}); minimum {minima} with f = "
+              f"{s.f_min:g}; window x [{x0:g}, {x1:g}], y [{y0:g}, {y1:g}]")
+    return 0
+
+
+def command_optimizers(_args) -> int:
+    for name, spec in OPTIMIZERS.items():
+        defaults = ", ".join(f"{k}={v!r}" for k, v in spec.defaults.items())
+        print(f"{name:9s} {spec.torch}\n          {defaults}")
+    return 0
+
+
+COMMANDS = {"run": command_run, "sweep": command_sweep, "theory": command_theory,
+            "surfaces": command_surfaces, "optimizers": command_optimizers}
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidParameterError as error:  # a cross-parameter rule of the engine
+        flag = _flag(error.parameter) if error.parameter in CONSTRAINTS else error.parameter
+        print(f"{parser.prog}: error: {flag}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `| head` closed the pipe: not an error
+        return 0
+

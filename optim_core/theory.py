@@ -1,0 +1,162 @@
+r"""What theory predicts on quadratics, and what a trajectory measures.
+
+For f = ½ (x − x*)ᵀ H (x − x*) with eigenvalues m = λ_min ≤ λ_max = L of H, and
+h = γλ for each eigenvalue λ, the linear methods iterate a 2×2 matrix per eigenvalue:
+
+- gradient descent (``sgd``): x ← (1 − h) x. Stable iff γ < 2/L.
+- heavy ball (``momentum``, torch's form b ← μb + (1−τ)g, x ← x − γb): with
+  h' = h(1−τ), [[1 + μ − h', −μ], [1, 0]]. Stable iff γ < 2(1+μ) / ((1−τ)L).
+- Nesterov (torch's form x ← x − γ(g + μb)): on the pair (x, γb),
+  [[1 − h(1+μ), −μ²], [h, μ]], trace 1 + μ − h(1+μ), determinant μ(1 − h).
+  The Jury conditions give: stable iff γ < 2(1+μ) / ((1+2μ)L).
+
+The rate is the largest spectral radius over the eigenvalues. Polyak's heavy ball
+with γ* = 4/(√L + √m)² and μ* = ((√κ − 1)/(√κ + 1))² reaches the optimal rate
+(√κ − 1)/(√κ + 1), κ = L/m. Weight decay λ_wd adds λ_wd to every eigenvalue.
+
+On ``ravine`` and ``regression`` (quadratics) these are exact; on ``rosenbrock`` and
+``saddle`` they describe the Hessian at the minimum, so they hold near it.
+
+References: Polyak (1964); Goh, "Why Momentum Really Works", Distill (2017);
+Lessard, Recht & Packard, "Analysis and Design of Optimization Algorithms via
+Integral Quadratic Constraints" (2016).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .surfaces import Surface
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """Extreme Hessian eigenvalues at the minimum, and whether the surface is quadratic."""
+
+    L: float  # largest eigenvalue (smoothness)
+    m: float  # smallest eigenvalue (strong convexity)
+    exact: bool  # True on quadratics; otherwise local to the minimum
+
+    @property
+    def kappa(self) -> float:
+        return self.L / self.m if self.m > 0 else math.inf
+
+    @property
+    def eigenvalues(self) -> tuple[float, float]:
+        return (self.m, self.L)
+
+
+def curvature(surface: Surface) -> Curvature:
+    """The Hessian's eigenvalues at the (first) minimum of ``surface``."""
+    x, y = surface.minima[0]
+    hxx, hxy, hyy = (float(np.asarray(v)) for v in surface.hessian(x, y))
+    eig = np.linalg.eigvalsh(np.array([[hxx, hxy], [hxy, hyy]]))
+    return Curvature(L=float(eig[-1]), m=float(eig[0]),
+                     exact=surface.name in ("ravine", "regression"))
+
+
+def effective_lr(lr: float, momentum: float) -> float:
+    """γ/(1−μ): the step momentum takes on a constant gradient, in the long run."""
+    return lr / (1.0 - momentum)
+
+
+def max_stable_lr(optimizer: str, L: float, momentum: float = 0.0,
+                  dampening: float = 0.0, weight_decay: float = 0.0) -> float | None:
+    """The largest stable learning rate on curvature L, or None where theory has none."""
+    L = L + weight_decay
+    if optimizer == "sgd":
+        return 2.0 / L
+    if optimizer == "momentum":
+        return 2.0 * (1.0 + momentum) / ((1.0 - dampening) * L)
+    if optimizer == "nesterov":
+        return 2.0 * (1.0 + momentum) / ((1.0 + 2.0 * momentum) * L)
+    return None
+
+
+def polyak_optimum(L: float, m: float) -> tuple[float, float, float]:
+    """Polyak's optimal heavy ball on [m, L]: (γ*, μ*, rate*)."""
+    root_kappa = math.sqrt(L / m)
+    rate = (root_kappa - 1.0) / (root_kappa + 1.0)
+    return 4.0 / (math.sqrt(L) + math.sqrt(m)) ** 2, rate * rate, rate
+
+
+def iteration_matrix(optimizer: str, h: float, momentum: float = 0.0,
+                     dampening: float = 0.0) -> np.ndarray | None:
+    """The 2×2 linear map of one step on an eigen-direction with h = γλ."""
+    if optimizer == "sgd":
+        return np.array([[1.0 - h, 0.0], [0.0, 0.0]])
+    if optimizer == "momentum":
+        hd = h * (1.0 - dampening)
+        return np.array([[1.0 + momentum - hd, -momentum], [1.0, 0.0]])
+    if optimizer == "nesterov":
+        return np.array([[1.0 - h * (1.0 + momentum), -momentum * momentum], [h, momentum]])
+    return None
+
+
+def predicted_rate(optimizer: str, lr: float, eigenvalues, momentum: float = 0.0,
+                   dampening: float = 0.0, weight_decay: float = 0.0) -> float | None:
+    """max over eigenvalues of the iteration's spectral radius (per step), or None."""
+    radii = []
+    for lam in eigenvalues:
+        matrix = iteration_matrix(optimizer, lr * (lam + weight_decay), momentum, dampening)
+        if matrix is None:
+            return None
+        radii.append(float(np.max(np.abs(np.linalg.eigvals(matrix)))))
+    return max(radii)
+
+
+def gap_floor(first_gap, f_min):
+    """Below this the loss gap f − f* is rounding noise, or convergence is complete."""
+    return max(first_gap * 1e-20, 64.0 * 2.220446049250313e-16 * abs(f_min), 1e-300)
+
+
+def rate_window(loss, length, f_min, floor):
+    """(first, last) step of the fit window: the second half of the steps before the
+    loss gap first falls to ``floor`` (or of all ``length`` steps)."""
+    last = length - 1
+    for k in range(length):
+        if loss[k] - f_min <= floor:
+            last = k - 1
+            break
+    return last // 2, last
+
+
+def fit_rate(loss, f_min, first, last, samples):
+    """exp(½·slope) of a least-squares line through log(f − f*) on at most ``samples``
+    evenly spaced steps of [first, last]: the per-step rate of ‖x − x*‖."""
+    count = min(samples, last - first + 1)
+    n = sum_k = sum_y = sum_kk = sum_ky = 0.0
+    for i in range(count):
+        k = first + (i * (last - first)) // max(count - 1, 1)
+        y = math.log(max(loss[k] - f_min, 1e-300))
+        n += 1.0
+        sum_k += k
+        sum_y += y
+        sum_kk += k * k
+        sum_ky += k * y
+    slope = (n * sum_ky - sum_k * sum_y) / (n * sum_kk - sum_k * sum_k)
+    return math.exp(0.5 * slope)
+
+
+def rate_or_nan(loss, length, f_min, samples):
+    """The measured rate of the first ``length`` losses, NaN if fewer than 4 steps fit."""
+    floor = gap_floor(max(loss[0] - f_min, 0.0), f_min)
+    first, last = rate_window(loss, length, f_min, floor)
+    if last - first < 3:
+        return math.nan
+    return fit_rate(loss, f_min, first, last, samples)
+
+
+def measured_rate(loss, f_min: float, samples: int = 64) -> float | None:
+    """The linear rate of a trajectory, per step, from its loss gap f(x_k) − f*.
+
+    f − f* ≈ C·ρ^{2k} near a minimum, so ρ = exp(½·slope of log(f − f*)), fitted on the
+    second half of the steps before the gap reaches rounding level. None when fewer
+    than 4 steps remain to fit (converged at once, or started at the minimum).
+    """
+    loss = np.asarray(loss, dtype=np.float64)
+    rate = rate_or_nan(loss, loss.shape[0], float(f_min), samples)
+    return None if math.isnan(rate) else rate
