@@ -65,6 +65,6 @@ def read_race_csv(path_or_buffer):
     """Read an exported CSV into a pandas DataFrame, floats bit-exact."""
     import pandas as pd
 
-    return pd.read_csv(path_or_buffer, float_precision="round_trip",
+    return pd.read_csv(path_or_buffer,
                        dtype={"optimizer": str, "surface": str},
                        true_values=["true"], false_values=["false"])

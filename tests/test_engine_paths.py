@@ -1,0 +1,95 @@
+"""The compiled path and the NumPy reference path give bit-identical results."""
+
+import numpy as np
+import pytest
+
+import optim_core as oc
+from optim_core.simulate import Run
+from optim_core.sweep import sweep
+
+ALL = list(oc.OPTIMIZERS)
+VARIANTS = [
+    Run("adam", {"amsgrad": True, "lr": 0.3}),
+    Run("rmsprop", {"centered": True, "momentum": 0.5}),
+    Run("momentum", {"dampening": 0.3, "weight_decay": 0.1}),
+    Run("nadam", {"decoupled_weight_decay": True, "weight_decay": 0.1}),
+    Run("adagrad", {"lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    Run("sgd", {"lr": 5.0}),  # diverges
+    Run("nesterov", {"lr": 0.01}, start=(1.0, -2.0)),
+]
+SETTINGS = [
+    ("ravine", {"kappa": 40.0}),
+    ("rosenbrock", {}),
+    ("saddle", {"noise": 0.3, "seed": 5}),
+    ("regression", {}),
+    ("regression", {"points": 40, "batch_size": 8, "noise": 0.1, "seed": 2}),
+]
+
+
+def assert_identical(a, b):
+    for ra, rb in zip(a.runs, b.runs, strict=True):
+        assert ra.diverged_at == rb.diverged_at
+        for field in ("params", "loss", "grads"):
+            np.testing.assert_array_equal(getattr(ra, field), getattr(rb, field))
+
+
+@pytest.mark.parametrize("surface,options", SETTINGS, ids=[s for s, _ in SETTINGS])
+def test_race_paths_identical(surface, options):
+    runs = ALL + VARIANTS
+    a = oc.simulate(surface, runs, steps=250, lr=0.01, momentum=0.9, backend="numpy",
+                    **options)
+    b = oc.simulate(surface, runs, steps=250, lr=0.01, momentum=0.9, backend="numba",
+                    **options)
+    assert_identical(a, b)
+
+
+@pytest.mark.parametrize("surface,optimizer,options", [
+    ("ravine", "momentum", {}), ("rosenbrock", "adam", {}), ("saddle", "nesterov",
+                                                            {"noise": 0.05}),
+    ("regression", "rmsprop", {"points": 30, "batch_size": 6}), ("ravine", "sgd", {}),
+    ("ravine", "nadam", {}), ("saddle", "adagrad", {}), ("rosenbrock", "adamw", {}),
+])
+def test_sweep_paths_identical(surface, optimizer, options):
+    a = sweep(surface, optimizer, steps=120, resolution=10, backend="numpy", **options)
+    b = sweep(surface, optimizer, steps=120, resolution=10, backend="numba", **options)
+    for field in ("final_loss", "steps_to_tolerance", "rate", "diverged_at"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+
+
+def test_sweep_cells_equal_single_races():
+    """A sweep cell is the race of the same optimizer at that (lr, momentum)."""
+    result = sweep("ravine", "momentum", steps=200, resolution=6)
+    for i in (0, 3, 5):
+        for j in (0, 2, 5):
+            run = oc.simulate("ravine", ["momentum"], steps=200, lr=float(result.lrs[j]),
+                              momentum=float(result.momenta[i])).runs[0]
+            assert result.final_loss[i, j] == run.final_loss
+            expected = oc.steps_to_tolerance(run.loss, 0.0)
+            assert result.steps_to_tolerance[i, j] == (-1 if expected is None else expected)
+            assert result.diverged_at[i, j] == (-1 if run.diverged_at is None
+                                                else run.diverged_at)
+
+
+def test_divergence_is_cut_and_flagged():
+    race = oc.simulate("ravine", ["sgd", "momentum"], lr=0.5, steps=200)
+    for run in race.runs:
+        assert run.diverged_at is not None and run.diverged_at < 200
+        assert len(run.loss) == run.diverged_at  # rows 0..diverged_at-1
+        assert np.isfinite(run.params).all() and np.isfinite(run.loss).all()
+        assert np.isfinite(run.grads).all()
+        assert np.abs(run.params).max() <= oc.DIVERGENCE_BOUND
+
+
+def test_huge_learning_rate_never_returns_non_finite():
+    race = oc.simulate("rosenbrock", ALL, lr=1e300, steps=50)
+    for run in race.runs:
+        assert np.isfinite(run.params).all() and np.isfinite(run.loss).all()
+
+
+def test_stochastic_runs_are_reproducible_and_seeded():
+    def race(seed):
+        return oc.simulate("regression", ["sgd", "adam"], points=50, batch_size=5, noise=0.2,
+                           seed=seed, steps=100, lr=0.05)
+    a, b, c = race(1), race(1), race(2)
+    np.testing.assert_array_equal(a.runs[0].params, b.runs[0].params)
+    assert not np.array_equal(a.runs[0].params, c.runs[0].params)

@@ -1,0 +1,75 @@
+"""optim_core's trajectories equal torch.optim's (fixtures made by torch itself).
+
+tests/fixtures/make_torch_reference.py ran torch 2.13.0 in float64 with autograd; the
+tests need no torch. Agreement is required to 1e-10 relative, measured against the
+scale of each quantity over the run (max |value|), so that a value crossing zero (a
+gradient component near 0) is judged by the run's scale rather than by itself.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import optim_core as oc
+from optim_core.simulate import Run
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "torch_reference.json").read_text())
+CASES = FIXTURE["cases"]
+RTOL = 1e-10
+
+
+def simulate_case(case, backend="auto"):
+    race = oc.simulate(case["surface"], [Run(case["optimizer"], case["hyperparameters"])],
+                       steps=case["steps"], kappa=case.get("kappa", 25.0),
+                       points=case.get("points"), noise=case.get("noise", 0.0),
+                       batch_size=case.get("batch_size"), seed=case.get("seed", 0),
+                       start=case.get("start"), backend=backend)
+    return race.runs[0]
+
+
+def assert_close(ours, theirs, what):
+    theirs = np.asarray(theirs, dtype=np.float64)
+    scale = float(np.max(np.abs(theirs)))
+    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=RTOL * scale, err_msg=what)
+
+
+def test_fixture_covers_every_optimizer_and_surface():
+    pairs = {(c["surface"], c["optimizer"]) for c in CASES}
+    assert pairs >= {(s, o) for s in oc.SURFACES for o in oc.OPTIMIZERS}
+    assert FIXTURE["dtype"] == "float64" and FIXTURE["torch_version"].startswith("2.13.0")
+    varied = {k for c in CASES for k in c["hyperparameters"]}
+    assert varied >= {"dampening", "weight_decay", "beta2", "eps", "alpha", "amsgrad",
+                      "centered", "momentum_decay", "decoupled_weight_decay", "lr_decay",
+                      "initial_accumulator_value"}
+    assert any(c.get("noise") for c in CASES) and any(c.get("batch_size") for c in CASES)
+    assert any(c["diverged_at"] is not None for c in CASES)
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_trajectory_matches_torch(case, backend):
+    run = simulate_case(case, backend)
+    assert run.diverged_at == case["diverged_at"]
+    assert len(run.loss) == len(case["loss"])
+    assert_close(run.params, case["params"], "parameters")
+    assert_close(run.loss, case["loss"], "loss")
+    assert_close(run.grads, case["grads"], "gradients")
+
+
+def test_defaults_are_torchs():
+    """Every default equals torch's constructor default (read from torch's signatures by
+    the fixture script), except momentum for `momentum`/`nesterov` (0.9 by design)."""
+    torch = FIXTURE["torch_defaults"]
+    classes = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam",
+               "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+    for name, spec in oc.OPTIMIZERS.items():
+        theirs = dict(torch[classes[name]])
+        if "betas" in theirs:
+            theirs["momentum"], theirs["beta2"] = theirs.pop("betas")
+        for key, value in spec.defaults.items():
+            if name in ("momentum", "nesterov") and key == "momentum":
+                assert value == 0.9
+                continue
+            assert value == theirs[key], (name, key)
