@@ -76,10 +76,8 @@ class Race:
         """The surface settings of this race, under their shared names."""
         return {"surface": self.surface.name,
                 "kappa": self.surface.kappa if self.surface.name == "ravine" else None,
-                "points": (self.surface.n_points if self.surface.name == "regression"
-                           and self.surface.n_points != 5 else None),
-                "batch_size": self.batch_size, "noise": self.noise, "seed": self.seed,
-                "steps": self.steps}
+                "points": self.surface.points, "batch_size": self.batch_size,
+                "noise": self.noise, "seed": self.seed, "steps": self.steps}
 
 
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:

@@ -14,7 +14,7 @@ fast kernels (see ``optim_core._kernels``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -137,9 +137,16 @@ class Surface:
     default_start: tuple[float, float]
     minima: tuple[tuple[float, float], ...]
     f_min: float
-    kappa: float = 0.0
+    kappa: float = 25.0  # the ravine's κ (kept by every surface: it is part of the key)
+    points: int | None = None  # regression: the size of the noisy dataset, None: 5 points
+    seed: int = 0  # regression: the seed of the noisy dataset
     data_x: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
     data_y: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+
+    @property
+    def key(self) -> tuple:
+        """The options that make this surface: get_surface(*key) rebuilds it."""
+        return (self.name, self.kappa, self.points, self.seed)
 
     @property
     def code(self) -> int:
@@ -231,11 +238,11 @@ def _regression_surface(points, seed):
         x_label="w (slope)", y_label="b (intercept)",
         window=window, default_start=start,
         minima=((float(w_min), float(b_min)),), f_min=max(f_min, 0.0),
-        data_x=data_x, data_y=data_y,
+        points=points, seed=seed if points is not None else 0, data_x=data_x, data_y=data_y,
     )
 
 
-def get_surface(name: str = "ravine", *, kappa: float = 25.0, points: int | None = None,
+def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = None,
                 seed: int = 0) -> Surface:
     """The surface ``name`` configured by its options (validated).
 
@@ -271,7 +278,7 @@ def get_surface(name: str = "ravine", *, kappa: float = 25.0, points: int | None
             formula="f(x, y) = (1 − x)² + 100·(y − x²)²",
             x_label="x", y_label="y",
             window=((-2.0, 2.0), (-1.0, 3.0)), default_start=(-1.2, 1.0),
-            minima=((1.0, 1.0),), f_min=0.0,
+            minima=((1.0, 1.0),), f_min=0.0, kappa=float(kappa),
         )
     if name == "saddle":
         return Surface(
@@ -283,9 +290,10 @@ def get_surface(name: str = "ravine", *, kappa: float = 25.0, points: int | None
             formula="f(x, y) = ½x² + ¼y⁴ − ½y²",
             x_label="x", y_label="y",
             window=((-2.5, 2.5), (-2.0, 2.0)), default_start=(-2.0, 0.01),
-            minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25,
+            minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25, kappa=float(kappa),
         )
-    return _regression_surface(None if points is None else int(points), int(seed))
+    return replace(_regression_surface(None if points is None else int(points), int(seed)),
+                   kappa=float(kappa))
 
 
 SURFACES = tuple(SURFACE_CODES)

@@ -203,7 +203,7 @@ def sweep_to_csv(result: Sweep) -> str:
     fixed = [result.steps, repr(result.tolerance), repr(float(result.start[0])),
              repr(float(result.start[1])),
              repr(surface.kappa) if surface.name == "ravine" else "",
-             surface.n_points if surface.name == "regression" and surface.n_points != 5 else "",
+             "" if surface.points is None else surface.points,
              "" if result.batch_size is None else result.batch_size, repr(float(result.noise)),
              result.seed]
     fixed += [str(result.hyperparameters[h]).lower() if isinstance(result.hyperparameters[h],

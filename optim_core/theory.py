@@ -83,29 +83,40 @@ def polyak_optimum(L: float, m: float) -> tuple[float, float, float]:
     return 4.0 / (math.sqrt(L) + math.sqrt(m)) ** 2, rate * rate, rate
 
 
-def iteration_matrix(optimizer: str, h: float, momentum: float = 0.0,
-                     dampening: float = 0.0) -> np.ndarray | None:
-    """The 2×2 linear map of one step on an eigen-direction with h = γλ."""
+def spectral_radius(optimizer: str, h, momentum=0.0, dampening=0.0):
+    """Spectral radius of one step on eigen-directions with h = γλ (arrays broadcast).
+
+    The iteration matrices have characteristic polynomial z² − T z + D:
+    heavy ball T = 1 + μ − h(1−τ), D = μ; Nesterov T = 1 + μ − h(1+μ), D = μ(1 − h);
+    gradient descent is the scalar 1 − h.
+    """
+    h = np.asarray(h, dtype=np.float64)
     if optimizer == "sgd":
-        return np.array([[1.0 - h, 0.0], [0.0, 0.0]])
+        return np.abs(1.0 - h)
+    momentum = np.asarray(momentum, dtype=np.float64)
     if optimizer == "momentum":
-        hd = h * (1.0 - dampening)
-        return np.array([[1.0 + momentum - hd, -momentum], [1.0, 0.0]])
-    if optimizer == "nesterov":
-        return np.array([[1.0 - h * (1.0 + momentum), -momentum * momentum], [h, momentum]])
-    return None
+        trace, det = 1.0 + momentum - h * (1.0 - dampening), momentum + 0.0 * h
+    else:
+        trace, det = 1.0 + momentum - h * (1.0 + momentum), momentum * (1.0 - h)
+    root = np.sqrt((trace * trace - 4.0 * det).astype(complex))
+    return np.maximum(np.abs((trace + root) / 2.0), np.abs((trace - root) / 2.0))
+
+
+def predicted_rate_grid(optimizer: str, lrs, momenta, eigenvalues, dampening=0.0,
+                        weight_decay=0.0):
+    """predicted_rate over a grid: lrs and momenta broadcast; None if theory has none."""
+    if optimizer not in ("sgd", "momentum", "nesterov"):
+        return None
+    lrs, momenta = np.broadcast_arrays(np.asarray(lrs, float), np.asarray(momenta, float))
+    return np.max([spectral_radius(optimizer, lrs * (lam + weight_decay), momenta, dampening)
+                   for lam in eigenvalues], axis=0)
 
 
 def predicted_rate(optimizer: str, lr: float, eigenvalues, momentum: float = 0.0,
                    dampening: float = 0.0, weight_decay: float = 0.0) -> float | None:
     """max over eigenvalues of the iteration's spectral radius (per step), or None."""
-    radii = []
-    for lam in eigenvalues:
-        matrix = iteration_matrix(optimizer, lr * (lam + weight_decay), momentum, dampening)
-        if matrix is None:
-            return None
-        radii.append(float(np.max(np.abs(np.linalg.eigvals(matrix)))))
-    return max(radii)
+    rate = predicted_rate_grid(optimizer, lr, momentum, eigenvalues, dampening, weight_decay)
+    return None if rate is None else float(rate)
 
 
 def gap_floor(first_gap, f_min):

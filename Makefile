@@ -1,0 +1,69 @@
+# Optimizer Race. `make run` serves the app, `make test` runs every check; both install
+# what they need (a .venv here, and Debian packages when run as root).
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8050
+WORKERS ?= 2
+PYTEST_ARGS ?=
+BIN := $(VENV)/bin
+
+.PHONY: run serve worker test lint bench screenshot fixtures clean
+
+$(BIN)/python:
+	scripts/system-deps.sh venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: the app on http://$(HOST):$(PORT)/ (one process, for development)
+run: $(VENV)/.runtime
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+## serve: the app under gunicorn, $(WORKERS) workers, debug off
+serve: $(VENV)/.runtime
+	@echo "Optimizer Race: http://$(HOST):$(PORT)/ ($(WORKERS) gunicorn workers)"
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) app:server
+
+## worker: a Celery worker for background sweeps (needs REDIS_URL)
+worker: $(VENV)/.runtime
+	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
+	$(BIN)/celery --app app:celery_app worker --loglevel=INFO --concurrency=1
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+## test: ruff, then every test, browser tests in headless Chromium included
+test: $(VENV)/.dev
+	scripts/system-deps.sh browser redis
+	$(BIN)/ruff check .
+	@mkdir -p build
+	$(BIN)/python -m pytest --junitxml=build/junit.xml $(PYTEST_ARGS)
+	$(BIN)/python scripts/check_test_report.py build/junit.xml
+
+## bench: engine, sweep, browser latency and load benchmarks (ratios within one run)
+bench: $(VENV)/.dev
+	scripts/system-deps.sh browser
+	$(BIN)/python -m benchmarks
+
+## screenshot: docs/screenshot.png, from the running app in headless Chromium
+screenshot: $(VENV)/.dev
+	scripts/system-deps.sh browser
+	$(BIN)/python scripts/screenshot.py docs/screenshot.png
+
+## fixtures: remake the torch reference trajectories (installs torch in its own venv)
+fixtures:
+	$(PYTHON) -m venv build/torch-venv
+	build/torch-venv/bin/pip install --quiet torch==2.13.0 numpy==2.4.6
+	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_torch_reference.py
+
+clean:
+	rm -rf $(VENV) build .cache .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,84 @@
+"""Optimizer Race: the Dash app around optim_core.
+
+    python app.py [--host 127.0.0.1] [--port 8050] [--debug]
+
+``make run`` serves it this way (one process, Flask's server); ``make serve`` runs the
+same ``server`` under gunicorn with several workers. Background jobs (the phase
+diagram) run through Dash's DiskcacheManager, or through Celery workers on Redis when
+REDIS_URL is set (``make worker`` starts one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from dash import Dash
+
+import callbacks
+from layouts.page import build_layout
+
+HERE = Path(__file__).parent
+log = logging.getLogger("optimizer_race")
+
+
+def background_manager():
+    """(manager, celery app or None): Celery when REDIS_URL is set, else a disk cache."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        from celery import Celery
+        from dash import CeleryManager
+
+        celery_app = Celery(__name__, broker=redis_url, backend=redis_url)
+        return CeleryManager(celery_app, expire=3600), celery_app
+    import diskcache
+    from dash import DiskcacheManager
+
+    folder = os.environ.get("OPTIMIZER_RACE_CACHE", str(HERE / ".cache" / "background"))
+    return DiskcacheManager(diskcache.Cache(folder), expire=3600), None
+
+
+def warm_up() -> None:
+    """Load (or compile, the first time on a machine) the engine's kernels now, so that
+    the first user does not wait for them."""
+    import optim_core as oc
+    from optim_core.sweep import sweep
+
+    oc.simulate("ravine", ["sgd", "adam"], steps=2)
+    sweep("ravine", "momentum", steps=2, resolution=2)
+
+
+def create_app() -> tuple[Dash, object]:
+    manager, celery_app = background_manager()
+    app = Dash(__name__, title="Optimizer Race", update_title=None, compress=True,
+               background_callback_manager=manager, assets_folder=str(HERE / "assets"))
+    app.layout = build_layout
+    callbacks.register(app)
+
+    @app.server.route("/healthz")
+    def health():
+        return {"status": "ok", "background": "celery" if celery_app else "diskcache"}
+
+    return app, celery_app
+
+
+app, celery_app = create_app()
+server = app.server
+warm_up()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Serve Optimizer Race (development server).")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))
+    parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloading")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    print(f"Optimizer Race: http://{args.host}:{args.port}/", flush=True)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+
+
+if __name__ == "__main__":
+    main()

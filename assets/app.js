@@ -1,0 +1,177 @@
+/* Optimizer Race in the browser: clientside callbacks, click-to-start, hover link.
+ * Nothing here computes a race: it moves values between controls and plots. */
+(function () {
+  "use strict";
+
+  function triggeredId() {
+    const ctx = window.dash_clientside.callback_context;
+    const first = ctx && ctx.triggered && ctx.triggered[0];
+    return first ? first.prop_id.split(".")[0] : null;
+  }
+
+  function isNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
+  function significant(value, digits) {
+    return Number(value.toPrecision(digits));
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    race: {
+      /* lr: the slider moves in log10 units; the number box holds the exact lr. */
+      syncLog: function (sliderValue, inputValue) {
+        const no = window.dash_clientside.no_update;
+        if (triggeredId() === "lr-slider") {
+          if (!isNumber(sliderValue)) return [no, no];
+          if (isNumber(inputValue) && inputValue > 0 &&
+              Math.abs(Math.log10(inputValue) - sliderValue) < 0.005) return [no, no];
+          return [no, significant(Math.pow(10, sliderValue), 3)];
+        }
+        if (!isNumber(inputValue) || inputValue <= 0) return [no, no];
+        const position = Math.min(1, Math.max(-5, Math.log10(inputValue)));
+        if (isNumber(sliderValue) && Math.abs(position - sliderValue) < 0.005) return [no, no];
+        return [position, no];
+      },
+
+      /* μ: the slider and the number box hold the same value. */
+      syncLinear: function (sliderValue, inputValue) {
+        const no = window.dash_clientside.no_update;
+        if (triggeredId() === "momentum-slider") {
+          if (!isNumber(sliderValue)) return [no, no];
+          if (isNumber(inputValue) && Math.abs(inputValue - sliderValue) < 0.0005) return [no, no];
+          return [no, Number(sliderValue.toFixed(3))];
+        }
+        if (!isNumber(inputValue) || inputValue < 0 || inputValue >= 1) return [no, no];
+        if (isNumber(sliderValue) && Math.abs(inputValue - sliderValue) < 0.0005) return [no, no];
+        return [Math.min(inputValue, 0.999), no];
+      },
+
+      applyStartClick: function (click) {
+        const no = window.dash_clientside.no_update;
+        if (!click || !isNumber(click.x) || !isNumber(click.y)) return [no, no];
+        return [click.x, click.y];
+      },
+
+      resetStart: function () {
+        return [null, null];
+      },
+
+      /* The stored choice, else the system's; the toggle flips it. */
+      theme: function (clicks, stored) {
+        let theme = stored === "dark" || stored === "light" ? stored : null;
+        if (!theme) {
+          const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
+          theme = dark && dark.matches ? "dark" : "light";
+        } else if (clicks) {
+          theme = theme === "dark" ? "light" : "dark";
+        }
+        document.documentElement.dataset.theme = theme;
+        return theme;
+      },
+
+      /* The URL follows the race without adding history entries. */
+      writeUrl: function (state) {
+        if (state && typeof state.query === "string") {
+          window.history.replaceState(null, "", state.query + window.location.hash);
+        }
+        return window.dash_clientside.no_update;
+      },
+    },
+  });
+
+  /* Click on the map (not a drag, not a double-click, which resets the zoom) to move the
+   * start there. Plotly covers the page while the mouse is down, so the click is read
+   * from mousedown on the plot area and a mouseup close by. */
+  let pressed = null;
+  let pending = null;
+  document.addEventListener("mousedown", function (event) {
+    const target = event.target;
+    const onMap = event.button === 0 && target && target.classList &&
+      target.classList.contains("nsewdrag") && target.closest("#race-graph");
+    pressed = onMap ? { x: event.clientX, y: event.clientY, time: Date.now(),
+                        box: target.getBoundingClientRect(),
+                        plot: target.closest(".js-plotly-plot") } : null;
+    if (pending && onMap) {  // a second click soon after: a double-click
+      window.clearTimeout(pending);
+      pending = null;
+      pressed = null;
+    }
+  }, true);
+  document.addEventListener("mouseup", function (event) {
+    const press = pressed;
+    pressed = null;
+    if (!press || Date.now() - press.time > 800 ||
+        Math.hypot(event.clientX - press.x, event.clientY - press.y) > 4) return;
+    const layout = press.plot && press.plot._fullLayout;
+    if (!layout || !layout.xaxis || !layout.yaxis) return;
+    const x = layout.xaxis.p2d(press.x - press.box.left);
+    const y = layout.yaxis.p2d(press.y - press.box.top);
+    if (!isNumber(x) || !isNumber(y)) return;
+    pending = window.setTimeout(function () {
+      pending = null;
+      window.dash_clientside.set_props("start-click-store", {
+        data: { x: significant(x, 4), y: significant(y, 4) },
+      });
+    }, 280);
+  }, true);
+
+  /* Hover link: hovering step k of one path, or step k on the loss plot, shows every
+   * optimizer's step k on both plots. */
+  function plots() {
+    return {
+      race: document.querySelector("#race-graph .js-plotly-plot"),
+      loss: document.querySelector("#loss-graph .js-plotly-plot"),
+    };
+  }
+
+  function pathTraces(plot) {
+    const meta = plot._fullLayout && plot._fullLayout.meta;
+    return meta && meta.traces ? meta.traces.paths : [];
+  }
+
+  function showStep(k, fromLoss) {
+    const { race, loss } = plots();
+    if (!race || !loss || !window.Plotly) return;
+    const points = pathTraces(race)
+      .filter((i) => race._fullData[i] && race._fullData[i].visible === true &&
+                     k < race._fullData[i]._length)
+      .map((i) => ({ curveNumber: i, pointNumber: k }));
+    if (points.length) window.Plotly.Fx.hover(race, points);
+    if (!fromLoss) window.Plotly.Fx.hover(loss, { xval: k });
+  }
+
+  function hideSteps(except) {
+    const all = plots();
+    for (const name of ["race", "loss"]) {
+      if (all[name] && all[name] !== except && window.Plotly) window.Plotly.Fx.unhover(all[name]);
+    }
+  }
+
+  function hook() {
+    const { race, loss } = plots();
+    if (race && typeof race.on === "function" && !race.__optimizerRace) {
+      race.__optimizerRace = true;
+      race.on("plotly_hover", function (data) {
+        if (!(data.event instanceof MouseEvent) || data.points.length !== 1) return;
+        const point = data.points[0];
+        if (pathTraces(race).indexOf(point.curveNumber) >= 0) showStep(point.pointNumber, false);
+      });
+      race.on("plotly_unhover", function (data) {
+        if (data && data.event instanceof MouseEvent) hideSteps(race);
+      });
+    }
+    if (loss && typeof loss.on === "function" && !loss.__optimizerRace) {
+      loss.__optimizerRace = true;
+      loss.on("plotly_hover", function (data) {
+        if (!(data.event instanceof MouseEvent) || !data.points.length) return;
+        const k = Math.round(data.points[0].x);
+        if (isNumber(k)) showStep(k, true);
+      });
+      loss.on("plotly_unhover", function (data) {
+        if (data && data.event instanceof MouseEvent) hideSteps(loss);
+      });
+    }
+  }
+  window.setInterval(hook, 400);
+})();

@@ -1,0 +1,37 @@
+"""Small callbacks that run in the browser (assets/app.js): slider ↔ number sync,
+click-to-start, theme, and writing the URL. No server round trip for any of them."""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State
+
+from layouts import ids
+
+
+def clientside(app, function: str, outputs, inputs, states=(), **kwargs) -> None:
+    app.clientside_callback(ClientsideFunction("race", function), outputs, list(inputs),
+                            list(states), **kwargs)
+
+
+def register(app) -> None:
+    # a slider and its number show one value: the number is exact, the slider follows
+    clientside(app, "syncLog",
+               [Output(ids.LR_SLIDER, "value"), Output(ids.LR_INPUT, "value")],
+               [Input(ids.LR_SLIDER, "value"), Input(ids.LR_INPUT, "value")],
+               prevent_initial_call=True)
+    clientside(app, "syncLinear",
+               [Output(ids.MOMENTUM_SLIDER, "value"), Output(ids.MOMENTUM_INPUT, "value")],
+               [Input(ids.MOMENTUM_SLIDER, "value"), Input(ids.MOMENTUM_INPUT, "value")],
+               prevent_initial_call=True)
+    clientside(app, "applyStartClick",
+               [Output(ids.START_X, "value", allow_duplicate=True),
+                Output(ids.START_Y, "value", allow_duplicate=True)],
+               [Input(ids.START_CLICK, "data")], prevent_initial_call=True)
+    clientside(app, "resetStart",
+               [Output(ids.START_X, "value", allow_duplicate=True),
+                Output(ids.START_Y, "value", allow_duplicate=True)],
+               [Input(ids.START_RESET, "n_clicks")], prevent_initial_call=True)
+    clientside(app, "theme", Output(ids.THEME, "data"),
+               [Input(ids.THEME_TOGGLE, "n_clicks")], [State(ids.THEME, "data")])
+    clientside(app, "writeUrl", Output(ids.HOVER_SINK, "data"),
+               [Input(ids.RACE_STATE, "data")], prevent_initial_call=True)

@@ -1,0 +1,126 @@
+"""The race: controls in, paths, loss plot, leaderboard and theory out; the CSV export.
+
+Thin: :mod:`callbacks.state` validates, :mod:`optim_core` computes, :mod:`layouts` draws.
+A slider move sends only the paths (a ``Patch`` of float32 typed arrays); the surface
+image is sent again only when the figure's structure changes (surface, κ, data,
+optimizers or theme).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from dash import ALL, Input, Output, Patch, State, dcc, no_update
+from dash.exceptions import PreventUpdate
+
+from layouts import figures, ids
+from layouts.race import leaderboard_table, theory_panel
+from optim_core import theory
+from optim_core.export import race_to_csv
+
+from .state import RaceSettings, parse_controls
+
+log = logging.getLogger(__name__)
+
+SETTING_CONTROLS = tuple(ids.CONTROL_FOR.items())  # (setting name, control id)
+OVERRIDES = {"type": ids.OVERRIDE, "optimizer": ALL, "param": ALL}
+
+
+def override_values(values: list, override_ids: list) -> dict:
+    out: dict = {}
+    for value, key in zip(values or [], override_ids or [], strict=False):
+        out.setdefault(key["optimizer"], {})[key["param"]] = value
+    return out
+
+
+def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None):
+    """Everything the race callback returns, as a dict of output name → value."""
+    theme = theme if theme in figures.THEMES else "light"
+    settings, errors = parse_controls({**values, "overrides": overrides})
+    messages = {name: errors.get(name, "") for name, _ in SETTING_CONTROLS}
+    override_errors = [f"{figures.TITLES[key.split('.')[0]]} · {key.split('.')[1]}: {text}"
+                       for key, text in errors.items() if "." in key]
+    outputs = {"errors": messages, "overrides_error": " ".join(override_errors),
+               "race_error": ""}
+    if settings is None:  # keep what is drawn; say what to fix
+        return outputs | dict.fromkeys(("race", "loss", "board", "theory", "polyak", "state",
+                                        "structure"), no_update)
+    race = settings.simulate()
+    surface = race.surface
+    new_structure = settings.structure(theme)
+    if new_structure == structure:
+        race_fig, loss_fig = Patch(), Patch()
+        figures.patch_race_figure(race_fig, race)
+        figures.patch_loss_figure(loss_fig, race)
+    else:
+        race_fig = figures.race_figure(race, theme)
+        loss_fig = figures.loss_figure(race, theme)
+    c = theory.curvature(surface)
+    polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
+    return outputs | {
+        "race": race_fig, "loss": loss_fig, "board": leaderboard_table(race),
+        "theory": theory_panel(settings, surface, race), "polyak": polyak,
+        "state": {"settings": settings.to_dict(), "query": settings.to_query()},
+        "structure": new_structure}
+
+
+def register(app) -> None:
+    @app.callback(
+        Output(ids.RACE_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"),
+        Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
+        Output(ids.POLYAK_BUTTON, "style"), Output(ids.RACE_STATE, "data"),
+        Output(ids.RACE_STRUCTURE, "data"), Output(ids.RACE_ERROR, "children"),
+        Output(ids.OVERRIDES_ERROR, "children"),
+        [Output(ids.error_id(control), "children") for _, control in SETTING_CONTROLS],
+        [Input(control, "value") for _, control in SETTING_CONTROLS],
+        Input(OVERRIDES, "value"), Input(ids.THEME, "data"),
+        State(OVERRIDES, "id"), State(ids.RACE_STRUCTURE, "data"),
+    )
+    def race_callback(*args):
+        n = len(SETTING_CONTROLS)
+        values = dict(zip([name for name, _ in SETTING_CONTROLS], args[:n], strict=True))
+        override_list, theme, override_ids, structure = args[n:]
+        try:
+            out = update_race(values, override_values(override_list, override_ids), theme,
+                              structure)
+        except Exception:  # never a 500: keep the race drawn and say something broke
+            log.exception("race callback failed")
+            return (*[no_update] * 7, "Something went wrong drawing this race; the server "
+                    "log has the details. Try other settings.", no_update,
+                    *[no_update] * n)
+        return (out["race"], out["loss"], out["board"], out["theory"], out["polyak"],
+                out["state"], out["structure"], out["race_error"], out["overrides_error"],
+                *[out["errors"][name] for name, _ in SETTING_CONTROLS])
+
+    @app.callback(
+        Output(ids.EXPORT_DOWNLOAD, "data"),
+        Input(ids.EXPORT_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def export_csv(_clicks, state):
+        """Exactly what is drawn, recomputed in float64 (the same rows as the CLI)."""
+        if not state:
+            raise PreventUpdate
+        settings = RaceSettings.from_dict(state["settings"])
+        race = settings.simulate()
+        return dcc.send_string(race_to_csv(race), f"optimizer-race-{settings.surface}.csv",
+                               type="text/csv")
+
+    @app.callback(
+        Output(ids.LR_INPUT, "value", allow_duplicate=True),
+        Output(ids.LR_SLIDER, "value", allow_duplicate=True),
+        Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
+        Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True),
+        Input(ids.POLYAK_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def use_polyak(_clicks, state):
+        if not state:
+            raise PreventUpdate
+        surface = RaceSettings.from_dict(state["settings"]).surface_object()
+        c = theory.curvature(surface)
+        if not (c.exact and c.m > 0):
+            raise PreventUpdate
+        lr, momentum, _ = theory.polyak_optimum(c.L, c.m)
+        return lr, math.log10(lr), momentum, momentum

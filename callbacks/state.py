@@ -1,0 +1,346 @@
+"""The race's settings: from controls or a URL, validated; to a URL; to a race.
+
+No Dash here: the callbacks hand this module plain values and show what it says.
+Every value is checked by optim_core's parameter table, so a message in the app reads
+like the library's and the CLI's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from urllib.parse import parse_qsl, urlencode
+
+import optim_core as oc
+from optim_core.params import OPTIMIZER_NAMES, SURFACE_NAMES, InvalidParameterError
+from optim_core.simulate import resolve_runs
+
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+#: The hyperparameters the advanced panel sets per optimizer.
+OVERRIDE_PARAMS = ("lr", "dampening", "weight_decay", "beta2", "eps", "alpha")
+#: The race's own settings, under the names the URL, the CSV and the CLI share.
+SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size", "points",
+           "seed")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Settings that make a good first race on one surface."""
+
+    lr: float
+    momentum: float
+    steps: int
+    overrides: dict = field(default_factory=dict)
+    points: int | None = None
+    batch_size: int | None = None
+
+
+#: Adaptive methods move about lr per step, so a fair race gives them their own lr.
+PRESETS = {
+    "ravine": Preset(0.03, 0.8, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
+                                      "nadam": {"lr": 0.5}, "rmsprop": {"lr": 0.15},
+                                      "adagrad": {"lr": 1.5}}),
+    "rosenbrock": Preset(0.0015, 0.9, 1000, {"adam": {"lr": 0.05}, "adamw": {"lr": 0.05},
+                                             "nadam": {"lr": 0.05}, "rmsprop": {"lr": 0.01},
+                                             "adagrad": {"lr": 0.5}}),
+    "saddle": Preset(0.1, 0.8, 150, {"adam": {"lr": 0.1}, "adamw": {"lr": 0.1},
+                                     "nadam": {"lr": 0.1}, "rmsprop": {"lr": 0.03},
+                                     "adagrad": {"lr": 0.3}}),
+    "regression": Preset(0.05, 0.8, 200, {"adam": {"lr": 0.1}, "adamw": {"lr": 0.1},
+                                          "nadam": {"lr": 0.1}, "rmsprop": {"lr": 0.03},
+                                          "adagrad": {"lr": 0.5}}, points=50, batch_size=10),
+}
+
+
+@dataclass(frozen=True)
+class RaceSettings:
+    surface: str = "ravine"
+    optimizers: tuple[str, ...] = DEFAULT_OPTIMIZERS
+    lr: float = PRESETS["ravine"].lr
+    momentum: float = PRESETS["ravine"].momentum
+    steps: int = PRESETS["ravine"].steps
+    x0: float | None = None  # None: the surface's default start
+    y0: float | None = None
+    kappa: float = 25.0
+    noise: float = 0.0
+    batch_size: int | None = None
+    points: int | None = None
+    seed: int = 0
+    overrides: dict = field(default_factory=lambda: dict(PRESETS["ravine"].overrides))
+
+    @classmethod
+    def preset(cls, surface: str, optimizers=DEFAULT_OPTIMIZERS, seed: int = 0,
+               noise: float = 0.0) -> RaceSettings:
+        p = PRESETS[surface]
+        return cls(surface=surface, optimizers=tuple(optimizers), lr=p.lr, momentum=p.momentum,
+                   steps=p.steps, points=p.points, batch_size=p.batch_size, seed=seed,
+                   noise=noise, overrides={k: dict(v) for k, v in p.overrides.items()})
+
+    def surface_object(self) -> oc.Surface:
+        return oc.get_surface(self.surface, kappa=self.kappa, points=self.points,
+                              seed=self.seed)
+
+    def start(self, surface: oc.Surface) -> tuple[float, float]:
+        default = surface.default_start
+        return (default[0] if self.x0 is None else self.x0,
+                default[1] if self.y0 is None else self.y0)
+
+    def runs(self) -> list[oc.Run]:
+        return [oc.Run(name, {k: v for k, v in self.overrides.get(name, {}).items()
+                              if k in oc.OPTIMIZERS[name].defaults})
+                for name in self.optimizers]
+
+    def simulate(self) -> oc.Race:
+        """The race these settings describe (the CLI gives the same numbers)."""
+        surface = self.surface_object()
+        shared = {"lr": self.lr, "momentum": self.momentum}
+        return oc.simulate(surface, self.runs(), steps=self.steps, start=self.start(surface),
+                           noise=self.noise, batch_size=self.batch_size, seed=self.seed,
+                           **shared)
+
+    def structure(self, theme: str) -> str:
+        """What the race map's traces are made of: equal structure, patchable figure."""
+        return repr((self.surface, self.kappa, self.points,
+                     self.seed if self.points is not None else 0, self.optimizers, theme))
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"optimizers": list(self.optimizers)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RaceSettings:
+        return cls(**{**data, "optimizers": tuple(data["optimizers"])})
+
+    def to_query(self) -> str:
+        """The URL query: every setting that differs from the surface's preset, plus the
+        surface, the optimizers, lr, momentum and steps (always)."""
+        preset = RaceSettings.preset(self.surface)
+        pairs = [("surface", self.surface), ("optimizers", ",".join(self.optimizers))]
+        for name in SCALARS:
+            value = getattr(self, name)
+            if name in ("lr", "momentum", "steps") or value != getattr(preset, name):
+                pairs.append((name, "" if value is None else _text(value)))
+        for optimizer in OPTIMIZER_NAMES:
+            mine = self.overrides.get(optimizer, {})
+            for param in OVERRIDE_PARAMS:
+                if mine.get(param) != preset.overrides.get(optimizer, {}).get(param):
+                    value = mine.get(param)
+                    pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
+        return "?" + urlencode(pairs, safe=",")
+
+
+def _text(value) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _message(error: InvalidParameterError) -> str:
+    """The library's message, shortened for a line under a control."""
+    if error.allowed:
+        return f"Must be {error.allowed}; got {_show(error.got)}."
+    return str(error)
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def _number(value):
+    """A control's number: numbers pass through, numeric text is parsed, else as is."""
+    if isinstance(value, str):
+        try:
+            return float(value) if value.strip() else None
+        except ValueError:
+            return value
+    return value
+
+
+def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
+    """Settings from the controls' values, or None and a message per bad control.
+
+    ``values`` holds surface, optimizers, the SCALARS, and ``overrides`` as
+    {optimizer: {param: value or None}}. Blank x0/y0/batch_size/points mean default.
+    """
+    errors: dict[str, str] = {}
+    surface = values.get("surface")
+    if surface not in SURFACE_NAMES:
+        errors["surface"] = f"Must be one of {', '.join(SURFACE_NAMES)}; got {_show(surface)}."
+    optimizers = values.get("optimizers")
+    if not isinstance(optimizers, (list, tuple)) or not optimizers:
+        errors["optimizers"] = "Choose at least one optimizer."
+    elif any(o not in OPTIMIZER_NAMES for o in optimizers):
+        errors["optimizers"] = f"Must be among {', '.join(OPTIMIZER_NAMES)}."
+    scalars = {name: _number(values.get(name)) for name in SCALARS}
+    optional = ("x0", "y0", "batch_size", "points")
+    checked = {k: v for k, v in scalars.items() if not (k in optional and v is None)}
+    clean, bad = oc.validate("the race", checked)
+    for name, error in bad.items():
+        errors[name] = _message(error)
+    overrides: dict = {}
+    for optimizer, params in (values.get("overrides") or {}).items():
+        if optimizer not in OPTIMIZER_NAMES or not isinstance(params, dict):
+            continue
+        for param, value in params.items():
+            value = _number(value)
+            if param not in OVERRIDE_PARAMS or value is None:
+                continue
+            ok, bad = oc.validate(optimizer, {param: value})
+            if bad:
+                errors[f"{optimizer}.{param}"] = _message(bad[param])
+            else:
+                overrides.setdefault(optimizer, {})[param] = ok[param]
+    if errors:
+        return None, errors
+    settings = RaceSettings(
+        surface=surface, optimizers=tuple(o for o in OPTIMIZER_NAMES if o in optimizers),
+        lr=clean["lr"], momentum=clean["momentum"], steps=clean["steps"],
+        x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
+        batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
+        overrides=overrides)
+    return _cross_check(settings)
+
+
+def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str, str]]:
+    """Rules between settings, worded for the control that can fix them."""
+    errors = {}
+    if settings.surface != "regression" and settings.batch_size is not None:
+        errors["batch_size"] = "Batch size applies to the regression surface only."
+    if settings.surface == "regression" and settings.batch_size is not None:
+        n_points = settings.points or len(oc.surfaces.DEFAULT_REGRESSION_X)
+        if settings.batch_size > n_points:
+            errors["batch_size"] = f"At most the number of points ({n_points})."
+    if "nesterov" in settings.optimizers and settings.momentum == 0.0:
+        errors["momentum"] = "Nesterov needs μ > 0 (as in torch.optim.SGD)."
+    if errors:
+        return None, errors
+    try:  # each optimizer's values as the engine will resolve them (nesterov's μ, ...)
+        resolve_runs(settings.runs(), {"lr": settings.lr, "momentum": settings.momentum},
+                     (0.0, 0.0))
+    except InvalidParameterError as error:
+        return None, {error.parameter: _message(error)}
+    return settings, {}
+
+
+def from_query(query: str) -> tuple[RaceSettings, list[str]]:
+    """Settings from a URL query; a bad or unknown value falls back, with a note."""
+    pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    notes = []
+    surface = pairs.pop("surface", "ravine")
+    if surface not in SURFACE_NAMES:
+        notes.append(f"surface={surface!r} is not a surface; showing ravine.")
+        surface = "ravine"
+    base = RaceSettings.preset(surface)
+    optimizers = base.optimizers
+    if "optimizers" in pairs:
+        names = [n for n in pairs.pop("optimizers").split(",") if n]
+        unknown = [n for n in names if n not in OPTIMIZER_NAMES]
+        if unknown:
+            notes.append(f"Ignored unknown optimizers: {', '.join(unknown)}.")
+        known = tuple(n for n in OPTIMIZER_NAMES if n in names)
+        if known:
+            optimizers = known
+        else:
+            notes.append("No known optimizer in the URL; showing the default four.")
+    values = {name: getattr(base, name) for name in SCALARS}
+    for name in SCALARS:
+        if name not in pairs:
+            continue
+        text = pairs.pop(name)
+        if text == "" and name in ("x0", "y0", "batch_size", "points"):
+            values[name] = None
+            continue
+        clean, bad = oc.validate("the URL", {name: _parse_number(text)})
+        if bad:
+            notes.append(f"Ignored {name}={text!r}: {_message(bad[name])} Using "
+                         f"{values[name]!r}.")
+        else:
+            values[name] = clean[name]
+    overrides = {k: dict(v) for k, v in base.overrides.items()}
+    for key in [k for k in pairs if "." in k]:
+        optimizer, _, param = key.partition(".")
+        text = pairs.pop(key)
+        if optimizer not in OPTIMIZER_NAMES or param not in OVERRIDE_PARAMS:
+            notes.append(f"Ignored unknown setting {key!r}.")
+            continue
+        if text == "":
+            overrides.get(optimizer, {}).pop(param, None)
+            continue
+        clean, bad = oc.validate(optimizer, {param: _parse_number(text)})
+        if bad:
+            notes.append(f"Ignored {key}={text!r}: {_message(bad[param])}")
+        else:
+            overrides.setdefault(optimizer, {})[param] = clean[param]
+    for key in pairs:
+        notes.append(f"Ignored unknown setting {key!r}.")
+    settings = replace(base, optimizers=optimizers, overrides=overrides, **values)
+    checked, errors = _cross_check(settings)
+    if checked is None:
+        notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
+                     errors.items())
+        settings = replace(RaceSettings.preset(surface), optimizers=optimizers)
+    return settings, notes
+
+
+def _parse_number(text: str):
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() \
+        and math.isfinite(value) else value
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """A phase diagram: one optimizer over (lr, μ), everything else from the race."""
+
+    race: RaceSettings
+    optimizer: str = "momentum"
+    resolution: int = 128
+    steps: int = 500
+    lr_min: float | None = None
+    lr_max: float | None = None
+
+    def run(self, progress=None):
+        from optim_core.sweep import sweep
+
+        race = self.race
+        surface = race.surface_object()
+        fixed = {k: v for k, v in race.overrides.get(self.optimizer, {}).items()
+                 if k not in ("lr", "momentum") and k in oc.OPTIMIZERS[self.optimizer].defaults}
+        return sweep(surface, self.optimizer, steps=self.steps, resolution=self.resolution,
+                     lr_range=(self.lr_min, self.lr_max), start=race.start(surface),
+                     noise=race.noise, batch_size=race.batch_size, seed=race.seed,
+                     progress=progress, **fixed)
+
+    def to_dict(self) -> dict:
+        return {"race": self.race.to_dict(), "optimizer": self.optimizer,
+                "resolution": self.resolution, "steps": self.steps, "lr_min": self.lr_min,
+                "lr_max": self.lr_max}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SweepSettings:
+        return cls(**{**data, "race": RaceSettings.from_dict(data["race"])})
+
+
+def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, lr_max):
+    """SweepSettings from the sweep's controls and the race, or None and messages."""
+    if not race_state:
+        return None, {"race": "Draw a race first: the sweep uses its surface and start."}
+    errors = {}
+    if optimizer not in OPTIMIZER_NAMES:
+        errors["optimizer"] = f"Must be one of {', '.join(OPTIMIZER_NAMES)}."
+    values = {"resolution": _number(resolution), "sweep_steps": _number(steps)}
+    for name, value in (("lr_min", lr_min), ("lr_max", lr_max)):
+        if _number(value) is not None:
+            values[name] = _number(value)
+    clean, bad = oc.validate("the sweep", values)
+    errors.update({name: _message(error) for name, error in bad.items()})
+    low, high = clean.get("lr_min"), clean.get("lr_max")
+    if low is not None and high is not None and not low < high:
+        errors["lr_min"] = "Must be below 'lr to'."
+    if errors:
+        return None, errors
+    return SweepSettings(RaceSettings.from_dict(race_state["settings"]), optimizer,
+                         clean["resolution"], clean["sweep_steps"], low, high), {}

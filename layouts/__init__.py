@@ -1,0 +1,1 @@
+"""Declarative layout: ids, component factories, figures and the page."""

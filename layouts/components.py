@@ -1,0 +1,74 @@
+"""Reusable, declarative pieces: labelled controls with an error line, cards, tables.
+
+Factories take the ids they render and use them; styles live in assets/style.css.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dash import dcc, html
+
+from . import ids
+
+
+def control(label: str, body, control_id: str, hint: str | None = None,
+            class_name: str = "") -> html.Div:
+    """A labelled control with its hint and the line where its error message goes."""
+    return html.Div([
+        html.Label(label, htmlFor=control_id, className="control-label"),
+        body,
+        html.Div(hint, className="control-hint") if hint else None,
+        html.Div(id=ids.error_id(control_id), className="control-error", role="alert"),
+    ], className=f"control {class_name}".strip())
+
+
+def number_input(control_id: str, value, *, minimum=None, maximum=None, step="any",
+                 placeholder: str = "", width: str = "100%") -> dcc.Input:
+    return dcc.Input(id=control_id, type="number", value=value, min=minimum, max=maximum,
+                     step=step, placeholder=placeholder, debounce=True,
+                     className="number-input", style={"width": width})
+
+
+def log_slider(slider_id: str, input_id: str, value: float, low: int, high: int,
+               label: str, hint: str) -> html.Div:
+    """A log-scale slider (value in log10 units) with the real value as a number input."""
+    marks = {e: {"label": _decade(e)} for e in range(low, high + 1) if (high - e) % 2 == 0}
+    return control(label, html.Div([
+        html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=0.01,
+                            value=math.log10(value), marks=marks, updatemode="drag",
+                            allow_direct_input=False), className="slider"),
+        number_input(input_id, value, minimum=0, width="6.5em"),
+    ], className="slider-row"), input_id, hint)
+
+
+def linear_slider(slider_id: str, input_id: str, value: float, low: float, high: float,
+                  step: float, marks: dict, label: str, hint: str) -> html.Div:
+    return control(label, html.Div([
+        html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value,
+                            marks={k: {"label": v} for k, v in marks.items()},
+                            updatemode="drag", allow_direct_input=False), className="slider"),
+        number_input(input_id, value, minimum=low, maximum=high, width="6.5em"),
+    ], className="slider-row"), input_id, hint)
+
+
+def _decade(exponent: int) -> str:
+    return {-1: "0.1", 0: "1", 1: "10", -2: "0.01"}.get(exponent, f"1e{exponent}")
+
+
+def card(title: str, children, *, card_id: str | None = None, actions=None,
+         class_name: str = "") -> html.Section:
+    header = html.Div([html.H2(title), html.Div(actions, className="card-actions")],
+                      className="card-header")
+    props = {"id": card_id} if card_id else {}
+    return html.Section([header, *children], className=f"card {class_name}".strip(), **props)
+
+
+def swatch(color: str) -> html.Span:
+    return html.Span(className="swatch", style={"background": color})
+
+
+def table(header: list, rows: list, class_name: str = "") -> html.Table:
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
+                       html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
+                      className=f"table {class_name}".strip())

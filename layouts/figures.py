@@ -1,0 +1,255 @@
+"""Figures as plain functions: arrays and settings in, Plotly figures (or patches) out.
+
+The race map draws the surface once, as a filled-contour PNG placed in
+``layout.images`` in data coordinates (it zooms and pans with the axes, and Plotly does
+not re-decode an image whose source has not changed), so a slider drag only redraws
+the paths. The paths travel as float32 typed arrays.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import struct
+import zlib
+
+import numpy as np
+import plotly.graph_objects as go
+
+from optim_core import Race, Surface, get_surface
+from optim_core.analysis import TOLERANCE
+
+#: Okabe & Ito's colour-blind-safe palette, one colour per optimizer.
+COLORS = {
+    "sgd": "#D55E00", "momentum": "#0072B2", "nesterov": "#009E73", "adam": "#CC79A7",
+    "adamw": "#E69F00", "nadam": "#56B4E9", "rmsprop": "#B8A000", "adagrad": "#555555",
+}
+TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam",
+          "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+THEMES = {
+    "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",
+              "low": (250, 251, 252), "high": (150, 170, 196), "line": 0.80,
+              "start": "#111111", "template": "plotly_white"},
+    "dark": {"paper": "#0d1117", "ink": "#e6edf3", "muted": "#9198a1", "grid": "#30363d",
+             "low": (22, 27, 34), "high": (70, 92, 122), "line": 1.45,
+             "start": "#f5f5f5", "template": "plotly_dark"},
+}
+LOSS_FLOOR = 1e-30  # log axes cannot show 0; gaps below this are drawn at it
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+BANDS = 22
+HOVER_GRID = 60
+
+
+# --- the surface as an image -------------------------------------------------------------
+
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """Encode an (H, W, 3) uint8 array as PNG (no filter, zlib-compressed)."""
+    height, width, _ = rgb.shape
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rgb.reshape(height, -1)], axis=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw.tobytes(), 9)) + chunk(b"IEND", b""))
+
+
+def contour_levels(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """log10 of the loss gap, offset so the minimum is visible: (t, t_min, t_max)."""
+    gap = np.maximum(z - surface.f_min, 0.0)
+    offset = max(float(np.percentile(gap, 50)) * 1e-4, 1e-12)
+    t = np.log10(gap + offset)
+    return t, float(t.min()), float(t.max())
+
+
+@functools.lru_cache(maxsize=64)
+def _surface_image(key: tuple, theme: str, pixels: int) -> tuple[str, float, float]:
+    surface = get_surface(*key)
+    (x0, x1), (y0, y1) = surface.window
+    aspect = (y1 - y0) / (x1 - x0)
+    width, height = (pixels, max(int(pixels * aspect), 2)) if aspect <= 1 else (
+        max(int(pixels / aspect), 2), pixels)
+    xs = np.linspace(x0, x1, width)
+    ys = np.linspace(y1, y0, height)  # row 0 is the top of the image
+    gx, gy = np.meshgrid(xs, ys)
+    if surface.name == "regression":
+        z = np.mean((gx[..., None] * surface.data_x + gy[..., None] - surface.data_y) ** 2,
+                    axis=-1)
+    else:
+        z = surface.value(gx, gy)
+    t, t_min, t_max = contour_levels(surface, z)
+    band = np.floor((t - t_min) / (t_max - t_min + 1e-300) * BANDS).clip(0, BANDS - 1)
+    colors = THEMES[theme]
+    low, high = np.array(colors["low"], float), np.array(colors["high"], float)
+    rgb = low + (band / (BANDS - 1))[..., None] ** 0.9 * (high - low)
+    edge = np.zeros(band.shape, bool)  # iso-lines where the band changes
+    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+    edge[1:, :] |= band[1:, :] != band[:-1, :]
+    rgb[edge] = np.clip(rgb[edge] * colors["line"], 0, 255)
+    source = "data:image/png;base64," + base64.b64encode(
+        png_bytes(rgb.round().astype(np.uint8))).decode()
+    return source, t_min, t_max
+
+
+def surface_image(surface: Surface, theme: str, pixels: int = 640):
+    """(PNG data URI, t_min, t_max) of the surface, cached per surface options and theme."""
+    return _surface_image(surface.key, theme, pixels)
+
+
+# --- float32 typed arrays ------------------------------------------------------------------
+
+def float32(values) -> np.ndarray:
+    """Values as float32 (a figure sends them as a typed array: 4 bytes a number)."""
+    return np.clip(np.asarray(values, dtype=np.float64), -FLOAT32_MAX, FLOAT32_MAX).astype(
+        np.float32)
+
+
+def typed(values) -> dict:
+    """A Plotly typed array (float32, base64) for a Patch, which plotly.py does not encode."""
+    return {"dtype": "f4", "bdata": base64.b64encode(float32(values).astype("<f4").tobytes())
+            .decode()}
+
+
+def loss_gap(race: Race, run) -> np.ndarray:
+    return np.maximum(run.loss - race.surface.f_min, LOSS_FLOOR)
+
+
+# --- the race map ---------------------------------------------------------------------------
+
+def path_traces_data(race: Race) -> dict:
+    """What changes when a slider moves: per run, path and end point; the start."""
+    paths, ends = [], []
+    for run in race.runs:
+        paths.append({"x": float32(run.params[:, 0]), "y": float32(run.params[:, 1])})
+        ends.append({"x": float32(run.params[-1:, 0]), "y": float32(run.params[-1:, 1]),
+                     "marker.symbol": "x-thin-open" if run.diverged_at is not None
+                     else "circle"})
+    starts = np.array([run.start for run in race.runs])
+    return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
+                                                    "y": float32(starts[:1, 1])}}
+
+
+def race_figure(race: Race, theme: str = "light") -> go.Figure:
+    """The contour map with one path per optimizer, start, ends and minima."""
+    surface = race.surface
+    colors = THEMES[theme]
+    source, t_min, t_max = surface_image(surface, theme)
+    (x0, x1), (y0, y1) = surface.window
+    fig = go.Figure()
+    hx = np.linspace(x0, x1, HOVER_GRID)
+    hy = np.linspace(y0, y1, HOVER_GRID)
+    gx, gy = np.meshgrid(hx, hy)
+    hz = (np.mean((gx[..., None] * surface.data_x + gy[..., None] - surface.data_y) ** 2, -1)
+          if surface.name == "regression" else surface.value(gx, gy))
+    t, _, _ = contour_levels(surface, hz)
+    fig.add_trace(go.Heatmap(
+        x=hx, y=hy, z=float32(t), zmin=t_min, zmax=t_max, customdata=float32(hz), opacity=0,
+        name="surface",
+        colorscale=[[0, f"rgb{colors['low']}"], [1, f"rgb{colors['high']}"]], showscale=False,
+        hovertemplate="f(%{x:.3g}, %{y:.3g}) = %{customdata:.4g}<extra></extra>",
+        showlegend=False))
+    data = path_traces_data(race)
+    for run, path in zip(race.runs, data["paths"], strict=True):
+        fig.add_trace(go.Scatter(
+            x=path["x"], y=path["y"], mode="lines+markers", name=TITLES[run.optimizer],
+            legendgroup=run.optimizer, line={"color": COLORS[run.optimizer], "width": 2},
+            marker={"size": 3.5, "color": COLORS[run.optimizer]},
+            hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
+                           "x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
+    for run, end in zip(race.runs, data["ends"], strict=True):
+        fig.add_trace(go.Scatter(
+            x=end["x"], y=end["y"], mode="markers", legendgroup=run.optimizer,
+            showlegend=False, name=f"{TITLES[run.optimizer]} end",
+            marker={"size": 11, "color": COLORS[run.optimizer], "symbol": end["marker.symbol"],
+                    "line": {"width": 2.5, "color": COLORS[run.optimizer]}},
+            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> end<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=data["start"]["x"], y=data["start"]["y"], mode="markers", name="start",
+        marker={"symbol": "star", "size": 15, "color": colors["start"],
+                "line": {"width": 1, "color": colors["paper"]}},
+        hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    minima = np.array(surface.minima)
+    fig.add_trace(go.Scatter(
+        x=minima[:, 0], y=minima[:, 1], mode="markers", name="minimum",
+        marker={"symbol": "cross-thin-open", "size": 14, "color": colors["ink"],
+                "line": {"width": 2, "color": colors["ink"]}},
+        hovertemplate="minimum (%{x:.4g}, %{y:.4g}), f = " + f"{surface.f_min:.4g}"
+                      + "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="same step", showlegend=False,
+                             hoverinfo="skip",
+                             marker={"size": 12, "color": "rgba(0,0,0,0)",
+                                     "line": {"width": 2, "color": colors["ink"]}}))
+    fig.update_layout(
+        template=colors["template"], paper_bgcolor=colors["paper"],
+        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
+        images=[{"source": source, "xref": "x", "yref": "y", "x": x0, "y": y1,
+                 "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
+        xaxis={"range": [x0, x1], "title": {"text": surface.x_label}, "showgrid": False,
+               "zeroline": False, "constrain": "domain"},
+        yaxis={"range": [y0, y1], "title": {"text": surface.y_label}, "showgrid": False,
+               "zeroline": False, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
+                "itemclick": "toggle", "itemdoubleclick": "toggleothers"},
+        hovermode="closest", dragmode="pan",
+        meta={"traces": race_trace_layout(len(race.runs))})
+    return fig
+
+
+def race_trace_layout(n_runs: int) -> dict:
+    """Indices of the traces of the race map, for patches and the hover link."""
+    return {"paths": list(range(1, 1 + n_runs)),
+            "ends": list(range(1 + n_runs, 1 + 2 * n_runs)),
+            "start": 1 + 2 * n_runs, "minimum": 2 + 2 * n_runs, "highlight": 3 + 2 * n_runs}
+
+
+def patch_race_figure(patch, race: Race) -> None:
+    """Fill a ``dash.Patch`` of the race map with what a slider move changes."""
+    layout = race_trace_layout(len(race.runs))
+    data = path_traces_data(race)
+    for index, path in zip(layout["paths"], data["paths"], strict=True):
+        patch["data"][index]["x"] = typed(path["x"])
+        patch["data"][index]["y"] = typed(path["y"])
+    for index, end in zip(layout["ends"], data["ends"], strict=True):
+        patch["data"][index]["x"] = typed(end["x"])
+        patch["data"][index]["y"] = typed(end["y"])
+        patch["data"][index]["marker"]["symbol"] = end["marker.symbol"]
+    patch["data"][layout["start"]]["x"] = typed(data["start"]["x"])
+    patch["data"][layout["start"]]["y"] = typed(data["start"]["y"])
+    patch["data"][layout["highlight"]]["x"] = []
+    patch["data"][layout["highlight"]]["y"] = []
+
+
+# --- loss versus step ------------------------------------------------------------------------
+
+def loss_figure(race: Race, theme: str = "light") -> go.Figure:
+    colors = THEMES[theme]
+    fig = go.Figure()
+    for run in race.runs:
+        fig.add_trace(go.Scatter(
+            y=float32(loss_gap(race, run)), x0=0, dx=1, mode="lines",
+            name=TITLES[run.optimizer], legendgroup=run.optimizer,
+            line={"color": COLORS[run.optimizer], "width": 2},
+            hovertemplate=f"{TITLES[run.optimizer]}: %{{y:.3e}}<extra></extra>"))
+    fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]},
+                  annotation={"text": f"tolerance {TOLERANCE:g}",
+                              "font": {"size": 10, "color": colors["muted"]}},
+                  annotation_position="bottom right")
+    fig.update_layout(
+        template=colors["template"], paper_bgcolor=colors["paper"],
+        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        margin={"l": 64, "r": 10, "t": 30, "b": 48}, showlegend=False,
+        uirevision=str(race.surface.key), hovermode="x unified",
+        xaxis={"title": {"text": "step"}, "gridcolor": colors["grid"], "zeroline": False,
+               "showspikes": True, "spikemode": "across", "spikethickness": 1},
+        yaxis={"title": {"text": "f(x) − f*  (log scale)"}, "type": "log",
+               "gridcolor": colors["grid"], "exponentformat": "power"})
+    return fig
+
+
+def patch_loss_figure(patch, race: Race) -> None:
+    for index, run in enumerate(race.runs):
+        patch["data"][index]["y"] = typed(loss_gap(race, run))

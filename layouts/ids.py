@@ -1,0 +1,79 @@
+"""Every component id, in one place. Ids are stable: browser automation relies on them.
+
+Named ``<component>-<feature>[-<detail>]``; the race's controls end in ``-select``,
+``-slider`` or ``-input``, and each control has a ``<id>-error`` line beneath it.
+"""
+
+# race controls
+SURFACE = "surface-select"
+OPTIMIZERS = "optimizer-select"
+LR_SLIDER = "lr-slider"
+LR_INPUT = "lr-input"
+MOMENTUM_SLIDER = "momentum-slider"
+MOMENTUM_INPUT = "momentum-input"
+STEPS = "steps-input"
+KAPPA = "kappa-input"
+NOISE = "noise-input"
+BATCH_SIZE = "batch-size-input"
+POINTS = "points-input"
+SEED = "seed-input"
+START_X = "start-x-input"
+START_Y = "start-y-input"
+START_RESET = "start-reset-button"
+START_CLICK = "start-click-store"
+OVERRIDE = "override-input"  # pattern: {"type": OVERRIDE, "optimizer": ..., "param": ...}
+OVERRIDES_ERROR = "overrides-error"
+ADVANCED = "advanced-panel"
+CONTROLS = "race-controls"
+
+#: The control behind each race setting (the names of callbacks.state.RaceSettings).
+CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
+               "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
+               "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,
+               "y0": START_Y}
+
+
+def error_id(control: str) -> str:
+    return f"{control}-error"
+
+
+def override_id(optimizer: str, param: str) -> dict:
+    return {"type": OVERRIDE, "optimizer": optimizer, "param": param}
+
+
+# race outputs
+RACE_GRAPH = "race-graph"
+LOSS_GRAPH = "loss-graph"
+LEADERBOARD = "leaderboard"
+THEORY = "theory-readout"
+POLYAK_BUTTON = "polyak-button"
+EXPORT_BUTTON = "export-csv-button"
+EXPORT_DOWNLOAD = "export-csv-download"
+RACE_STATE = "race-state-store"
+RACE_STRUCTURE = "race-structure-store"
+RACE_ERROR = "race-error"
+
+# page
+URL = "url"
+URL_NOTE = "url-note"
+THEME = "theme-store"
+THEME_TOGGLE = "theme-toggle-button"
+HOVER_SINK = "hover-sink-store"
+
+# phase diagram
+SWEEP_GRAPH = "sweep-graph"
+SWEEP_METRIC = "sweep-metric"
+SWEEP_OPTIMIZER = "sweep-optimizer-select"
+SWEEP_RESOLUTION = "sweep-resolution-input"
+SWEEP_STEPS = "sweep-steps-input"
+SWEEP_LR_MIN = "sweep-lr-min-input"
+SWEEP_LR_MAX = "sweep-lr-max-input"
+SWEEP_HOVER = "sweep-hover-info"
+SWEEP_RUN = "sweep-run-button"
+SWEEP_CANCEL = "sweep-cancel-button"
+SWEEP_PROGRESS = "sweep-progress"
+SWEEP_STATUS = "sweep-status"
+SWEEP_EXPORT = "sweep-export-button"
+SWEEP_DOWNLOAD = "sweep-export-download"
+SWEEP_RESULT = "sweep-result-store"
+SWEEP_ERROR = "sweep-error"

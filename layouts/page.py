@@ -1,0 +1,45 @@
+"""The page: header, the race, the phase diagram; stores and the URL."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from callbacks.state import RaceSettings
+
+from . import ids
+from .race import race_section
+from .sweep import sweep_section
+
+
+def build_layout() -> html.Div:
+    settings = RaceSettings()
+    return html.Div([
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.THEME, storage_type="local"),
+        dcc.Store(id=ids.RACE_STATE),
+        dcc.Store(id=ids.RACE_STRUCTURE),
+        dcc.Store(id=ids.START_CLICK),
+        dcc.Store(id=ids.HOVER_SINK),
+        dcc.Store(id=ids.SWEEP_RESULT),
+        html.Header([
+            html.Div([
+                html.H1("Optimizer Race"),
+                html.P("SGD, momentum, Nesterov, Adam and friends on the same surface, with "
+                       "torch.optim's exact update rules. Drag a slider and watch them change "
+                       "course.", className="tagline"),
+            ]),
+            html.Nav([
+                html.A("Phase diagram", href="#phase-diagram", className="nav-link"),
+                html.Button("◐ Theme", id=ids.THEME_TOGGLE, className="button ghost",
+                            title="Switch between light and dark"),
+            ], className="header-actions"),
+        ], className="page-header"),
+        html.Div(id=ids.URL_NOTE, className="url-note", role="status"),
+        race_section(settings),
+        sweep_section(),
+        html.Footer([
+            "Numbers match torch.optim (float64) to 1e-10; the same engine runs as ",
+            html.Code("python -m optim_core"), ". Paths are drawn in float32; the CSV export "
+            "is float64, lossless.",
+        ], className="page-footer"),
+    ], className="page")

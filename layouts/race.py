@@ -1,0 +1,231 @@
+"""The race: controls, the map and the loss plot, the leaderboard and the theory panel."""
+
+from __future__ import annotations
+
+import math
+
+from dash import dcc, html
+
+import optim_core as oc
+from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from optim_core import theory
+from optim_core.analysis import TOLERANCE, leaderboard
+from optim_core.params import LIMITS, OPTIMIZER_NAMES
+
+from . import ids
+from .components import card, control, linear_slider, log_slider, number_input, swatch, table
+from .figures import COLORS, TITLES
+
+SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
+                  "regression": "Line fit"}
+GRAPH_HEIGHT = "clamp(420px, calc(100vh - 190px), 640px)"
+OVERRIDE_LABELS = {"lr": "lr", "dampening": "dampening", "weight_decay": "weight decay",
+                   "beta2": "β₂", "eps": "ε", "alpha": "α"}
+
+
+def controls(settings: RaceSettings) -> html.Div:
+    surface = settings.surface_object()
+    return html.Div([
+        control("Surface", dcc.RadioItems(
+            id=ids.SURFACE, value=settings.surface, className="segmented",
+            options=[{"label": SURFACE_LABELS[s], "value": s} for s in oc.SURFACES],
+            inline=True), ids.SURFACE, surface.formula),
+        control("Optimizers", dcc.Checklist(
+            id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
+            options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
+                     for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
+        log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, -5, 1,
+                   "Learning rate γ (lr)", "Log scale. Each optimizer's own lr in Advanced "
+                                           "overrides this one."),
+        linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum, 0.0, 0.999,
+                      0.001, {0: "0", 0.5: "0.5", 0.9: "0.9", 0.99: ".99"}, "Momentum μ",
+                      "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
+                      "ignore it."),
+        html.Div([
+            html.Div("Theory, live", className="control-label"),
+            html.Div(id=ids.THEORY),
+            html.Button("Set lr and μ to Polyak's optimum", id=ids.POLYAK_BUTTON,
+                        className="small-button", style={"display": "none"}),
+        ], className="theory-box"),
+        html.Div([
+            control("Steps", number_input(ids.STEPS, settings.steps, minimum=1,
+                                          maximum=LIMITS["steps"], step=1), ids.STEPS,
+                    f"1 to {LIMITS['steps']:,}"),
+            control("κ (condition number)", number_input(
+                ids.KAPPA, settings.kappa, minimum=1, maximum=LIMITS["kappa"]), ids.KAPPA,
+                "Ravine only: Hessian diag(1, κ)", class_name="only-ravine"),
+        ], className="control-pair"),
+        html.Div([
+            control("Start x₀", number_input(ids.START_X, settings.x0,
+                                             placeholder=f"{surface.default_start[0]:g}"),
+                    ids.START_X),
+            control("Start y₀", number_input(ids.START_Y, settings.y0,
+                                             placeholder=f"{surface.default_start[1]:g}"),
+                    ids.START_Y),
+        ], className="control-pair"),
+        html.Div([html.Span("Or click the map to move the start. ", className="control-hint"),
+                  html.Button("Reset start", id=ids.START_RESET, className="link-button")],
+                 className="start-hint"),
+        html.Details([
+            html.Summary("Noise, data and seed"),
+            html.Div([
+                control("Gradient noise σ", number_input(ids.NOISE, settings.noise, minimum=0,
+                                                         maximum=LIMITS["noise"]), ids.NOISE,
+                        "Gaussian noise added to every gradient"),
+                control("Seed", number_input(ids.SEED, settings.seed, minimum=0, step=1),
+                        ids.SEED, "Noise, mini-batches and data"),
+            ], className="control-pair"),
+            html.Div([
+                control("Data points", number_input(
+                    ids.POINTS, settings.points, minimum=2, maximum=LIMITS["points"], step=1,
+                    placeholder="5 on y = x"), ids.POINTS, "Line fit: noisy points"),
+                control("Batch size", number_input(
+                    ids.BATCH_SIZE, settings.batch_size, minimum=1, maximum=LIMITS["points"],
+                    step=1, placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
+            ], className="control-pair only-regression"),
+        ], className="details", open=False),
+        advanced(settings),
+    ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def advanced(settings: RaceSettings) -> html.Details:
+    """Per-optimizer hyperparameters; a blank cell takes the slider (lr) or torch's default."""
+    rows = []
+    for name in OPTIMIZER_NAMES:
+        spec = oc.OPTIMIZERS[name]
+        cells = [html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap")]
+        for param in OVERRIDE_PARAMS:
+            if param not in spec.defaults:
+                cells.append(html.Span("—", className="muted"))
+                continue
+            placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
+            cells.append(dcc.Input(
+                id=ids.override_id(name, param), type="number", debounce=True, step="any",
+                value=settings.overrides.get(name, {}).get(param), placeholder=placeholder,
+                className="number-input compact", name=f"{name}.{param}"))
+        rows.append(cells)
+    return html.Details([
+        html.Summary("Advanced: each optimizer's own hyperparameters"),
+        html.P("A fair race often needs different learning rates: Adam's step is about lr "
+               "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
+               "slider or torch.optim's default.", className="control-hint"),
+        html.Div(table(["", *[OVERRIDE_LABELS[p] for p in OVERRIDE_PARAMS]], rows,
+                       "overrides"), className="table-scroll"),
+        html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
+    ], id=ids.ADVANCED, className="details")
+
+
+def graphs() -> html.Div:
+    config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
+              "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+              "toImageButtonOptions": {"filename": "optimizer-race"}}
+    return html.Div([
+        html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
+                           style={"height": GRAPH_HEIGHT}, clear_on_unhover=True),
+                 className="graph-cell"),
+        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
+                           className="loss-graph", style={"height": GRAPH_HEIGHT},
+                           clear_on_unhover=True), className="graph-cell"),
+    ], className="graphs")
+
+
+# --- pieces the race callback fills in -------------------------------------------------------
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.{digits}g}"
+    return f"{value:.{max(digits - 1, 1)}e}"
+
+
+STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
+
+
+def leaderboard_table(race: oc.Race) -> html.Table:
+    """Best first: converged runs by how soon, then the rest by final loss."""
+    summaries = leaderboard(race)
+    order = sorted(range(len(summaries)), key=lambda i: (
+        STATUS_ORDER[summaries[i].status],
+        summaries[i].steps_to_tolerance if summaries[i].steps_to_tolerance is not None
+        else math.inf, summaries[i].final_gap))
+    rows = []
+    for rank, i in enumerate(order, start=1):
+        s = summaries[i]
+        status = html.Span(s.status_text,
+                           className=f"status status-{s.status.replace(' ', '-')}")
+        rows.append([str(rank), html.Span([swatch(COLORS[s.optimizer]), TITLES[s.optimizer]],
+                                          className="nowrap"), status,
+                     "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
+                     _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
+    return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
+                  "final loss", "final f − f*", "measured rate / step"], rows, "leaderboard")
+
+
+def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race) -> list:
+    """Live readouts from the current values: limits, κ, Polyak, predicted vs measured."""
+    c = theory.curvature(surface)
+    lr, mu = settings.lr, settings.momentum
+    where = "exact (quadratic)" if c.exact else "at the minimum"
+    items = [
+        html.Li([html.B("κ"), f" = {_fmt(c.kappa, 4)} ",
+                 html.Span(f"(L = {_fmt(c.L, 4)}, m = {_fmt(c.m, 4)}, {where})",
+                           className="muted")]),
+        html.Li([html.B("effective lr"), " γ/(1−μ) = ",
+                 _fmt(theory.effective_lr(lr, mu), 4)]),
+    ]
+    limits = []
+    for name, label in (("sgd", "GD"), ("momentum", "heavy ball"), ("nesterov", "Nesterov")):
+        limit = theory.max_stable_lr(name, c.L, 0.0 if name == "sgd" else mu)
+        stable = lr < limit
+        limits.append(html.Span([f"{label} {_fmt(limit, 3)} ",
+                                 html.Span("✓" if stable else "✗ unstable",
+                                           className="verdict-stable" if stable
+                                           else "verdict-unstable")], className="nowrap"))
+    items.append(html.Li([html.B("largest stable lr"), f" (now {_fmt(lr)}): ",
+                          *_join(limits, ", ")]))
+    rates = []
+    for run in race.runs:
+        h = run.hyperparameters
+        predicted = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
+                                          h.get("momentum", 0.0), h.get("dampening", 0.0),
+                                          h.get("weight_decay", 0.0))
+        if predicted is not None:
+            measured = theory.measured_rate(run.loss, surface.f_min)
+            rates.append(html.Span([swatch(COLORS[run.optimizer]),
+                                    f"{_fmt(predicted, 4)} → {_fmt(measured, 4)}"],
+                                   className="nowrap"))
+    if rates:
+        items.append(html.Li([html.B("rate / step"), " predicted → measured: ",
+                              *_join(rates, ", ")]))
+    if c.exact and c.m > 0:
+        best_lr, best_mu, best_rate = theory.polyak_optimum(c.L, c.m)
+        items.append(html.Li([html.B("Polyak's optimum"),
+                              f" γ* = {_fmt(best_lr, 4)}, μ* = {_fmt(best_mu, 4)}, rate "
+                              f"(√κ−1)/(√κ+1) = {_fmt(best_rate, 4)}"]))
+    return [html.Ul(items, className="theory-list")]
+
+
+def _join(parts: list, separator: str) -> list:
+    out = []
+    for i, part in enumerate(parts):
+        if i:
+            out.append(separator)
+        out.append(part)
+    return out
+
+
+def race_section(settings: RaceSettings) -> html.Div:
+    return html.Div([
+        html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
+        html.Main([
+            card("Paths on the surface", [
+                graphs(),
+                html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
+            ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
+                        dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
+            card("Leaderboard", [html.Div(id=ids.LEADERBOARD, className="table-scroll")]),
+        ], className="main"),
+    ], className="race-layout")

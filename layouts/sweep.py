@@ -1,0 +1,215 @@
+"""The phase diagram: a (lr, μ) sweep as a heatmap, with the theory drawn on top."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from optim_core import theory
+from optim_core.analysis import TOLERANCE
+from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.sweep import Sweep
+
+from . import ids
+from .components import card, control, number_input
+from .figures import LOSS_FLOOR, THEMES, TITLES, float32
+
+METRICS = {"final_loss": "final loss f − f* (log)", "steps": f"steps to reach {TOLERANCE:g}",
+           "rate": "measured linear rate"}
+METRIC_ORDER = tuple(METRICS)
+DIVERGED_COLOR = {"light": "rgba(150, 30, 30, 0.82)", "dark": "rgba(225, 90, 80, 0.78)"}
+
+
+def sweep_section() -> html.Section:
+    return card("Phase diagram: which (lr, μ) work?", [
+        html.P(["Every cell races one optimizer from the race's start on the race's surface "
+                "(same noise, seed and the optimizer's other settings) at one (lr, μ). The "
+                "grid runs in the background; ", html.B("click a cell"), " to race at its "
+                "(lr, μ)."], className="control-hint"),
+        html.Div([
+            control("Optimizer", dcc.Dropdown(
+                id=ids.SWEEP_OPTIMIZER, value="momentum", clearable=False,
+                options=[{"label": TITLES[o], "value": o} for o in OPTIMIZER_NAMES]),
+                ids.SWEEP_OPTIMIZER),
+            control("Colour by", dcc.RadioItems(
+                id=ids.SWEEP_METRIC, value="final_loss", className="segmented",
+                options=[{"label": label, "value": key} for key, label in METRICS.items()],
+                inline=True), ids.SWEEP_METRIC),
+            control("Grid", number_input(ids.SWEEP_RESOLUTION, 128, minimum=2,
+                                         maximum=LIMITS["sweep_resolution"], step=1),
+                    ids.SWEEP_RESOLUTION, f"cells per axis, ≤ {LIMITS['sweep_resolution']}"),
+            control("Steps", number_input(ids.SWEEP_STEPS, 500, minimum=1,
+                                          maximum=LIMITS["sweep_steps"], step=1),
+                    ids.SWEEP_STEPS, f"per cell, ≤ {LIMITS['sweep_steps']:,}"),
+            control("lr from", number_input(ids.SWEEP_LR_MIN, None, minimum=0,
+                                            placeholder="surface default"), ids.SWEEP_LR_MIN),
+            control("lr to", number_input(ids.SWEEP_LR_MAX, None, minimum=0,
+                                          placeholder="surface default"), ids.SWEEP_LR_MAX),
+        ], className="sweep-controls"),
+        html.Div([
+            html.Button("Run sweep", id=ids.SWEEP_RUN, className="button primary"),
+            html.Button("Cancel", id=ids.SWEEP_CANCEL, className="button", disabled=True),
+            html.Progress(id=ids.SWEEP_PROGRESS, value="0", max="1", className="progress"),
+            html.Span(id=ids.SWEEP_STATUS, className="control-hint", role="status"),
+            html.Button("Export grid CSV", id=ids.SWEEP_EXPORT, className="button",
+                        disabled=True),
+            dcc.Download(id=ids.SWEEP_DOWNLOAD),
+        ], className="sweep-actions"),
+        html.Div(id=ids.SWEEP_ERROR, className="control-error", role="alert"),
+        html.Div([
+            dcc.Graph(id=ids.SWEEP_GRAPH, figure=empty_sweep_figure("light"),
+                      config={"displaylogo": False, "responsive": True},
+                      className="sweep-graph"),
+            html.Div(id=ids.SWEEP_HOVER, className="sweep-hover", role="status"),
+        ], className="sweep-body"),
+    ], card_id="phase-diagram")
+
+
+def empty_sweep_figure(theme: str, message: str = "Run a sweep to draw the phase diagram."):
+    colors = THEMES[theme]
+    fig = go.Figure()
+    fig.update_layout(
+        template=colors["template"], paper_bgcolor=colors["paper"],
+        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        margin={"l": 64, "r": 10, "t": 30, "b": 50},
+        xaxis={"visible": False}, yaxis={"visible": False},
+        annotations=[{"text": message, "showarrow": False, "font": {"size": 15,
+                                                                     "color": colors["muted"]},
+                      "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}])
+    return fig
+
+
+def edges(centres: np.ndarray, log: bool) -> np.ndarray:
+    """Cell edges around cell centres (geometric for a log axis)."""
+    values = np.log10(centres) if log else centres
+    half = (values[1] - values[0]) / 2 if len(values) > 1 else 0.5
+    out = np.concatenate([values - half, values[-1:] + half])
+    return 10.0**out if log else out
+
+
+def hover_table(result: Sweep) -> np.ndarray:
+    """Per cell: final gap, steps to tolerance, measured rate, predicted rate, diverged-at
+    (-1: none), as float32 (M, R, 5) for the hover box."""
+    c = theory.curvature(result.surface)
+    lrs, momenta = np.meshgrid(result.lrs, result.momenta)
+    predicted = theory.predicted_rate_grid(
+        result.optimizer, lrs, momenta if result.takes_momentum else 0.0, c.eigenvalues,
+        result.hyperparameters.get("dampening", 0.0),
+        result.hyperparameters.get("weight_decay", 0.0))
+    gap = np.maximum(result.final_loss - result.surface.f_min, 0.0)
+    table = np.stack([gap, result.steps_to_tolerance.astype(float),
+                      np.nan_to_num(result.rate, nan=-1.0),
+                      -np.ones_like(gap) if predicted is None else predicted,
+                      result.diverged_at.astype(float)], axis=-1)
+    return float32(table)
+
+
+def metric_values(result: Sweep) -> dict[str, np.ndarray]:
+    """Finite values to colour by (a diverged cell is covered by its own layer)."""
+    gap = np.maximum(result.final_loss - result.surface.f_min, LOSS_FLOOR)
+    steps = np.where(result.steps_to_tolerance < 0, result.steps + 1,
+                     result.steps_to_tolerance)
+    rate = np.nan_to_num(result.rate, nan=0.0)
+    finite_gap = np.where(result.diverged_at >= 0, np.nan, gap)
+    top = np.nanmax(finite_gap) if np.isfinite(finite_gap).any() else 1.0
+    return {"final_loss": np.log10(np.minimum(gap, top)), "steps": steps.astype(float),
+            "rate": np.clip(rate, 0.0, 1.0)}
+
+
+def sweep_figure(result: Sweep, metric: str, theme: str,
+                 current: tuple[float, float] | None = None) -> go.Figure:
+    colors = THEMES[theme]
+    x = edges(result.lrs, log=True)
+    y = edges(result.momenta, log=False) if result.takes_momentum else np.array([0.0, 1.0])
+    values = metric_values(result)
+    custom = hover_table(result)
+    fig = go.Figure()
+    titles = {"final_loss": "log₁₀(f − f*)",
+              "steps": f"steps to {TOLERANCE:g} (top: never)", "rate": "rate / step"}
+    scales = {"final_loss": "Viridis", "steps": "Cividis", "rate": "Viridis"}
+    for key in METRIC_ORDER:
+        bar = {"thickness": 12, "len": 0.85, "outlinewidth": 0,
+               "title": {"text": titles[key], "side": "right"}}
+        fig.add_trace(go.Heatmap(
+            x=x, y=y, z=float32(values[key]), customdata=custom, colorscale=scales[key],
+            reversescale=key == "rate", colorbar=bar, visible=key == metric, name=METRICS[key],
+            hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>",
+            zmax=float(result.steps + 1) if key == "steps" else None,
+            zmin=0.0 if key in ("steps", "rate") else None))
+    diverged = (result.diverged_at >= 0).astype(np.float32)
+    fig.add_trace(go.Heatmap(
+        x=x, y=y, z=diverged, customdata=custom, showscale=False, name="diverged",
+        colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR[theme]]], zmin=0, zmax=1,
+        hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>"))
+    _theory_overlay(fig, result, colors)
+    lr, momentum = current if current else (math.nan, math.nan)
+    fig.add_trace(go.Scatter(
+        x=[lr] if current else [], y=[momentum] if current else [], mode="markers",
+        name="the race's (lr, μ)", hoverinfo="skip",
+        marker={"symbol": "circle-open", "size": 16, "color": colors["ink"],
+                "line": {"width": 3}}))
+    what = (f"{TITLES[result.optimizer]} on {result.surface.name}, {result.steps} steps, "
+            f"{len(result.momenta)}×{len(result.lrs)} cells")
+    fig.update_layout(
+        template=colors["template"], paper_bgcolor=colors["paper"],
+        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        title={"text": what, "font": {"size": 13}, "x": 0.01},
+        margin={"l": 64, "r": 10, "t": 36, "b": 50}, uirevision=what,
+        xaxis={"type": "log", "title": {"text": "learning rate γ (log scale)"},
+               "range": [math.log10(x[0]), math.log10(x[-1])], "showgrid": False},
+        yaxis={"title": {"text": "momentum μ" if result.takes_momentum
+                         else f"{TITLES[result.optimizer]} has no μ"},
+               "range": [y[0], y[-1]], "showgrid": False},
+        legend={"orientation": "h", "y": -0.18, "x": 0},
+        meta={"current_trace": len(fig.data) - 1})
+    return fig
+
+
+def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> None:
+    """On quadratics: stability limits, the GD limit and Polyak's optimum."""
+    c = theory.curvature(result.surface)
+    if not c.exact or result.optimizer not in ("sgd", "momentum", "nesterov"):
+        return
+    weight_decay = result.hyperparameters.get("weight_decay", 0.0)
+    dampening = result.hyperparameters.get("dampening", 0.0)
+    mu = np.linspace(result.momenta[0], result.momenta[-1], 200)
+    line = {"color": colors["ink"], "width": 2}
+    gd_limit = theory.max_stable_lr("sgd", c.L, weight_decay=weight_decay)
+    fig.add_trace(go.Scatter(x=[gd_limit, gd_limit], y=[0, 1], mode="lines",
+                             name=f"GD limit 2/L = {gd_limit:.3g}",
+                             line={**line, "dash": "dot"}, hoverinfo="skip"))
+    if result.optimizer in ("momentum", "nesterov") and result.takes_momentum:
+        limit = [theory.max_stable_lr(result.optimizer, c.L, m, dampening, weight_decay)
+                 for m in mu]
+        label = ("heavy ball: γ < 2(1+μ)/L" if result.optimizer == "momentum"
+                 else "Nesterov: γ < 2(1+μ)/((1+2μ)L)")
+        fig.add_trace(go.Scatter(x=limit, y=mu, mode="lines", name=label,
+                                 line={**line, "dash": "dash"}, hoverinfo="skip"))
+    if c.m > 0 and result.optimizer == "momentum":
+        best_lr, best_mu, best_rate = theory.polyak_optimum(c.L + weight_decay,
+                                                            c.m + weight_decay)
+        fig.add_trace(go.Scatter(
+            x=[best_lr], y=[best_mu], mode="markers",
+            name=f"Polyak's optimum (rate {best_rate:.3f})",
+            marker={"symbol": "star", "size": 16, "color": "#F0E442",
+                    "line": {"width": 1.5, "color": "#111111"}},
+            hovertemplate="Polyak: γ* = %{x:.4g}, μ* = %{y:.4f}<extra></extra>"))
+
+
+def hover_text(customdata, lr: float, momentum: float | None) -> str:
+    """The hover box's text for one cell (also what the clientside box shows)."""
+    gap, steps, rate, predicted, diverged = customdata
+    parts = [f"lr {lr:.4g}" + ("" if momentum is None else f", μ {momentum:.4f}")]
+    if diverged >= 0:
+        parts.append(f"diverged at step {int(diverged)}")
+    else:
+        parts.append(f"final f − f* {gap:.3g}")
+        parts.append("never reached " + f"{TOLERANCE:g}" if steps < 0
+                     else f"reached {TOLERANCE:g} at step {int(steps)}")
+        parts.append("rate: too fast to measure" if rate < 0 else f"measured rate {rate:.4f}")
+    if predicted >= 0:
+        parts.append(f"predicted rate {predicted:.4f}")
+    return " · ".join(parts)

@@ -1,0 +1,72 @@
+"""Reading and driving the app from the browser, for the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import time
+
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+PATHS_JS = """
+const gd = document.querySelector('#race-graph .js-plotly-plot');
+if (!gd || !gd._fullLayout || !gd._fullLayout.meta || !gd._fullData) return null;
+const t = gd._fullLayout.meta.traces;
+return {
+  names: t.paths.map(i => gd._fullData[i].name),
+  paths: t.paths.map(i => [Array.from(gd._fullData[i].x), Array.from(gd._fullData[i].y)]),
+  ends: t.ends.map(i => gd._fullData[i].marker.symbol),
+  start: [gd._fullData[t.start].x[0], gd._fullData[t.start].y[0]],
+  image: !!(gd._fullLayout.images && gd._fullLayout.images.length
+            && gd._fullLayout.images[0].source.startsWith('data:image/png')),
+};
+"""
+
+
+def wait(driver, condition, timeout: float = 20.0, message: str = ""):
+    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: condition(), message)
+
+
+def race(driver) -> dict | None:
+    return driver.execute_script(PATHS_JS)
+
+
+def wait_for_race(driver, timeout: float = 30.0) -> dict:
+    wait(driver, lambda: (race(driver) or {}).get("paths"), timeout, "no race drawn")
+    return race(driver)
+
+
+def wait_for_change(driver, before: dict, timeout: float = 20.0) -> dict:
+    wait(driver, lambda: (race(driver) or {}).get("paths") not in (None, before["paths"]),
+         timeout, "the paths did not change")
+    return race(driver)
+
+
+def press(driver, css: str, key=Keys.ARROW_RIGHT, times: int = 1) -> None:
+    element = driver.find_element("css selector", css)
+    driver.execute_script("arguments[0].focus()", element)
+    for _ in range(times):
+        element.send_keys(key)
+        time.sleep(0.05)
+
+
+def type_into(driver, css: str, text: str) -> None:
+    """Replace an input's text and commit it (Enter), as a user would."""
+    element = driver.find_element("css selector", css)
+    driver.execute_script("arguments[0].focus(); arguments[0].select()", element)
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.DELETE)
+    element.send_keys(text, Keys.ENTER)
+
+
+def value(driver, css: str) -> str:
+    return driver.find_element("css selector", css).get_attribute("value")
+
+
+def text(driver, css: str) -> str:
+    return driver.find_element("css selector", css).text
+
+
+def severe_console_errors(dash_duo) -> list:
+    return [entry for entry in dash_duo.get_logs() or []
+            if entry.get("level") == "SEVERE"]

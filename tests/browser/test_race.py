@@ -1,0 +1,158 @@
+"""The live race in a real headless Chromium: what a user does, and what they see."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+
+from callbacks.state import RaceSettings
+from optim_core.export import race_to_csv, read_race_csv
+
+from .pages import (
+    press,
+    race,
+    severe_console_errors,
+    text,
+    type_into,
+    value,
+    wait,
+    wait_for_change,
+    wait_for_race,
+)
+
+
+@pytest.fixture(scope="module")
+def app():
+    from app import app as dash_app
+
+    return dash_app
+
+
+@pytest.fixture
+def page(dash_duo, app):
+    dash_duo.start_server(app)
+    wait_for_race(dash_duo.driver)
+    yield dash_duo
+    assert severe_console_errors(dash_duo) == []
+
+
+def test_page_shows_a_contour_map_with_paths(page):
+    drawn = race(page.driver)
+    assert drawn["image"], "the surface is drawn as an image under the paths"
+    assert drawn["names"] == ["SGD", "Momentum", "Nesterov", "Adam"]
+    assert all(len(x) == 151 for x, _ in drawn["paths"])  # 150 steps: rows 0..150
+    assert drawn["start"] == [6, 6]
+    assert "converged" in text(page.driver, "#leaderboard")
+
+
+def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
+    before = race(page.driver)
+    press(page.driver, "#lr-slider [role=slider]", times=3)
+    after = wait_for_change(page.driver, before)
+    lr = float(value(page.driver, "#lr-input"))
+    assert lr == pytest.approx(0.03 * 10 ** 0.03, rel=0.01)  # three steps of 0.01 decades
+    # the new paths are the engine's paths for the new lr
+    expected = RaceSettings(lr=lr).simulate()
+    for (x, y), run in zip(after["paths"], expected.runs, strict=True):
+        assert x == pytest.approx(run.params[:, 0], rel=1e-6, abs=1e-6)
+        assert y == pytest.approx(run.params[:, 1], rel=1e-6, abs=1e-6)
+
+
+def test_momentum_slider_moves_by_keyboard(page):
+    before = race(page.driver)
+    press(page.driver, "#momentum-slider [role=slider]", times=5)
+    wait_for_change(page.driver, before)
+    assert float(value(page.driver, "#momentum-input")) == pytest.approx(0.805)
+
+
+def test_clicking_the_map_moves_every_start(page):
+    driver = page.driver
+    area = driver.find_element("css selector", "#race-graph .nsewdrag")
+    before = race(driver)
+    width, height = area.size["width"], area.size["height"]
+    # selenium 4.2 (pinned by dash[testing]) measures the offset from the top-left corner
+    ActionChains(driver).move_to_element_with_offset(area, width // 4, 3 * height // 4) \
+        .click().perform()
+    after = wait_for_change(driver, before)
+    x0, y0 = float(value(driver, "#start-x-input")), float(value(driver, "#start-y-input"))
+    assert -7.5 < x0 < 0 and -7.5 < y0 < 0  # lower left quarter of the ravine's window
+    assert after["start"] == pytest.approx([x0, y0], rel=1e-6)
+    assert all(path[0][0] == pytest.approx(x0, rel=1e-6) for path in after["paths"])
+
+
+def test_export_is_what_is_drawn_and_equals_the_engine(page):
+    driver = page.driver
+    driver.find_element("css selector", "#export-csv-button").click()
+    target = Path(page.download_path) / "optimizer-race-ravine.csv"
+    wait(driver, target.exists, 20, "no CSV was downloaded")
+    wait(driver, lambda: target.stat().st_size > 0)
+    exported = target.read_text()
+    assert exported == race_to_csv(RaceSettings().simulate())
+    frame = read_race_csv(io.StringIO(exported))
+    drawn = race(driver)
+    for name, (x, _) in zip(["sgd", "momentum", "nesterov", "adam"], drawn["paths"],
+                            strict=True):
+        assert list(frame[frame.optimizer == name].x) == pytest.approx(x, rel=1e-6)
+
+
+def test_url_state_is_restored_and_follows_the_controls(dash_duo, app):
+    dash_duo.start_server(app)
+    query = ("?surface=rosenbrock&optimizers=adam,sgd&lr=0.002&momentum=0.5&steps=300"
+             "&x0=-1&y0=2")
+    dash_duo.driver.get(dash_duo.server_url + "/" + query)
+    drawn = wait_for_race(dash_duo.driver)
+    wait(dash_duo.driver, lambda: race(dash_duo.driver)["names"] == ["SGD", "Adam"])
+    drawn = race(dash_duo.driver)
+    assert drawn["start"] == [-1, 2] and len(drawn["paths"][0][0]) == 301
+    assert value(dash_duo.driver, "#lr-input") == "0.002"
+    assert value(dash_duo.driver, "#momentum-input") == "0.5"
+    assert "surface=rosenbrock" in dash_duo.driver.current_url
+    press(dash_duo.driver, "#momentum-slider [role=slider]", times=2)
+    wait(dash_duo.driver, lambda: "momentum=0.502" in dash_duo.driver.current_url)
+    assert severe_console_errors(dash_duo) == []
+
+
+def test_bad_url_values_fall_back_with_a_note(dash_duo, app):
+    dash_duo.start_server(app)
+    dash_duo.driver.get(dash_duo.server_url + "/?surface=ravine&lr=banana&steps=-4"
+                                              "&optimizers=sgd,warp&momentum=1.5")
+    wait_for_race(dash_duo.driver)
+    note = text(dash_duo.driver, "#url-note")
+    assert "lr='banana'" in note and "steps='-4'" in note and "warp" in note
+    assert "momentum='1.5'" in note
+    assert value(dash_duo.driver, "#lr-input") == "0.03"  # the ravine's preset
+    assert race(dash_duo.driver)["names"] == ["SGD"]
+    assert severe_console_errors(dash_duo) == []
+
+
+def test_diverging_settings_are_flagged(page):
+    driver = page.driver
+    before = race(driver)
+    type_into(driver, "#lr-input", "0.5")
+    after = wait_for_change(driver, before)
+    board = text(driver, "#leaderboard")
+    assert "diverged at step" in board
+    assert "x-thin-open" in after["ends"]  # a diverged path ends in a cross
+    assert all(abs(v) <= 1e8 for x, y in after["paths"] for v in (*x, *y))
+
+
+def test_a_bad_value_gets_a_message_next_to_its_control(page):
+    driver = page.driver
+    before = race(driver)
+    type_into(driver, "#steps-input", "0")
+    wait(driver, lambda: text(driver, "#steps-input-error") != "")
+    assert "int in the range [1, 10000]" in text(driver, "#steps-input-error")
+    assert race(driver)["paths"] == before["paths"]  # nothing lost: the race stays drawn
+    type_into(driver, "#steps-input", "40")
+    wait(driver, lambda: text(driver, "#steps-input-error") == "")
+    wait(driver, lambda: len(race(driver)["paths"][0][0]) == 41)
+
+
+def test_changing_surface_applies_its_preset(page):
+    driver = page.driver
+    driver.find_element("css selector", "#surface-select input[value=saddle]").click()
+    wait(driver, lambda: race(driver)["start"] == [-2, pytest.approx(0.01)])
+    assert value(driver, "#lr-input") == "0.1"

@@ -1,0 +1,45 @@
+"""Shared test configuration: browser tests run in Debian's headless Chromium.
+
+Tests under tests/browser/ are marked ``browser``. Where Chromium or chromedriver is
+missing they are skipped locally, and fail in CI (CI=true): CI must run them.
+"""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
+
+
+def pytest_setup_options():
+    """Chrome options for dash.testing's browser (it adds --headless, --no-sandbox,
+    --disable-gpu and --disable-dev-shm-usage itself)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for argument in ("--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1440,1000",
+                     "--disable-features=Translate,MediaRouter"):
+        options.add_argument(argument)
+    return options
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _browser_available(request):
+    if request.node.get_closest_marker("browser") is None:
+        return
+    missing = [name for name in ("chromium", "chromedriver") if shutil.which(name) is None]
+    if missing:
+        message = f"{' and '.join(missing)} not installed (apt-get install chromium " \
+                  "chromium-driver)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests must run in CI: {message}")
+        pytest.skip(message)
