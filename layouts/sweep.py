@@ -144,6 +144,9 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
         x=x, y=y, z=diverged, customdata=custom, showscale=False, name="diverged",
         colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR[theme]]], zmin=0, zmax=1,
         hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="diverged",
+                             marker={"symbol": "square", "size": 12,
+                                     "color": DIVERGED_COLOR[theme]}, hoverinfo="skip"))
     _theory_overlay(fig, result, colors)
     lr, momentum = current if current else (math.nan, math.nan)
     fig.add_trace(go.Scatter(

@@ -11,9 +11,12 @@ every source the kernels compile is kept beside the cache, and a mismatch clears
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import importlib.metadata
 import math
 import os
+import warnings
 from pathlib import Path
 
 import llvmlite.ir as ir
@@ -49,6 +52,28 @@ def _clear_stale_cache() -> None:
 
 
 _clear_stale_cache()
+
+
+def _choose_threading_layer() -> None:
+    """Run parallel kernels on Intel TBB: safe when the app's background jobs fork and
+    when threads call kernels at once (GNU OpenMP aborts after a fork). The tbb wheel
+    puts libtbb in the environment's lib/, which the loader does not search, so load it
+    by its full path first. Without TBB, numba's fork-safe workqueue layer is used."""
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return  # the user chose
+    try:
+        library = next(f.locate() for f in importlib.metadata.files("tbb") or ()
+                       if f.name == "libtbb.so.12")
+        ctypes.CDLL(str(library), mode=ctypes.RTLD_GLOBAL)
+        numba.config.THREADING_LAYER = "tbb"
+    except (importlib.metadata.PackageNotFoundError, StopIteration, OSError):
+        warnings.warn("Intel TBB could not be loaded; parallel sweeps use numba's "
+                      "workqueue layer (not safe to call from several threads at once)",
+                      RuntimeWarning, stacklevel=2)
+        numba.config.THREADING_LAYER = "workqueue"
+
+
+_choose_threading_layer()
 
 
 @intrinsic

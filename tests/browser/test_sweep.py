@@ -1,0 +1,107 @@
+"""The phase diagram in headless Chromium: a background sweep, progress, cancel, click a
+cell to race there, switch the metric, export the grid."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+
+from callbacks.state import RaceSettings, SweepSettings
+from optim_core.sweep import sweep_to_csv
+
+from .pages import severe_console_errors, text, type_into, value, wait, wait_for_race
+
+HEATMAP_JS = """
+const gd = document.querySelector('#sweep-graph .js-plotly-plot');
+if (!gd || !gd._fullData || gd._fullData.length < 4) return null;
+const shown = gd._fullData.slice(0, 3).find(t => t.visible === true && t.z);
+if (!shown) return null;
+return {visible: gd._fullData.slice(0, 3).map(t => t.visible === true),
+        rows: shown.z.length,
+        names: gd._fullData.map(t => t.name),
+        current: gd._fullData[gd._fullLayout.meta.current_trace].x};
+"""
+
+
+@pytest.fixture(scope="module")
+def app():
+    from app import app as dash_app
+
+    return dash_app
+
+
+@pytest.fixture
+def page(dash_duo, app):
+    dash_duo.start_server(app)
+    wait_for_race(dash_duo.driver)
+    yield dash_duo
+    assert severe_console_errors(dash_duo) == []
+
+
+def heatmap(driver):
+    return driver.execute_script(HEATMAP_JS)
+
+
+def run_sweep(driver, resolution: int, steps: int):
+    type_into(driver, "#sweep-resolution-input", str(resolution))
+    type_into(driver, "#sweep-steps-input", str(steps))
+    button = driver.find_element("css selector", "#sweep-run-button")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+
+
+def test_sweep_draws_the_phase_diagram_and_a_click_races_there(page):
+    driver = page.driver
+    run_sweep(driver, 24, 200)
+    wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 60, "the sweep never ended")
+    drawn = heatmap(driver)
+    assert drawn["rows"] == 24 and drawn["visible"] == [True, False, False]
+    assert "diverged" in drawn["names"]
+    assert any(name.startswith("heavy ball") for name in drawn["names"])  # theory on top
+    assert drawn["current"] == [pytest.approx(0.03)]
+
+    driver.find_element("css selector", "#sweep-metric input[value=rate]").click()
+    wait(driver, lambda: (heatmap(driver) or {}).get("visible") == [False, False, True])
+
+    area = driver.find_element("css selector", "#sweep-graph .nsewdrag")
+    ActionChains(driver).move_to_element_with_offset(area, area.size["width"] // 3,
+                                                     area.size["height"] // 2).click().perform()
+    wait(driver, lambda: value(driver, "#lr-input") != "0.03", 20, "the race kept its lr")
+    lr, momentum = float(value(driver, "#lr-input")), float(value(driver, "#momentum-input"))
+    assert 1e-4 < lr < 1 and 0 < momentum < 0.999
+    wait(driver, lambda: (heatmap(driver) or {}).get("current") == [pytest.approx(lr)])
+
+    driver.find_element("css selector", "#sweep-export-button").click()
+    target = Path(page.download_path) / "phase-diagram-ravine-momentum.csv"
+    wait(driver, lambda: target.exists() and target.stat().st_size > 0, 60)
+    settings = SweepSettings(RaceSettings(), "momentum", 24, 200)
+    assert target.read_text() == sweep_to_csv(settings.run())
+    frame = pd.read_csv(io.StringIO(target.read_text()))
+    assert len(frame) == 24 * 24
+
+
+def test_a_long_sweep_shows_progress_and_can_be_cancelled(page):
+    driver = page.driver
+    run_sweep(driver, 512, 2000)
+    wait(driver, lambda: driver.find_element("css selector", "#sweep-cancel-button")
+         .is_enabled(), 20, "cancel never became available")
+    progress = "document.getElementById('sweep-progress')"
+    wait(driver, lambda: 0 < float(driver.execute_script(f"return {progress}.value"))
+         < float(driver.execute_script(f"return {progress}.max")), 60, "no progress shown")
+    driver.find_element("css selector", "#sweep-cancel-button").click()
+    wait(driver, lambda: driver.find_element("css selector", "#sweep-run-button").is_enabled(),
+         20, "the run button did not come back")
+    assert "cells" not in text(driver, "#sweep-status")  # no result was drawn
+    assert heatmap(driver) is None
+
+
+def test_bad_sweep_settings_get_a_message(page):
+    driver = page.driver
+    type_into(driver, "#sweep-resolution-input", "1000")
+    driver.find_element("css selector", "#sweep-run-button").click()
+    wait(driver, lambda: "resolution" in text(driver, "#sweep-error"))
+    assert "int in the range [2, 512]" in text(driver, "#sweep-error")
