@@ -50,12 +50,18 @@ def warm_up() -> None:
     sweep("ravine", "momentum", steps=2, resolution=2)
 
 
-def create_app() -> tuple[Dash, object]:
+def create_app(patch_updates: bool | None = None) -> tuple[Dash, object]:
+    """The app and its Celery app (None without REDIS_URL).
+
+    ``patch_updates`` (default: env OPTIMIZER_RACE_PATCH, on) sends only the paths when a
+    slider moves; off, every update resends whole figures (a benchmark's baseline)."""
+    if patch_updates is None:
+        patch_updates = os.environ.get("OPTIMIZER_RACE_PATCH", "1") != "0"
     manager, celery_app = background_manager()
     app = Dash(__name__, title="Optimizer Race", update_title=None, compress=True,
                background_callback_manager=manager, assets_folder=str(HERE / "assets"))
     app.layout = build_layout
-    callbacks.register(app)
+    callbacks.register(app, patch_updates)
 
     @app.server.route("/healthz")
     def health():

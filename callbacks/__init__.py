@@ -3,6 +3,9 @@
 from . import controls, race, sweep, url
 
 
-def register(app) -> None:
-    for module in (url, race, controls, sweep):
-        module.register(app)
+def register(app, patch_updates: bool = True) -> None:
+    """``patch_updates=False`` resends whole figures on every race update (a baseline)."""
+    url.register(app)
+    race.register(app, patch_updates)
+    controls.register(app)
+    sweep.register(app)

@@ -34,8 +34,12 @@ def override_values(values: list, override_ids: list) -> dict:
     return out
 
 
-def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None):
-    """Everything the race callback returns, as a dict of output name → value."""
+def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None,
+                patch_updates: bool = True):
+    """Everything the race callback returns, as a dict of output name → value.
+
+    With ``patch_updates`` False every update sends whole figures: the baseline that
+    the latency benchmark measures patching against."""
     theme = theme if theme in figures.THEMES else "light"
     settings, errors = parse_controls({**values, "overrides": overrides})
     messages = {name: errors.get(name, "") for name, _ in SETTING_CONTROLS}
@@ -49,7 +53,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     race = settings.simulate()
     surface = race.surface
     new_structure = settings.structure(theme)
-    if new_structure == structure:
+    if patch_updates and new_structure == structure:
         race_fig, loss_fig = Patch(), Patch()
         figures.patch_race_figure(race_fig, race)
         figures.patch_loss_figure(loss_fig, race)
@@ -65,7 +69,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
         "structure": new_structure}
 
 
-def register(app) -> None:
+def register(app, patch_updates: bool = True) -> None:
     @app.callback(
         Output(ids.RACE_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"),
         Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
@@ -83,7 +87,7 @@ def register(app) -> None:
         override_list, theme, override_ids, structure = args[n:]
         try:
             out = update_race(values, override_values(override_list, override_ids), theme,
-                              structure)
+                              structure, patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
             return (*[no_update] * 7, "Something went wrong drawing this race; the server "
