@@ -16,8 +16,11 @@ import os
 from pathlib import Path
 
 from dash import Dash
+from flask import request
+from werkzeug.exceptions import HTTPException
 
 import callbacks
+import optim_core as oc
 from layouts.page import build_layout
 
 HERE = Path(__file__).parent
@@ -65,7 +68,22 @@ def create_app(patch_updates: bool | None = None) -> tuple[Dash, object]:
 
     @app.server.route("/healthz")
     def health():
-        return {"status": "ok", "background": "celery" if celery_app else "diskcache"}
+        """For load balancers: the process serves, and the engine computes."""
+        race = oc.simulate("ravine", ["momentum"], steps=3)
+        ok = race.runs[0].diverged_at is None
+        return ({"status": "ok" if ok else "failing", "background": "celery" if celery_app
+                 else "diskcache", "workers_share": "no per-user state in the process"},
+                200 if ok else 503)
+
+    @app.server.errorhandler(Exception)
+    def reject(error):
+        """A request Dash cannot process (malformed JSON, unknown ids, missing fields)
+        is the client's problem: 400 with a short reason, never a 500 page."""
+        if isinstance(error, HTTPException):
+            return error
+        log.warning("rejected a request to %s: %s: %s", request.path, type(error).__name__,
+                    error, exc_info=log.isEnabledFor(logging.DEBUG))
+        return {"error": "bad request", "reason": type(error).__name__}, 400
 
     return app, celery_app
 

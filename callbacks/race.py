@@ -28,9 +28,15 @@ OVERRIDES = {"type": ids.OVERRIDE, "optimizer": ALL, "param": ALL}
 
 
 def override_values(values: list, override_ids: list) -> dict:
+    """{optimizer: {param: value}} from the pattern-matched inputs (malformed ids are
+    skipped: they can only come from a crafted request)."""
     out: dict = {}
-    for value, key in zip(values or [], override_ids or [], strict=False):
-        out.setdefault(key["optimizer"], {})[key["param"]] = value
+    if not isinstance(values, list) or not isinstance(override_ids, list):
+        return out
+    for value, key in zip(values, override_ids, strict=False):
+        if isinstance(key, dict) and isinstance(key.get("optimizer"), str) and \
+                isinstance(key.get("param"), str):
+            out.setdefault(key["optimizer"], {})[key["param"]] = value
     return out
 
 

@@ -28,6 +28,11 @@ LIMITS = {
     "kappa": 1e4,
     "noise": 100.0,
     "runs": 64,  # trajectories in one race
+    # point-gradients of one sweep: cells × steps × points per step (1 off regression);
+    # about ten seconds of work on two cores
+    "sweep_work": 2_000_000_000,
+    # mini-batch table entries kept in memory: batch_size × (steps + 1), int32
+    "batch_entries": 5_000_000,
 }
 
 #: A run is cut when |x| or |y| exceeds this (or anything becomes non-finite).
@@ -186,6 +191,8 @@ def constraint_for(caller: str, name: str):
 
 
 def _show(value) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a value that is not a finite number"
     if isinstance(value, str):
         return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
     text = repr(value)

@@ -80,6 +80,16 @@ class Race:
                 "noise": self.noise, "seed": self.seed, "steps": self.steps}
 
 
+def check_batch_table(steps: int, batch_size: int | None, caller: str) -> None:
+    """Mini-batch indices are drawn ahead, one row per step: bound that table."""
+    if batch_size is not None and batch_size * (steps + 1) > LIMITS["batch_entries"]:
+        raise InvalidParameterError(
+            f"The 'batch_size' parameter of {caller} times (steps + 1) must be at most "
+            f"{LIMITS['batch_entries']:,} (the mini-batches are drawn ahead). Got "
+            f"{batch_size} × {steps + 1} instead.", parameter="batch_size", caller=caller,
+            allowed=f"batch_size × (steps + 1) ≤ {LIMITS['batch_entries']:,}", got=batch_size)
+
+
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
     """Each run's complete hyperparameters: defaults, then shared values, then its own.
 
@@ -182,6 +192,7 @@ def simulate(surface: str | Surface = "ravine",
             f"({surface.n_points}). Got {batch_size} instead.", parameter="batch_size",
             caller="simulate", allowed=f"an int in the range [1, {surface.n_points}]",
             got=batch_size)
+    check_batch_table(steps if isinstance(steps, int) else 0, batch_size, "simulate")
     if backend not in ("auto", "numba", "numpy"):
         raise InvalidParameterError(
             f"The 'backend' parameter of simulate must be one of 'auto', 'numba', 'numpy'. "

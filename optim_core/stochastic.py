@@ -33,12 +33,12 @@ def batch_table(n_points: int, batch_size: int | None, steps: int, seed: int) ->
     to ``n_points``) is a single row, all points in order, used at every step.
     """
     if n_points == 0:  # surfaces without data: a placeholder row, never read
-        return np.zeros((1, 1), dtype=np.int64)
+        return np.zeros((1, 1), dtype=np.int32)
     if batch_size is None or batch_size >= n_points:
-        return np.arange(n_points, dtype=np.int64)[None, :]
+        return np.arange(n_points, dtype=np.int32)[None, :]
     rng = _stream(seed, 2)
     per_epoch = n_points // batch_size
     epochs = -(-(steps + 1) // per_epoch)
     rows = [rng.permutation(n_points)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
             for _ in range(epochs)]
-    return np.concatenate(rows)[: steps + 1].astype(np.int64)
+    return np.concatenate(rows)[: steps + 1].astype(np.int32)

@@ -24,8 +24,15 @@ import numpy as np
 
 from .analysis import TOLERANCE, first_within
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS
-from .params import InvalidParameterError, check_params
-from .simulate import Run, _numba_available, hyper_table, race_numpy, resolve_runs
+from .params import LIMITS, InvalidParameterError, check_params
+from .simulate import (
+    Run,
+    _numba_available,
+    check_batch_table,
+    hyper_table,
+    race_numpy,
+    resolve_runs,
+)
 from .stochastic import batch_table, noise_table
 from .surfaces import Surface, get_surface
 from .theory import rate_or_nan
@@ -120,6 +127,16 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
             "The 'batch_size' parameter of sweep applies to the regression surface only.",
             parameter="batch_size", caller="sweep", allowed="None", got=batch_size)
 
+    check_batch_table(steps, clean["batch_size"], "sweep")
+    per_step = (clean["batch_size"] or surface.n_points) if surface.name == "regression" else 1
+    work = resolution * resolution * steps * per_step
+    if work > LIMITS["sweep_work"]:
+        raise InvalidParameterError(
+            f"This sweep would evaluate {work:,} point-gradients (cells × steps × points per "
+            f"step); the limit is {LIMITS['sweep_work']:,}. Use fewer cells or steps, or "
+            "mini-batches.", parameter="resolution", caller="sweep",
+            allowed=f"cells × steps × points per step ≤ {LIMITS['sweep_work']:,}",
+            got=resolution)
     base = resolve_runs([optimizer], hyperparameters,
                         surface.default_start if start is None else start)[0]
     takes_momentum = "momentum" in OPTIMIZERS[optimizer].defaults

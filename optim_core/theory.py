@@ -94,12 +94,14 @@ def spectral_radius(optimizer: str, h, momentum=0.0, dampening=0.0):
     if optimizer == "sgd":
         return np.abs(1.0 - h)
     momentum = np.asarray(momentum, dtype=np.float64)
-    if optimizer == "momentum":
-        trace, det = 1.0 + momentum - h * (1.0 - dampening), momentum + 0.0 * h
-    else:
-        trace, det = 1.0 + momentum - h * (1.0 + momentum), momentum * (1.0 - h)
-    root = np.sqrt((trace * trace - 4.0 * det).astype(complex))
-    return np.maximum(np.abs((trace + root) / 2.0), np.abs((trace - root) / 2.0))
+    with np.errstate(all="ignore"):  # a huge h overflows: that step is simply unstable
+        if optimizer == "momentum":
+            trace, det = 1.0 + momentum - h * (1.0 - dampening), momentum + 0.0 * h
+        else:
+            trace, det = 1.0 + momentum - h * (1.0 + momentum), momentum * (1.0 - h)
+        root = np.sqrt((trace * trace - 4.0 * det).astype(complex))
+        radius = np.maximum(np.abs((trace + root) / 2.0), np.abs((trace - root) / 2.0))
+    return np.where(np.isfinite(radius), radius, np.inf)
 
 
 def predicted_rate_grid(optimizer: str, lrs, momenta, eigenvalues, dampening=0.0,

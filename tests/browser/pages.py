@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 from selenium.webdriver.common.keys import Keys
@@ -20,6 +21,13 @@ return {
             && gd._fullLayout.images[0].source.startsWith('data:image/png')),
 };
 """
+
+
+def free_port() -> int:
+    """A free loopback port (dash.testing counts ports from 58050 in every process)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait(driver, condition, timeout: float = 20.0, message: str = ""):

@@ -17,16 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from .pages import severe_console_errors, text, type_into, wait, wait_for_race
+from .pages import free_port, severe_console_errors, text, type_into, wait, wait_for_race
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.redis
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(check, timeout: float, what: str) -> None:

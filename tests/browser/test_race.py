@@ -12,6 +12,7 @@ from callbacks.state import RaceSettings
 from optim_core.export import race_to_csv, read_race_csv
 
 from .pages import (
+    free_port,
     press,
     race,
     severe_console_errors,
@@ -33,7 +34,7 @@ def app():
 
 @pytest.fixture
 def page(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     wait_for_race(dash_duo.driver)
     yield dash_duo
     assert severe_console_errors(dash_duo) == []
@@ -99,7 +100,7 @@ def test_export_is_what_is_drawn_and_equals_the_engine(page):
 
 
 def test_url_state_is_restored_and_follows_the_controls(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     query = ("?surface=rosenbrock&optimizers=adam,sgd&lr=0.002&momentum=0.5&steps=300"
              "&x0=-1&y0=2")
     dash_duo.driver.get(dash_duo.server_url + "/" + query)
@@ -116,7 +117,7 @@ def test_url_state_is_restored_and_follows_the_controls(dash_duo, app):
 
 
 def test_bad_url_values_fall_back_with_a_note(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     dash_duo.driver.get(dash_duo.server_url + "/?surface=ravine&lr=banana&steps=-4"
                                               "&optimizers=sgd,warp&momentum=1.5")
     wait_for_race(dash_duo.driver)

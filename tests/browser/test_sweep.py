@@ -13,7 +13,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from callbacks.state import RaceSettings, SweepSettings
 from optim_core.sweep import sweep_to_csv
 
-from .pages import severe_console_errors, text, type_into, value, wait, wait_for_race
+from .pages import free_port, severe_console_errors, text, type_into, value, wait, wait_for_race
 
 HEATMAP_JS = """
 const gd = document.querySelector('#sweep-graph .js-plotly-plot');
@@ -36,7 +36,7 @@ def app():
 
 @pytest.fixture
 def page(dash_duo, app):
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     wait_for_race(dash_duo.driver)
     yield dash_duo
     assert severe_console_errors(dash_duo) == []

@@ -1,0 +1,210 @@
+"""Crafted requests to a running server, as a script would send them.
+
+Whatever arrives, the server answers without a 500, the answer never holds a NaN or
+Infinity token, the offending control gets a message, and the next ordinary request is
+served as usual.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from werkzeug.serving import make_server
+
+from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from layouts import ids
+from optim_core import OPTIMIZERS
+
+NON_FINITE = re.compile(r"\bNaN\b|\bInfinity\b")
+OVERRIDE_KEY = '{"optimizer":["ALL"],"param":["ALL"],"type":"override-input"}'
+
+
+@pytest.fixture(scope="module")
+def server():
+    from app import app
+
+    http = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", app
+    http.shutdown()
+
+
+def race_callback(app) -> tuple[str, dict]:
+    return next((k, v) for k, v in app.callback_map.items()
+                if k.startswith("..race-graph.figure...loss-graph.figure"))
+
+
+def override_entries(prop: str, settings: RaceSettings) -> list:
+    entries = []
+    for optimizer, spec in OPTIMIZERS.items():
+        for param in OVERRIDE_PARAMS:
+            if param in spec.defaults:
+                key = {"optimizer": optimizer, "param": param, "type": ids.OVERRIDE}
+                value = (settings.overrides.get(optimizer, {}).get(param) if prop == "value"
+                         else key)
+                entries.append({"id": key, "property": prop, "value": value})
+    return entries
+
+
+def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -> dict:
+    """The request the browser sends when a race control changes."""
+    settings = RaceSettings()
+    values = {ids.SURFACE: settings.surface, ids.OPTIMIZERS: list(settings.optimizers),
+              ids.LR_INPUT: settings.lr, ids.MOMENTUM_INPUT: settings.momentum,
+              ids.STEPS: settings.steps, ids.KAPPA: settings.kappa, ids.NOISE: settings.noise,
+              ids.BATCH_SIZE: None, ids.POINTS: None, ids.SEED: 0, ids.START_X: None,
+              ids.START_Y: None, ids.THEME: "light", **(changes or {})}
+    key, spec = race_callback(app)
+    inputs = []
+    for item in spec["inputs"]:
+        if item["id"] == OVERRIDE_KEY:
+            inputs.append(override_entries("value", settings))
+        else:
+            inputs.append({**item, "value": values[item["id"]]})
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in key.strip(".").split("...")]
+    return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": [changed],
+            "state": [override_entries("id", settings),
+                      {"id": ids.RACE_STRUCTURE, "property": "data", "value": None}]}
+
+
+def post(url: str, body) -> tuple[int, str]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url + "/_dash-update-component", data=data,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def error_text(body: str, control: str) -> str:
+    """The message the response puts under ``control``."""
+    response = json.loads(body)["response"]
+    return str(response.get(ids.error_id(control), {}).get("children", ""))
+
+
+def assert_still_serving(url: str, app) -> None:
+    status, body = post(url, payload(app))
+    assert status == 200
+    assert "race-graph" in json.loads(body)["response"]
+
+
+CRAFTED = [float("nan"), float("inf"), float("-inf"), 1e308, -1e308, "abc", "", [1, 2],
+           {"a": 1}, True, None, -5, 1e12]
+CONTROLS = [ids.LR_INPUT, ids.MOMENTUM_INPUT, ids.STEPS, ids.KAPPA, ids.NOISE, ids.SEED,
+            ids.START_X, ids.POINTS, ids.BATCH_SIZE]
+
+
+def is_valid_for(control: str, value) -> bool:
+    """Values a control may legitimately take (blank optional ones, a huge finite lr)."""
+    optional = (ids.START_X, ids.POINTS, ids.BATCH_SIZE)
+    if value is None or value == "":
+        return control in optional
+    return (control, value) in ((ids.LR_INPUT, 1e308), (ids.LR_INPUT, 1e12), (ids.START_X, -5))
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+@pytest.mark.parametrize("value", CRAFTED, ids=repr)
+def test_crafted_values_get_a_message_not_a_crash(server, control, value):
+    url, app = server
+    status, body = post(url, payload(app, {control: value}, f"{control}.value"))
+    assert status == 200, body[:300]
+    assert not NON_FINITE.search(body)
+    message = error_text(body, control)
+    if is_valid_for(control, value):
+        assert message == ""
+    else:
+        assert message.startswith("Must be") or "applies to" in message, message
+
+
+@pytest.mark.parametrize("changes,control,expected", [
+    ({ids.SURFACE: "bowl"}, ids.SURFACE, "Must be one of ravine"),
+    ({ids.SURFACE: None}, ids.SURFACE, "Must be one of ravine"),
+    ({ids.OPTIMIZERS: ["sgd", "warp"]}, ids.OPTIMIZERS, "Must be among"),
+    ({ids.OPTIMIZERS: "sgd"}, ids.OPTIMIZERS, "Choose at least one"),
+    ({ids.OPTIMIZERS: []}, ids.OPTIMIZERS, "Choose at least one"),
+    ({ids.OPTIMIZERS: [None, 3]}, ids.OPTIMIZERS, "Must be among"),
+    ({ids.OPTIMIZERS: ["nesterov"], ids.MOMENTUM_INPUT: 0}, ids.MOMENTUM_INPUT, "Nesterov"),
+    ({ids.BATCH_SIZE: 4}, ids.BATCH_SIZE, "regression surface only"),
+])
+def test_unknown_names_and_broken_rules_are_explained(server, changes, control, expected):
+    url, app = server
+    status, body = post(url, payload(app, changes))
+    assert status == 200 and not NON_FINITE.search(body)
+    assert expected in error_text(body, control)
+
+
+def test_huge_learning_rate_is_cut_and_flagged(server):
+    url, app = server
+    status, body = post(url, payload(app, {ids.LR_INPUT: 1e308}))
+    assert status == 200 and not NON_FINITE.search(body)
+    assert "diverged at step 1" in body
+
+
+def test_bad_override_values_are_reported_per_optimizer(server):
+    url, app = server
+    body = payload(app)
+    for entry in body["inputs"][12]:
+        if entry["id"]["optimizer"] == "adam" and entry["id"]["param"] == "beta2":
+            entry["value"] = float("nan")
+    status, text = post(url, body)
+    assert status == 200 and not NON_FINITE.search(text)
+    message = json.loads(text)["response"][ids.OVERRIDES_ERROR]["children"]
+    assert message.startswith("Adam · beta2: Must be a float in the range [0, 1)")
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda b: b"{not json",
+    lambda b: b"[]",
+    lambda b: b"null",
+    lambda b: {k: v for k, v in b.items() if k != "inputs"},
+    lambda b: {k: v for k, v in b.items() if k != "output"},
+    lambda b: {**b, "output": "no-such-graph.figure"},
+    lambda b: {**b, "inputs": b["inputs"][:3]},
+    lambda b: {**b, "inputs": "everything"},
+    lambda b: {**b, "state": None},
+    lambda b: {**b, "inputs": [*b["inputs"][:12], "oops", b["inputs"][13]]},
+    lambda b: {**b, "state": [[{"id": "x", "property": "id", "value": "x"}], b["state"][1]]},
+], ids=["not-json", "list", "null", "no-inputs", "no-output", "unknown-output",
+        "few-inputs", "inputs-string", "state-null", "override-garbage", "override-ids"])
+def test_malformed_requests_are_rejected_without_a_500(server, mangle):
+    url, app = server
+    status, body = post(url, mangle(payload(app)))
+    assert status < 500, body[:300]
+    assert not NON_FINITE.search(body)
+    assert_still_serving(url, app)
+
+
+def test_health_endpoint(server):
+    url, _ = server
+    with urllib.request.urlopen(url + "/healthz") as response:
+        health = json.loads(response.read())
+    assert response.status == 200 and health["status"] == "ok"
+
+
+def test_requests_stay_bounded():
+    """The largest requests the limits allow finish and stay small in memory."""
+    import tracemalloc
+
+    from optim_core.sweep import sweep
+
+    tracemalloc.start()
+    settings = RaceSettings(optimizers=tuple(OPTIMIZERS), steps=10_000)
+    settings.simulate()
+    race_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    with pytest.raises(ValueError, match="point-gradients"):
+        sweep("regression", "sgd", points=1000, resolution=512, steps=2000)
+    with pytest.raises(ValueError, match="mini-batches are drawn ahead"):
+        RaceSettings(surface="regression", points=1000, batch_size=999,
+                     steps=10_000).simulate()
+    tracemalloc.stop()
+    assert race_peak < 50e6  # 8 optimizers × 10,001 steps: a few MB
