@@ -110,8 +110,9 @@ def predicted_rate_grid(optimizer: str, lrs, momenta, eigenvalues, dampening=0.0
     if optimizer not in ("sgd", "momentum", "nesterov"):
         return None
     lrs, momenta = np.broadcast_arrays(np.asarray(lrs, float), np.asarray(momenta, float))
-    return np.max([spectral_radius(optimizer, lrs * (lam + weight_decay), momenta, dampening)
-                   for lam in eigenvalues], axis=0)
+    with np.errstate(over="ignore"):  # lr·λ may overflow to inf: an unstable step
+        h = [lrs * (lam + weight_decay) for lam in eigenvalues]
+    return np.max([spectral_radius(optimizer, hi, momenta, dampening) for hi in h], axis=0)
 
 
 def predicted_rate(optimizer: str, lr: float, eigenvalues, momentum: float = 0.0,
