@@ -134,12 +134,13 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
         bar = {"thickness": 12, "len": 0.85, "outlinewidth": 0,
                "title": {"text": titles[key], "side": "right"}}
         fig.add_trace(go.Heatmap(
-            x=x, y=y, z=float32(values[key]), customdata=custom, colorscale=scales[key],
+            x=x, y=y, z=float32(values[key]), colorscale=scales[key], hoverinfo="skip",
             reversescale=key == "rate", colorbar=bar, visible=key == metric, name=METRICS[key],
-            hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>",
             zmax=float(result.steps + 1) if key == "steps" else None,
             zmin=0.0 if key in ("steps", "rate") else None))
-    diverged = (result.diverged_at >= 0).astype(np.float32)
+    # the diverged layer covers every cell (transparent where nothing diverged), so it
+    # alone carries the per-cell numbers that hover and click read
+    diverged = (result.diverged_at >= 0).astype(np.uint8)
     fig.add_trace(go.Heatmap(
         x=x, y=y, z=diverged, customdata=custom, showscale=False, name="diverged",
         colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR[theme]]], zmin=0, zmax=1,
