@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import importlib.metadata
-import math
 import os
 import warnings
 from pathlib import Path
@@ -122,8 +121,8 @@ for _function in (
     surfaces.regression_value, surfaces.compensated_add, surfaces.regression_grad,
     surfaces.surface_value, surfaces.surface_grad,
     optimizers.sgd_rule,
-    optimizers.adam_coefficients, optimizers.adam_rule,
-    optimizers.nadam_coefficients, optimizers.nadam_rule,
+    optimizers.adam_bias_corrections, optimizers.adam_rule,
+    optimizers.nadam_schedule, optimizers.nadam_coefficients, optimizers.nadam_rule,
     optimizers.rmsprop_rule,
     optimizers.adagrad_coefficients, optimizers.adagrad_rule,
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
@@ -134,8 +133,9 @@ for _function in (
 _surface_grad = surfaces.surface_grad
 _surface_value = surfaces.surface_value
 _sgd_rule = optimizers.sgd_rule
-_adam_coefficients = optimizers.adam_coefficients
+_adam_bias_corrections = optimizers.adam_bias_corrections
 _adam_rule = optimizers.adam_rule
+_nadam_schedule = optimizers.nadam_schedule
 _nadam_coefficients = optimizers.nadam_coefficients
 _nadam_rule = optimizers.nadam_rule
 _rmsprop_rule = optimizers.rmsprop_rule
@@ -144,11 +144,32 @@ _adagrad_rule = optimizers.adagrad_rule
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
 _BOUND = DIVERGENCE_BOUND
+_LARGEST = 1.7976931348623157e308  # |v| <= this is False exactly when v is NaN or ±inf
 
 
 @numba.njit(cache=True, inline="always")
-def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table):
+def _step_scalars(algorithm, step, table, c):
+    """Run c's per-step scalars that need ``pow`` (Adam's bias corrections, NAdam's
+    schedule): they depend on the betas and the step only."""
+    if algorithm == 1:
+        bc1, bc2_sqrt = _adam_bias_corrections(step, table[c, 1], table[c, 4])
+        return bc1, bc2_sqrt, 0.0
+    if algorithm == 2:
+        return _nadam_schedule(step, table[c, 1], table[c, 4], table[c, 7])
+    return 0.0, 0.0, 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _same_schedule(table, a, b):
+    """Whether runs a and b share their per-step pow scalars (betas, momentum decay)."""
+    return table[a, 1] == table[b, 1] and table[a, 4] == table[b, 4] and \
+        table[a, 7] == table[b, 7]
+
+
+@numba.njit(cache=True, inline="always")
+def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2, s3):
     """One step of run ``c`` for both coordinates; updates its row of ``states``.
+    (s1, s2, s3) are run c's ``_step_scalars`` for this step.
 
     State slots: 0-1 the first buffer (momentum buffer, exp_avg, square_avg, sum), 2-3
     the second (exp_avg_sq, grad_avg), 4-5 the third (max_exp_avg_sq, RMSprop's momentum
@@ -156,8 +177,7 @@ def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table):
     are indexed, not sliced: a slice in this loop costs an atomic reference count.)
     """
     lr, momentum, dampening, weight_decay = table[c, 0], table[c, 1], table[c, 2], table[c, 3]
-    beta2, eps, alpha, momentum_decay = table[c, 4], table[c, 5], table[c, 6], table[c, 7]
-    lr_decay = table[c, 8]
+    beta2, eps, alpha, lr_decay = table[c, 4], table[c, 5], table[c, 6], table[c, 8]
     nesterov, amsgrad = table[c, 10] != 0.0, table[c, 11] != 0.0
     centered, decoupled = table[c, 12] != 0.0, table[c, 13] != 0.0
     if algorithm == 0:
@@ -167,16 +187,15 @@ def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table):
         y, states[c, 1] = _sgd_rule(y, gy, states[c, 1], first, lr, momentum, dampening,
                                     weight_decay, nesterov)
     elif algorithm == 1:
-        step_size, bc2_sqrt = _adam_coefficients(step, lr, momentum, beta2)
         x, states[c, 0], states[c, 2], states[c, 4] = _adam_rule(
             x, gx, states[c, 0], states[c, 2], states[c, 4], lr, momentum, beta2, eps,
-            weight_decay, decoupled, amsgrad, step_size, bc2_sqrt)
+            weight_decay, decoupled, amsgrad, s1, s2)
         y, states[c, 1], states[c, 3], states[c, 5] = _adam_rule(
             y, gy, states[c, 1], states[c, 3], states[c, 5], lr, momentum, beta2, eps,
-            weight_decay, decoupled, amsgrad, step_size, bc2_sqrt)
+            weight_decay, decoupled, amsgrad, s1, s2)
     elif algorithm == 2:
-        bc2, grad_coef, avg_coef, states[c, 6] = _nadam_coefficients(
-            step, lr, momentum, beta2, momentum_decay, states[c, 6])
+        bc2 = s1
+        grad_coef, avg_coef, states[c, 6] = _nadam_coefficients(lr, s2, s3, states[c, 6])
         x, states[c, 0], states[c, 2] = _nadam_rule(
             x, gx, states[c, 0], states[c, 2], lr, momentum, beta2, eps, weight_decay,
             decoupled, bc2, grad_coef, avg_coef)
@@ -208,11 +227,6 @@ def _initial_states(algorithms, table):
     return states
 
 
-@numba.njit(cache=True, inline="always")
-def _finite(value):
-    return not (math.isinf(value) or math.isnan(value))
-
-
 @numba.njit(cache=True)
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged):
@@ -233,6 +247,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         batch = batches[0] if shared_batch else batches[k]
         noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
         step = float(k + 1)
+        known = -1  # the run whose pow scalars s1..s3 hold, this step
+        s1 = s2 = s3 = 0.0
         for c in range(n):
             if not alive[c]:
                 continue
@@ -241,7 +257,7 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
             gx = gx + noise_x
             gy = gy + noise_y
             f = _surface_value(code, x, y, kappa, data_x, data_y)
-            if not (_finite(gx) and _finite(gy) and _finite(f)):
+            if not (abs(gx) <= _LARGEST and abs(gy) <= _LARGEST and abs(f) <= _LARGEST):
                 lengths[c] = k
                 diverged[c] = k
                 alive[c] = False
@@ -254,8 +270,15 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 grads[c, k, 1] = gy
             if k == steps:
                 continue
-            x, y = _optimizer_step(algorithms[c], step, x, y, gx, gy, states, c, table)
-            if not (_finite(x) and _finite(y) and abs(x) <= _BOUND and abs(y) <= _BOUND):
+            algorithm = algorithms[c]
+            if (algorithm == 1 or algorithm == 2) and not (
+                    known >= 0 and algorithms[known] == algorithm
+                    and _same_schedule(table, known, c)):
+                s1, s2, s3 = _step_scalars(algorithm, step, table, c)
+                known = c
+            x, y = _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2,
+                                   s3)
+            if not (abs(x) <= _BOUND and abs(y) <= _BOUND):  # also False for NaN and inf
                 lengths[c] = k + 1
                 diverged[c] = k + 1
                 alive[c] = False

@@ -49,16 +49,17 @@ def sgd_rule(p, g, buf, first, lr, momentum, dampening, weight_decay, nesterov):
     return p - lr * direction, buf
 
 
-def adam_coefficients(step, lr, beta1, beta2):
-    """Per-step scalars of Adam: (step_size, sqrt of bias_correction2)."""
-    bias_correction1 = 1.0 - power(beta1, step)
-    bias_correction2 = 1.0 - power(beta2, step)
-    return lr / bias_correction1, power(bias_correction2, 0.5)
+def adam_bias_corrections(step, beta1, beta2):
+    """Adam's per-step scalars that need ``pow``: (1 − β1^t, √(1 − β2^t)).
+
+    They depend on (β1, β2, t) only, so runs that share the betas share them."""
+    return 1.0 - power(beta1, step), power(1.0 - power(beta2, step), 0.5)
 
 
 def adam_rule(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
-              step_size, bias_correction2_sqrt):
+              bias_correction1, bias_correction2_sqrt):
     """One ``torch.optim.Adam`` / ``AdamW`` step (non-capturable, single-tensor path)."""
+    step_size = lr / bias_correction1
     p = select(decoupled, p * (1.0 - lr * weight_decay), p)
     g = select(decoupled, g, g + weight_decay * p)
     m = lerp(m, g, 1.0 - beta1)
@@ -68,16 +69,21 @@ def adam_rule(p, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled,
     return p + -step_size * m / denom, m, v, v_max
 
 
-def nadam_coefficients(step, lr, beta1, beta2, momentum_decay, mu_product):
-    """Per-step scalars of NAdam: (bias_correction2, coefficient of g, of m, μ-product)."""
+def nadam_schedule(step, beta1, beta2, momentum_decay):
+    """NAdam's per-step scalars that need ``pow``: (1 − β2^t, μ_t, μ_{t+1})."""
     bias_correction2 = 1.0 - power(beta2, step)
     mu = beta1 * (1.0 - 0.5 * power(0.96, step * momentum_decay))
     mu_next = beta1 * (1.0 - 0.5 * power(0.96, (step + 1.0) * momentum_decay))
+    return bias_correction2, mu, mu_next
+
+
+def nadam_coefficients(lr, mu, mu_next, mu_product):
+    """(coefficient of g, coefficient of m, new μ-product) of one NAdam step."""
     mu_product = mu_product * mu
     mu_product_next = mu_product * mu_next
     grad_coefficient = -lr * (1.0 - mu) / (1.0 - mu_product)
     avg_coefficient = -lr * mu_next / (1.0 - mu_product_next)
-    return bias_correction2, grad_coefficient, avg_coefficient, mu_product
+    return grad_coefficient, avg_coefficient, mu_product
 
 
 def nadam_rule(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, bias_correction2,
@@ -284,12 +290,11 @@ def _adam_family(name, lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled):
 
     def update(grads, state, params):
         count = state.count + 1
-        step_size, bc2_sqrt = adam_coefficients(float(count), h["lr"], h["momentum"],
-                                                h["beta2"])
+        bc1, bc2_sqrt = adam_bias_corrections(float(count), h["momentum"], h["beta2"])
         params, m, v, v_max = adam_rule(
             params, grads, state.exp_avg, state.exp_avg_sq, state.max_exp_avg_sq, h["lr"],
             h["momentum"], h["beta2"], h["eps"], h["weight_decay"], decoupled,
-            h["amsgrad"], step_size, bc2_sqrt)
+            h["amsgrad"], bc1, bc2_sqrt)
         return params, AdamState(count, m, v, v_max)
 
     return Optimizer(name, dict(h, decoupled_weight_decay=decoupled), init, update)
@@ -376,9 +381,10 @@ def nadam(*, lr=2e-3, momentum=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
 
     def update(grads, state, params):
         count = state.count + 1
-        bc2, grad_coef, avg_coef, mu_product = nadam_coefficients(
-            float(count), h["lr"], h["momentum"], h["beta2"], h["momentum_decay"],
-            state.mu_product)
+        bc2, mu, mu_next = nadam_schedule(float(count), h["momentum"], h["beta2"],
+                                          h["momentum_decay"])
+        grad_coef, avg_coef, mu_product = nadam_coefficients(h["lr"], mu, mu_next,
+                                                             state.mu_product)
         params, m, v = nadam_rule(params, grads, state.exp_avg, state.exp_avg_sq, h["lr"],
                                   h["momentum"], h["beta2"], h["eps"], h["weight_decay"],
                                   h["decoupled_weight_decay"], bc2, grad_coef, avg_coef)
