@@ -1,0 +1,238 @@
+"""Engine benchmarks: the race and the sweep, as ratios against baselines run alongside.
+
+    python -m benchmarks.engine [--quick] [--json PATH]
+
+- race: all 8 optimizers × 1000 steps on each surface through ``simulate`` (compiled
+  path), against a per-step Python loop over the same optimizers (the library's pure
+  functions called once per step, as a user would script it) and, where torch imports
+  (in this interpreter, or the one named by BENCH_TORCH_PYTHON), the same race scripted
+  with torch.optim and autograd. Target: ≤ 5 ms per race, ≥ 100× torch.
+- sweep: optimizer-steps per second of a 256 × 256 (lr, μ) grid × 500 steps on the
+  ravine, against the NumPy path and a per-cell loop (one ``simulate`` call per cell),
+  both timed on a sample of cells and scaled to the grid. Target ≥ 200 M steps/s.
+- sweep end to end: the same sweep, its heatmap figure and its JSON encoding.
+
+Times are the best of several repeats (the machine is shared and noisy); every ratio
+compares numbers measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import optim_core as oc
+from optim_core.params import OPTIMIZER_NAMES
+from optim_core.sweep import sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+RACE_STEPS = 1000
+RACE_LR = {"ravine": 0.01, "rosenbrock": 0.001, "saddle": 0.05, "regression": 0.05}
+
+
+def best_of(function, repeats: int) -> tuple[float, float]:
+    """(best, median) wall time in seconds of ``function()`` over ``repeats`` runs."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times), statistics.median(times)
+
+
+def python_loop_race(surface_name: str) -> None:
+    """The baseline: each optimizer stepped one step at a time from Python."""
+    surface = oc.get_surface(surface_name)
+    for name in OPTIMIZER_NAMES:
+        hyper = {"lr": RACE_LR[surface_name]}
+        if "momentum" in oc.OPTIMIZERS[name].defaults:
+            hyper["momentum"] = 0.9
+        opt = oc.make_optimizer(name, **hyper)
+        params = np.array(surface.default_start, dtype=np.float64)
+        state = opt.init(params)
+        path = [params]
+        for _ in range(RACE_STEPS):
+            gx, gy = surface.grad(params[0], params[1])
+            params, state = opt.update(np.array([gx, gy]), state, params)
+            path.append(params)
+
+
+TORCH_SCRIPT = r"""
+import json, sys, time
+import torch
+torch.set_default_dtype(torch.float64)
+STEPS = int(sys.argv[1]); LR = json.loads(sys.argv[2])
+def f(name, p):
+    x, y = p[0], p[1]
+    if name == "ravine": return 0.5 * (x**2 + 25.0 * y**2)
+    if name == "rosenbrock": return (1 - x)**2 + 100 * (y - x**2)**2
+    if name == "saddle": return 0.5 * x**2 + 0.25 * y**4 - 0.5 * y**2
+    d = torch.tensor([-1.414, -0.707, 0.0, 0.707, 1.414]); return torch.mean((x * d + y - d)**2)
+starts = {"ravine": [6.0, 6.0], "rosenbrock": [-1.2, 1.0], "saddle": [-2.0, 0.01],
+          "regression": [0.0, 0.0]}
+makers = [lambda p, lr: torch.optim.SGD(p, lr=lr),
+          lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9),
+          lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9, nesterov=True),
+          lambda p, lr: torch.optim.Adam(p, lr=lr, betas=(0.9, 0.999)),
+          lambda p, lr: torch.optim.AdamW(p, lr=lr, betas=(0.9, 0.999)),
+          lambda p, lr: torch.optim.NAdam(p, lr=lr, betas=(0.9, 0.999)),
+          lambda p, lr: torch.optim.RMSprop(p, lr=lr, momentum=0.9),
+          lambda p, lr: torch.optim.Adagrad(p, lr=lr)]
+out = {}
+for name in starts:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for make in makers:
+            p = torch.tensor(starts[name], requires_grad=True)
+            opt = make([p], LR[name]); path = [p.detach().clone()]
+            for _ in range(STEPS):
+                opt.zero_grad(); f(name, p).backward(); opt.step(); path.append(p.detach().clone())
+        best = min(best, time.perf_counter() - t)
+    out[name] = best
+print(json.dumps({"version": torch.__version__, "seconds": out}))
+"""
+
+
+def torch_race_seconds() -> dict | None:
+    """Seconds per race with torch.optim, or None when no interpreter has torch."""
+    candidates = [sys.executable]
+    if os.environ.get("BENCH_TORCH_PYTHON"):
+        candidates.insert(0, os.environ["BENCH_TORCH_PYTHON"])
+    for python in candidates:
+        probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
+        if probe.returncode != 0:
+            continue
+        done = subprocess.run([python, "-c", TORCH_SCRIPT, str(RACE_STEPS), json.dumps(RACE_LR)],
+                              capture_output=True, text=True, timeout=900)
+        if done.returncode == 0:
+            return json.loads(done.stdout)
+    return None
+
+
+def race_benchmark(quick: bool) -> dict:
+    repeats = 5 if quick else 20
+    rows = {}
+    for name in oc.SURFACES:
+        oc.simulate(name, OPTIMIZER_NAMES, steps=5, lr=0.01)  # compiled and cached
+        fast, fast_median = best_of(lambda n=name: oc.simulate(
+            n, OPTIMIZER_NAMES, steps=RACE_STEPS, lr=RACE_LR[n], momentum=0.9), repeats)
+        loop, _ = best_of(lambda n=name: python_loop_race(n), 2 if quick else 3)
+        rows[name] = {"race_ms": fast * 1e3, "race_median_ms": fast_median * 1e3,
+                      "python_loop_ms": loop * 1e3, "speedup_vs_python_loop": loop / fast}
+    torch = None if quick else torch_race_seconds()
+    if torch:
+        for name, seconds in torch["seconds"].items():
+            rows[name]["torch_ms"] = seconds * 1e3
+            rows[name]["speedup_vs_torch"] = seconds / (rows[name]["race_ms"] / 1e3)
+    return {"optimizers": len(OPTIMIZER_NAMES), "steps": RACE_STEPS, "surfaces": rows,
+            "torch": torch["version"] if torch else None, "target_ms": 5.0,
+            "target_speedup_vs_torch": 100.0}
+
+
+def sweep_benchmark(quick: bool) -> dict:
+    resolution, steps = 256, 500
+    cells = resolution * resolution
+    sweep("ravine", "momentum", steps=5, resolution=4)  # compiled and cached
+    fast, fast_median = best_of(lambda: sweep("ravine", "momentum", steps=steps,
+                                              resolution=resolution), 3 if quick else 7)
+    # baselines on a sample of rows, scaled to the whole grid
+    sample_rows = 4 if quick else 16
+    numpy_time, _ = best_of(lambda: sweep("ravine", "momentum", steps=steps,
+                                          resolution=resolution, backend="numpy",
+                                          momentum_range=(0.0, 0.999 * sample_rows / resolution)
+                                          ), 1)
+    numpy_time *= resolution / sample_rows
+    lrs = np.logspace(-4, 0, 64)
+    per_cell, _ = best_of(lambda: [oc.simulate("ravine", ["momentum"], steps=steps, lr=lr,
+                                               momentum=0.9) for lr in lrs], 2)
+    per_cell *= cells / len(lrs)
+    total_steps = cells * steps
+    return {"grid": f"{resolution}x{resolution}", "steps": steps,
+            "seconds": fast, "median_seconds": fast_median,
+            "steps_per_second": total_steps / fast,
+            "numpy_path_seconds_scaled": numpy_time,
+            "numpy_path_steps_per_second": total_steps / numpy_time,
+            "per_cell_loop_seconds_scaled": per_cell,
+            "per_cell_loop_steps_per_second": total_steps / per_cell,
+            "speedup_vs_numpy_path": numpy_time / fast,
+            "speedup_vs_per_cell_loop": per_cell / fast,
+            "target_steps_per_second": 200e6}
+
+
+def sweep_end_to_end(quick: bool) -> dict:
+    """A 256² × 500 ravine sweep to JSON: engine, heatmap figure and encoding."""
+    from dash._utils import to_json
+
+    from layouts.sweep import sweep_figure
+
+    def run():
+        result = sweep("ravine", "momentum", steps=500, resolution=256)
+        figure = sweep_figure(result, "final_loss", "light", (0.03, 0.8))
+        return to_json(figure)
+
+    payload = run()
+    total, median = best_of(run, 3 if quick else 5)
+    engine, _ = best_of(lambda: sweep("ravine", "momentum", steps=500, resolution=256),
+                        3 if quick else 5)
+    return {"seconds": total, "median_seconds": median, "engine_seconds": engine,
+            "encoding_seconds": total - engine, "json_bytes": len(payload)}
+
+
+def run(quick: bool = False) -> dict:
+    return {"race": race_benchmark(quick), "sweep": sweep_benchmark(quick),
+            "sweep_end_to_end": sweep_end_to_end(quick)}
+
+
+def report(result: dict) -> str:
+    race, sw, e2e = result["race"], result["sweep"], result["sweep_end_to_end"]
+    lines = [f"Race: {race['optimizers']} optimizers × {race['steps']} steps "
+             f"(target ≤ {race['target_ms']:g} ms; ≥ {race['target_speedup_vs_torch']:g}× "
+             "torch.optim)",
+             "| surface | race (ms) | per-step Python loop (ms) | speed-up | torch.optim (ms) "
+             "| speed-up vs torch |", "|---|---|---|---|---|---|"]
+    for name, row in race["surfaces"].items():
+        torch = (f"{row['torch_ms']:.0f} | {row['speedup_vs_torch']:.0f}×" if "torch_ms" in row
+                 else "n/a | n/a")
+        verdict = "PASS" if row["race_ms"] <= race["target_ms"] else "MISS"
+        lines.append(f"| {name} | {row['race_ms']:.2f} {verdict} | {row['python_loop_ms']:.0f} "
+                     f"| {row['speedup_vs_python_loop']:.0f}× | {torch} |")
+    verdict = "PASS" if sw["steps_per_second"] >= sw["target_steps_per_second"] else "MISS"
+    lines += ["", f"Sweep: {sw['grid']} × {sw['steps']} steps, ravine, momentum "
+                  f"(target ≥ {sw['target_steps_per_second'] / 1e6:.0f} M steps/s)",
+              f"- compiled: {sw['seconds'] * 1e3:.0f} ms, "
+              f"{sw['steps_per_second'] / 1e6:.0f} M steps/s {verdict}",
+              f"- NumPy path (same numbers): {sw['numpy_path_seconds_scaled']:.1f} s, "
+              f"{sw['numpy_path_steps_per_second'] / 1e6:.2f} M steps/s "
+              f"({sw['speedup_vs_numpy_path']:.0f}× slower)",
+              f"- per-cell loop: {sw['per_cell_loop_seconds_scaled']:.1f} s, "
+              f"{sw['per_cell_loop_steps_per_second'] / 1e6:.2f} M steps/s "
+              f"({sw['speedup_vs_per_cell_loop']:.0f}× slower)",
+              f"- end to end with the heatmap and its JSON: {e2e['seconds'] * 1e3:.0f} ms "
+              f"(engine {e2e['engine_seconds'] * 1e3:.0f} ms, figure and encoding "
+              f"{e2e['encoding_seconds'] * 1e3:.0f} ms, {e2e['json_bytes'] / 1e6:.2f} MB)"]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    result = run(args.quick)
+    print(report(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
