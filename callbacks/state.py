@@ -68,6 +68,12 @@ class RaceSettings:
     seed: int = 0
     overrides: dict = field(default_factory=lambda: dict(PRESETS["ravine"].overrides))
 
+    def __post_init__(self):
+        # one form for one meaning: no blank values, no optimizer with nothing set
+        clean = {name: {k: v for k, v in values.items() if v is not None}
+                 for name, values in (self.overrides or {}).items()}
+        object.__setattr__(self, "overrides", {k: v for k, v in clean.items() if v})
+
     @classmethod
     def preset(cls, surface: str, optimizers=DEFAULT_OPTIMIZERS, seed: int = 0,
                noise: float = 0.0) -> RaceSettings:

@@ -1,0 +1,131 @@
+"""The app's settings, URL and figures, without a browser."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+import numpy as np
+import pytest
+from dash import Patch
+from dash._utils import to_json
+
+import optim_core as oc
+from callbacks.state import PRESETS, RaceSettings, from_query, parse_controls
+from layouts import figures
+
+VALUES = {"surface": "ravine", "optimizers": ["sgd", "adam"], "lr": 0.02, "momentum": 0.9,
+          "steps": 100, "kappa": 25.0, "noise": 0.0, "batch_size": None, "points": None,
+          "seed": 0, "x0": None, "y0": None}
+
+
+def test_url_round_trip_is_exact():
+    settings = RaceSettings(surface="regression", optimizers=("momentum", "adam", "rmsprop"),
+                            lr=0.1234567890123, momentum=0.987654321, steps=321, x0=-0.3,
+                            y0=1 / 3, noise=0.05, points=40, batch_size=8, seed=7,
+                            overrides={"adam": {"lr": 0.3, "beta2": 0.95},
+                                       "rmsprop": {"alpha": 0.9}})
+    restored, notes = from_query(settings.to_query())
+    assert notes == [] and restored == settings
+
+
+def test_missing_values_take_the_surfaces_preset():
+    settings, notes = from_query("?surface=rosenbrock")
+    assert notes == [] and settings == RaceSettings.preset("rosenbrock")
+    assert from_query("")[0] == RaceSettings()
+
+
+@pytest.mark.parametrize("query,fragment", [
+    ("?lr=abc", "lr='abc'"), ("?lr=nan", "lr='nan'"), ("?steps=0", "steps='0'"),
+    ("?surface=bowl", "not a surface"), ("?optimizers=warp", "Ignored unknown optimizers"),
+    ("?adam.beta2=2", "adam.beta2='2'"), ("?zeta=1", "unknown setting 'zeta'"),
+    ("?momentum=1", "momentum='1'"), ("?x0=1e9", "x0='1e9'"),
+    ("?optimizers=nesterov&momentum=0", "Nesterov needs μ > 0"),
+])
+def test_bad_url_values_fall_back_with_a_note(query, fragment):
+    settings, notes = from_query(query)
+    assert any(fragment in note for note in notes), notes
+    settings.simulate()  # whatever was ignored, the rest runs
+
+
+def test_controls_parse_into_settings():
+    settings, errors = parse_controls({**VALUES, "overrides": {"adam": {"lr": 0.3}}})
+    assert errors == {} and settings.optimizers == ("sgd", "adam")
+    race = settings.simulate()
+    assert race.runs[1].hyperparameters["lr"] == 0.3 and race.runs[0].hyperparameters["lr"] == 0.02
+
+
+@pytest.mark.parametrize("changes,control", [
+    ({"lr": -1}, "lr"), ({"lr": "x"}, "lr"), ({"momentum": 1.0}, "momentum"),
+    ({"steps": 2.5}, "steps"), ({"steps": None}, "steps"), ({"kappa": 0}, "kappa"),
+    ({"x0": 1e5}, "x0"), ({"seed": -1}, "seed"), ({"optimizers": []}, "optimizers"),
+    ({"surface": "bowl"}, "surface"), ({"batch_size": 3}, "batch_size"),
+])
+def test_each_bad_control_gets_its_own_message(changes, control):
+    settings, errors = parse_controls({**VALUES, **changes, "overrides": {}})
+    assert settings is None and list(errors) == [control]
+    assert errors[control]
+
+
+def test_override_errors_name_the_optimizer_and_parameter():
+    settings, errors = parse_controls({**VALUES, "overrides": {"adam": {"beta2": 1.5}}})
+    assert settings is None and "Must be a float in the range [0, 1)" in errors["adam.beta2"]
+
+
+@pytest.mark.parametrize("surface", sorted(PRESETS))
+def test_every_preset_runs_a_race_where_nobody_diverges(surface):
+    race = RaceSettings.preset(surface, optimizers=tuple(oc.OPTIMIZERS)).simulate()
+    assert all(run.diverged_at is None for run in race.runs)
+
+
+def decode(typed_array: dict) -> np.ndarray:
+    assert typed_array["dtype"] == "f4"
+    return np.frombuffer(base64.b64decode(typed_array["bdata"]), dtype="<f4")
+
+
+def test_a_slider_update_sends_only_the_paths_as_float32():
+    race = RaceSettings(steps=500).simulate()
+    patch = Patch()
+    figures.patch_race_figure(patch, race)
+    body = to_json(patch)
+    assert "images" not in body and "template" not in body  # no surface, no layout
+    operations = json.loads(body)["operations"]
+    xs = [op["params"]["value"] for op in operations
+          if op["location"][-1] == "x" and isinstance(op["params"].get("value"), dict)]
+    assert len(xs) >= 4
+    np.testing.assert_allclose(decode(xs[0]), race.runs[0].params[:, 0].astype(np.float32))
+    # 4 optimizers × 501 steps: the path patch is a few tens of KB, a few KB gzipped
+    assert len(gzip.compress(body.encode())) < 30_000
+
+
+def test_a_full_figure_carries_the_surface_once_as_an_image():
+    race = RaceSettings().simulate()
+    figure = figures.race_figure(race)
+    image = figure.layout.images[0]
+    assert image.source.startswith("data:image/png;base64,")
+    png = base64.b64decode(image.source.split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    (x0, x1), (y0, y1) = race.surface.window
+    assert (image.x, image.y, image.sizex, image.sizey) == (x0, y1, x1 - x0, y1 - y0)
+    layout = figure.layout.meta["traces"]
+    assert [figure.data[i].name for i in layout["paths"]] == ["SGD", "Momentum", "Nesterov",
+                                                               "Adam"]
+
+
+def test_png_encoder_writes_what_it_was_given():
+    import zlib
+
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    png = figures.png_bytes(rgb)
+    start = png.index(b"IDAT") + 4
+    length = int.from_bytes(png[start - 8:start - 4], "big")
+    raw = zlib.decompress(png[start:start + length])
+    rows = np.frombuffer(raw, np.uint8).reshape(2, 1 + 9)
+    assert (rows[:, 0] == 0).all() and (rows[:, 1:].reshape(2, 3, 3) == rgb).all()
+
+
+def test_nothing_non_finite_reaches_a_figure():
+    race = RaceSettings(lr=5.0, optimizers=tuple(oc.OPTIMIZERS)).simulate()  # diverges
+    body = to_json(figures.race_figure(race)) + to_json(figures.loss_figure(race))
+    assert "NaN" not in body and "Infinity" not in body
