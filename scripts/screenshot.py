@@ -1,0 +1,79 @@
+"""docs/screenshot.png: the running app, as headless Chromium renders it.
+
+    python scripts/screenshot.py [OUTPUT] [--query '?surface=...']   (make screenshot)
+
+Serves the app on a free loopback port, opens it in headless Chromium (Debian's
+chromium and chromedriver), waits until the race is drawn, and saves the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_QUERY = "?surface=ravine&optimizers=sgd,momentum,nesterov,adam,rmsprop"
+DRAWN = """const gd = document.querySelector('#race-graph .js-plotly-plot');
+return !!(gd && gd._fullLayout && gd._fullLayout.meta && gd._fullData.length > 5
+          && document.querySelector('#leaderboard table'));"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output", nargs="?", default="docs/screenshot.png", type=Path)
+    parser.add_argument("--query", default=DEFAULT_QUERY)
+    parser.add_argument("--size", default="1440,900")
+    args = parser.parse_args(argv)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                     f"--window-size={args.size}", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    driver = None
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the app did not start") from None
+                time.sleep(0.3)
+        driver = webdriver.Chrome(options=options)
+        driver.get(f"http://127.0.0.1:{port}/{args.query}")
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script(DRAWN))
+        time.sleep(1.0)  # let the last repaint settle
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(args.output))
+        print(f"wrote {args.output}")
+    finally:
+        if driver is not None:
+            driver.quit()
+        server.terminate()
+        server.wait(timeout=20)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
