@@ -9,6 +9,7 @@ import math
 from dash import ALL, Input, Output, State, ctx, html
 
 from layouts import ids
+from layouts.race import surface_about
 
 from .state import RaceSettings, from_query
 
@@ -23,7 +24,8 @@ def control_values(settings: RaceSettings, override_ids: list) -> tuple:
             if settings.lr > 0 else -5, settings.momentum, settings.momentum, settings.steps,
             settings.kappa, settings.noise, settings.batch_size, settings.points, settings.seed,
             settings.x0, settings.y0, f"{surface.default_start[0]:g}",
-            f"{surface.default_start[1]:g}", overrides, f"controls surface-{settings.surface}")
+            f"{surface.default_start[1]:g}", overrides, f"controls surface-{settings.surface}",
+            surface_about(surface))
 
 
 def register(app) -> None:
@@ -36,6 +38,7 @@ def register(app) -> None:
         Output(ids.START_X, "value"), Output(ids.START_Y, "value"),
         Output(ids.START_X, "placeholder"), Output(ids.START_Y, "placeholder"),
         Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
+        Output(ids.SURFACE_ABOUT, "children"),
         Output(ids.URL_NOTE, "children"),
         Input(ids.URL, "search"), Input(ids.SURFACE, "value"),
         State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),

@@ -6,6 +6,7 @@ Named ``<component>-<feature>[-<detail>]``; the race's controls end in ``-select
 
 # race controls
 SURFACE = "surface-select"
+SURFACE_ABOUT = "surface-about"
 OPTIMIZERS = "optimizer-select"
 LR_SLIDER = "lr-slider"
 LR_INPUT = "lr-input"

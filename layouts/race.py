@@ -29,7 +29,8 @@ def controls(settings: RaceSettings) -> html.Div:
         control("Surface", dcc.RadioItems(
             id=ids.SURFACE, value=settings.surface, className="segmented",
             options=[{"label": SURFACE_LABELS[s], "value": s} for s in oc.SURFACES],
-            inline=True), ids.SURFACE, surface.formula),
+            inline=True), ids.SURFACE),
+        html.Div(surface_about(surface), id=ids.SURFACE_ABOUT, className="control-hint"),
         control("Optimizers", dcc.Checklist(
             id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
             options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
@@ -86,6 +87,10 @@ def controls(settings: RaceSettings) -> html.Div:
         ], className="details", open=False),
         advanced(settings),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def surface_about(surface: oc.Surface) -> list:
+    return [html.Span(surface.formula, className="formula"), " ", surface.description]
 
 
 def advanced(settings: RaceSettings) -> html.Details:
