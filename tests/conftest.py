@@ -14,8 +14,9 @@ os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
 
 
 def pytest_setup_options():
-    """Chrome options for dash.testing's browser (it adds --headless, --no-sandbox,
-    --disable-gpu and --disable-dev-shm-usage itself)."""
+    """Chrome options for dash.testing's browser. It adds --no-sandbox, --disable-gpu and
+    --disable-dev-shm-usage itself, and --headless because pyproject's addopts pass it
+    (without it Chromium looks for an X display and exits)."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
