@@ -3,12 +3,6 @@
 (function () {
   "use strict";
 
-  function triggeredId() {
-    const ctx = window.dash_clientside.callback_context;
-    const first = ctx && ctx.triggered && ctx.triggered[0];
-    return first ? first.prop_id.split(".")[0] : null;
-  }
-
   function isNumber(value) {
     return typeof value === "number" && Number.isFinite(value);
   }
@@ -19,34 +13,6 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     race: {
-      /* lr: the slider moves in log10 units; the number box holds the exact lr. */
-      syncLog: function (sliderValue, inputValue) {
-        const no = window.dash_clientside.no_update;
-        if (triggeredId() === "lr-slider") {
-          if (!isNumber(sliderValue)) return [no, no];
-          if (isNumber(inputValue) && inputValue > 0 &&
-              Math.abs(Math.log10(inputValue) - sliderValue) < 0.005) return [no, no];
-          return [no, significant(Math.pow(10, sliderValue), 3)];
-        }
-        if (!isNumber(inputValue) || inputValue <= 0) return [no, no];
-        const position = Math.min(1, Math.max(-5, Math.log10(inputValue)));
-        if (isNumber(sliderValue) && Math.abs(position - sliderValue) < 0.005) return [no, no];
-        return [position, no];
-      },
-
-      /* μ: the slider and the number box hold the same value. */
-      syncLinear: function (sliderValue, inputValue) {
-        const no = window.dash_clientside.no_update;
-        if (triggeredId() === "momentum-slider") {
-          if (!isNumber(sliderValue)) return [no, no];
-          if (isNumber(inputValue) && Math.abs(inputValue - sliderValue) < 0.0005) return [no, no];
-          return [no, Number(sliderValue.toFixed(3))];
-        }
-        if (!isNumber(inputValue) || inputValue < 0 || inputValue >= 1) return [no, no];
-        if (isNumber(sliderValue) && Math.abs(inputValue - sliderValue) < 0.0005) return [no, no];
-        return [Math.min(inputValue, 0.999), no];
-      },
-
       applyStartClick: function (click) {
         const no = window.dash_clientside.no_update;
         if (!click || !isNumber(click.x) || !isNumber(click.y)) return [no, no];
@@ -68,6 +34,17 @@
         }
         document.documentElement.dataset.theme = theme;
         return theme;
+      },
+
+      /* The phase diagram marks the race's (lr, μ): a patch of one marker trace. */
+      markCurrent: function (raceState, sweep) {
+        const no = window.dash_clientside.no_update;
+        const settings = raceState && raceState.settings;
+        if (!settings || !sweep || !Number.isInteger(sweep.current_trace)) return no;
+        return new window.dash_clientside.Patch()
+          .assign(["data", sweep.current_trace, "x"], [settings.lr])
+          .assign(["data", sweep.current_trace, "y"], [settings.momentum])
+          .build();
       },
 
       /* The URL follows the race without adding history entries. */

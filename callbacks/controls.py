@@ -1,5 +1,5 @@
-"""Small callbacks that run in the browser (assets/app.js): slider ↔ number sync,
-click-to-start, theme, and writing the URL. No server round trip for any of them."""
+"""Small callbacks that run in the browser (assets/app.js): click-to-start, theme, and
+writing the URL. No server round trip for any of them."""
 
 from __future__ import annotations
 
@@ -14,15 +14,7 @@ def clientside(app, function: str, outputs, inputs, states=(), **kwargs) -> None
 
 
 def register(app) -> None:
-    # a slider and its number show one value: the number is exact, the slider follows
-    clientside(app, "syncLog",
-               [Output(ids.LR_SLIDER, "value"), Output(ids.LR_INPUT, "value")],
-               [Input(ids.LR_SLIDER, "value"), Input(ids.LR_INPUT, "value")],
-               prevent_initial_call=True)
-    clientside(app, "syncLinear",
-               [Output(ids.MOMENTUM_SLIDER, "value"), Output(ids.MOMENTUM_INPUT, "value")],
-               [Input(ids.MOMENTUM_SLIDER, "value"), Input(ids.MOMENTUM_INPUT, "value")],
-               prevent_initial_call=True)
+    # a slider and its number box are kept together by the race callback itself
     clientside(app, "applyStartClick",
                [Output(ids.START_X, "value", allow_duplicate=True),
                 Output(ids.START_Y, "value", allow_duplicate=True)],

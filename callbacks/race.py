@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 
-from dash import ALL, Input, Output, Patch, State, dcc, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
@@ -19,7 +19,7 @@ from layouts.race import leaderboard_table, theory_panel
 from optim_core import theory
 from optim_core.export import race_to_csv
 
-from .state import RaceSettings, parse_controls
+from .state import RaceSettings, pair_sliders, parse_controls
 
 log = logging.getLogger(__name__)
 
@@ -76,32 +76,60 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
 
 
 def register(app, patch_updates: bool = True) -> None:
+    error_lines = [ids.error_id(control) for _, control in SETTING_CONTROLS]
+    # Outputs that rarely change are compared with what the page shows and left alone
+    # when equal: each output Dash applies costs a store update that every component on
+    # the page hears (children outputs also re-index the layout) — a large part of what
+    # a slider move costs in the browser.
+    shown = [(ids.POLYAK_BUTTON, "style"), (ids.RACE_ERROR, "children"),
+             (ids.OVERRIDES_ERROR, "children"), *[(line, "children") for line in error_lines]]
+    # The sliders are inputs of this callback, not of one that syncs them to their number
+    # boxes first: a move reaches the server without waiting for another callback (Dash
+    # would run them one after the other), and this callback writes the number.
+    sliders = {"lr": ids.LR_SLIDER, "momentum": ids.MOMENTUM_SLIDER}
+    boxes = {"lr": ids.LR_INPUT, "momentum": ids.MOMENTUM_INPUT}
+    pairs = [Output(boxes[name], "value", allow_duplicate=True) for name in sliders] + \
+        [Output(sliders[name], "value", allow_duplicate=True) for name in sliders]
+
     @app.callback(
         Output(ids.RACE_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"),
         Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
-        Output(ids.POLYAK_BUTTON, "style"), Output(ids.RACE_STATE, "data"),
-        Output(ids.RACE_STRUCTURE, "data"), Output(ids.RACE_ERROR, "children"),
-        Output(ids.OVERRIDES_ERROR, "children"),
-        [Output(ids.error_id(control), "children") for _, control in SETTING_CONTROLS],
+        Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"), pairs,
+        [Output(component, prop) for component, prop in shown],
         [Input(control, "value") for _, control in SETTING_CONTROLS],
+        [Input(slider, "value") for slider in sliders.values()],
         Input(OVERRIDES, "value"), Input(ids.THEME, "data"),
         State(OVERRIDES, "id"), State(ids.RACE_STRUCTURE, "data"),
+        [State(component, prop) for component, prop in shown],
+        prevent_initial_call="initial_duplicate",  # it draws the first race, too
     )
     def race_callback(*args):
         n = len(SETTING_CONTROLS)
         values = dict(zip([name for name, _ in SETTING_CONTROLS], args[:n], strict=True))
-        override_list, theme, override_ids, structure = args[n:]
+        positions = dict(zip(sliders, args[n:n + len(sliders)], strict=True))
+        override_list, theme, override_ids, structure, *showing = args[n + len(sliders):]
+        triggered = set(ctx.triggered_prop_ids)
+        moved = {name for name in sliders if f"{sliders[name]}.value" in triggered
+                 and f"{boxes[name]}.value" not in triggered}
+        values, box_values, slider_values = pair_sliders(values, positions, moved)
+        pair_outputs = [box_values.get(name, no_update) for name in sliders] + \
+            [slider_values.get(name, no_update) for name in sliders]
         try:
             out = update_race(values, override_values(override_list, override_ids), theme,
                               structure, patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
-            return (*[no_update] * 7, "Something went wrong drawing this race; the server "
-                    "log has the details. Try other settings.", no_update,
-                    *[no_update] * n)
-        return (out["race"], out["loss"], out["board"], out["theory"], out["polyak"],
-                out["state"], out["structure"], out["race_error"], out["overrides_error"],
-                *[out["errors"][name] for name, _ in SETTING_CONTROLS])
+            return (*[no_update] * (6 + len(pair_outputs)), no_update,
+                    "Something went wrong drawing this race; the server log has the details."
+                    " Try other settings.", *[no_update] * (len(shown) - 2))
+        rarely = [out["polyak"], out["race_error"], out["overrides_error"],
+                  *[out["errors"][name] for name, _ in SETTING_CONTROLS]]
+        if len(showing) == len(rarely):
+            rarely = [no_update if new == old else new
+                      for new, old in zip(rarely, showing, strict=True)]
+        new_structure = no_update if out["structure"] == structure else out["structure"]
+        return (out["race"], out["loss"], out["board"], out["theory"], out["state"],
+                new_structure, *pair_outputs, *rarely)
 
     @app.callback(
         Output(ids.EXPORT_DOWNLOAD, "data"),

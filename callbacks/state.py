@@ -162,6 +162,54 @@ def _number(value):
     return value
 
 
+#: The lr slider moves in log10 units over this range; the μ slider in μ over this one.
+SLIDER_RANGES = {"lr": (-5.0, 1.0), "momentum": (0.0, 0.999)}
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def from_slider(name: str, position) -> float | None:
+    """The value a slider position stands for, as its number box shows it (lr to 3
+    significant digits, μ to 3 decimals); None for a position no slider can have."""
+    if not _finite(position):
+        return None
+    if name == "lr":
+        return float(f"{10.0 ** position:.3g}")
+    return float(f"{position:.3f}")
+
+
+def slider_position(name: str, value) -> float | None:
+    """Where the slider of ``name`` shows ``value`` (clipped to its range); None when the
+    value is not one a slider can show (the number box then shows a message)."""
+    number = _number(value)
+    if not _finite(number) or number < 0 or (name == "lr" and number == 0):
+        return None
+    low, high = SLIDER_RANGES[name]
+    return min(high, max(low, math.log10(number) if name == "lr" else float(number)))
+
+
+def pair_sliders(values: dict, sliders: dict, moved: set) -> tuple[dict, dict, dict]:
+    """lr and μ each have a slider and a number box; one callback keeps them together.
+
+    ``values`` holds the boxes' values, ``sliders`` the sliders' positions, ``moved`` the
+    names whose slider (and not whose box) the user just moved. Returns the values to race
+    with, and the boxes and sliders to update: a moved slider writes its number, a typed
+    number (used exactly) moves its slider."""
+    values, boxes, positions = dict(values), {}, {}
+    for name in SLIDER_RANGES:
+        if name in moved and (value := from_slider(name, sliders.get(name))) is not None:
+            values[name] = boxes[name] = value
+            continue
+        position = slider_position(name, values.get(name))
+        current = sliders.get(name)
+        if position is not None and not (_finite(current) and abs(position - current) < 1e-9):
+            positions[name] = position
+    return values, boxes, positions
+
+
 def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     """Settings from the controls' values, or None and a message per bad control.
 

@@ -8,7 +8,7 @@ import math
 import time
 
 import numpy as np
-from dash import ALL, Input, Output, Patch, State, dcc, no_update
+from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -85,19 +85,14 @@ def register(app) -> None:
             patch["data"][index]["visible"] = key == metric
         return patch
 
-    @app.callback(
+    # in the browser (assets/app.js): the race's (lr, μ) marked on the heatmap as a patch,
+    # no server round trip on a slider move
+    app.clientside_callback(
+        ClientsideFunction("race", "markCurrent"),
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Input(ids.RACE_STATE, "data"), State(ids.SWEEP_RESULT, "data"),
         prevent_initial_call=True,
     )
-    def mark_current(race_state, stored):
-        if not stored or not race_state:
-            raise PreventUpdate
-        patch = Patch()
-        lr, momentum = _current(race_state)
-        patch["data"][stored["current_trace"]]["x"] = [lr]
-        patch["data"][stored["current_trace"]]["y"] = [momentum]
-        return patch
 
     @app.callback(
         Output(ids.LR_INPUT, "value", allow_duplicate=True),

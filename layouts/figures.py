@@ -15,6 +15,7 @@ import zlib
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from optim_core import Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
@@ -30,15 +31,29 @@ TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",
               "low": (250, 251, 252), "high": (150, 170, 196), "line": 0.80,
-              "start": "#111111", "template": "plotly_white"},
+              "start": "#111111", "base": "plotly_white"},
     "dark": {"paper": "#0d1117", "ink": "#e6edf3", "muted": "#9198a1", "grid": "#30363d",
              "low": (22, 27, 34), "high": (70, 92, 122), "line": 1.45,
-             "start": "#f5f5f5", "template": "plotly_dark"},
+             "start": "#f5f5f5", "base": "plotly_dark"},
 }
+#: What the figures take from Plotly's light and dark templates: fonts, axes, hover
+#: labels. Not the per-trace-type defaults of every chart type, which the browser would
+#: merge into the figure again on every redraw (a few ms per slider move).
+TEMPLATE_LAYOUT = ("font", "hoverlabel", "xaxis", "yaxis", "colorway", "title",
+                   "annotationdefaults", "shapedefaults", "autotypenumbers")
+for _colors in THEMES.values():
+    _layout = pio.templates[_colors["base"]].layout
+    _colors["template"] = go.layout.Template(
+        layout={key: _layout[key] for key in TEMPLATE_LAYOUT if _layout[key] is not None})
 LOSS_FLOOR = 1e-30  # log axes cannot show 0; gaps below this are drawn at it
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 BANDS = 22
 HOVER_GRID = 60
+#: Step dots are drawn while the paths hold at most this many points in all. Each dot is
+#: an SVG element that the browser restyles on every redraw (~0.1 ms a dot in headless
+#: Chromium): 4 paths × 500 steps with dots redraw in ~200 ms, as lines in ~30 ms.
+#: Past the budget the paths' corners still show every step.
+STEP_DOT_BUDGET = 400
 
 
 # --- the surface as an image -------------------------------------------------------------
@@ -119,6 +134,12 @@ def loss_gap(race: Race, run) -> np.ndarray:
 
 # --- the race map ---------------------------------------------------------------------------
 
+def path_mode(race: Race) -> str:
+    """Plotly's scatter mode of the paths: dots on every step while they are few."""
+    points = sum(len(run.params) for run in race.runs)
+    return "lines+markers" if points <= STEP_DOT_BUDGET else "lines"
+
+
 def path_traces_data(race: Race) -> dict:
     """What changes when a slider moves: per run, path and end point; the start."""
     paths, ends = [], []
@@ -133,7 +154,8 @@ def path_traces_data(race: Race) -> dict:
 
 
 def race_figure(race: Race, theme: str = "light") -> go.Figure:
-    """The contour map with one path per optimizer, start, ends and minima."""
+    """The contour map with one path per optimizer, start, ends and minima (no legend:
+    the key under the map and the leaderboard name the colours)."""
     surface = race.surface
     colors = THEMES[theme]
     source, t_min, t_max = surface_image(surface, theme)
@@ -154,7 +176,7 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
     data = path_traces_data(race)
     for run, path in zip(race.runs, data["paths"], strict=True):
         fig.add_trace(go.Scatter(
-            x=path["x"], y=path["y"], mode="lines+markers", name=TITLES[run.optimizer],
+            x=path["x"], y=path["y"], mode=path_mode(race), name=TITLES[run.optimizer],
             legendgroup=run.optimizer, line={"color": COLORS[run.optimizer], "width": 2},
             marker={"size": 3.5, "color": COLORS[run.optimizer]},
             hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
@@ -192,9 +214,9 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                "zeroline": False, "constrain": "domain"},
         yaxis={"range": [y0, y1], "title": {"text": surface.y_label}, "showgrid": False,
                "zeroline": False, "scaleanchor": "x", "scaleratio": 1, "constrain": "domain"},
-        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top",
-                "itemclick": "toggle", "itemdoubleclick": "toggleothers"},
-        hovermode="closest", dragmode="pan",
+        # no legend: the page's key and the leaderboard name the colours, and a legend
+        # would be redrawn on every slider move (~10 ms)
+        showlegend=False, hovermode="closest", dragmode="pan",
         meta={"traces": race_trace_layout(len(race.runs))})
     return fig
 
@@ -210,9 +232,11 @@ def patch_race_figure(patch, race: Race) -> None:
     """Fill a ``dash.Patch`` of the race map with what a slider move changes."""
     layout = race_trace_layout(len(race.runs))
     data = path_traces_data(race)
+    mode = path_mode(race)
     for index, path in zip(layout["paths"], data["paths"], strict=True):
         patch["data"][index]["x"] = typed(path["x"])
         patch["data"][index]["y"] = typed(path["y"])
+        patch["data"][index]["mode"] = mode
     for index, end in zip(layout["ends"], data["ends"], strict=True):
         patch["data"][index]["x"] = typed(end["x"])
         patch["data"][index]["y"] = typed(end["y"])

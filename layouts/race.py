@@ -94,11 +94,15 @@ def surface_about(surface: oc.Surface) -> list:
 
 
 def advanced(settings: RaceSettings) -> html.Details:
-    """Per-optimizer hyperparameters; a blank cell takes the slider (lr) or torch's default."""
-    rows = []
+    """Per-optimizer hyperparameters; a blank cell takes the slider (lr) or torch's default.
+
+    A CSS grid rather than a table: every element here is a Dash component that hears
+    each store update of every slider move, so the panel keeps to one element a cell."""
+    cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
+                              for p in OVERRIDE_PARAMS]]
     for name in OPTIMIZER_NAMES:
         spec = oc.OPTIMIZERS[name]
-        cells = [html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap")]
+        cells.append(html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap"))
         for param in OVERRIDE_PARAMS:
             if param not in spec.defaults:
                 cells.append(html.Span("—", className="muted"))
@@ -108,14 +112,12 @@ def advanced(settings: RaceSettings) -> html.Details:
                 id=ids.override_id(name, param), type="number", debounce=True, step="any",
                 value=settings.overrides.get(name, {}).get(param), placeholder=placeholder,
                 className="number-input compact", name=f"{name}.{param}"))
-        rows.append(cells)
     return html.Details([
         html.Summary("Advanced: each optimizer's own hyperparameters"),
         html.P("A fair race often needs different learning rates: Adam's step is about lr "
                "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
                "slider or torch.optim's default.", className="control-hint"),
-        html.Div(table(["", *[OVERRIDE_LABELS[p] for p in OVERRIDE_PARAMS]], rows,
-                       "overrides"), className="table-scroll"),
+        html.Div(html.Div(cells, className="overrides-grid"), className="table-scroll"),
         html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
     ], id=ids.ADVANCED, className="details")
 
@@ -222,12 +224,24 @@ def _join(parts: list, separator: str) -> list:
     return out
 
 
+def map_key() -> html.P:
+    """What the marks on the map mean; the colours are the optimizers' (as in the list)."""
+    return html.P([
+        html.Span("★", className="key-mark"), " start (click the map to move it) · ",
+        html.Span("●", className="key-mark"), " last step · ",
+        html.Span("✕", className="key-mark"), " last finite step of a diverged run · ",
+        html.Span("+", className="key-mark"), " minimum · ",
+        "hover a step to see every optimizer's same step, here and on the loss plot",
+    ], className="map-key control-hint")
+
+
 def race_section(settings: RaceSettings) -> html.Div:
     return html.Div([
         html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
         html.Main([
             card("Paths on the surface", [
                 graphs(),
+                map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
                         dcc.Download(id=ids.EXPORT_DOWNLOAD)]),

@@ -12,8 +12,14 @@ from dash import Patch
 from dash._utils import to_json
 
 import optim_core as oc
-from callbacks.state import PRESETS, RaceSettings, from_query, parse_controls
-from layouts import figures
+from callbacks.state import (
+    PRESETS,
+    RaceSettings,
+    from_query,
+    pair_sliders,
+    parse_controls,
+)
+from layouts import figures, ids
 
 VALUES = {"surface": "ravine", "optimizers": ["sgd", "adam"], "lr": 0.02, "momentum": 0.9,
           "steps": 100, "kappa": 25.0, "noise": 0.0, "batch_size": None, "points": None,
@@ -97,6 +103,66 @@ def test_a_slider_update_sends_only_the_paths_as_float32():
     np.testing.assert_allclose(decode(xs[0]), race.runs[0].params[:, 0].astype(np.float32))
     # 4 optimizers × 501 steps: the path patch is a few tens of KB, a few KB gzipped
     assert len(gzip.compress(body.encode())) < 30_000
+
+
+def test_a_moved_slider_writes_its_number_box():
+    values, boxes, sliders = pair_sliders({"lr": 0.03, "momentum": 0.8},
+                                          {"lr": -1.0, "momentum": 0.9011}, {"lr", "momentum"})
+    assert values["lr"] == boxes["lr"] == 0.1  # 10 ** -1, to 3 significant digits
+    assert values["momentum"] == boxes["momentum"] == 0.901
+    assert sliders == {}
+    values, boxes, _ = pair_sliders({"lr": 0.03}, {"lr": -1.234, "momentum": 0.8}, {"lr"})
+    assert values["lr"] == boxes["lr"] == 0.0583  # 10 ** -1.234 = 0.05834...
+
+
+def test_a_typed_number_is_used_exactly_and_moves_its_slider():
+    values, boxes, sliders = pair_sliders({"lr": 0.0123456, "momentum": 0.5},
+                                          {"lr": -2.0, "momentum": 0.5}, set())
+    assert values["lr"] == 0.0123456 and boxes == {}
+    assert sliders == {"lr": pytest.approx(np.log10(0.0123456))}  # μ's slider is there
+    _, _, sliders = pair_sliders({"lr": 1e6, "momentum": 0.9995}, {"lr": 0.0, "momentum": 0.5},
+                                 set())
+    assert sliders == {"lr": 1.0, "momentum": 0.999}  # clipped to the sliders' ranges
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "abc", None, [1]])
+def test_a_bad_typed_number_leaves_the_slider_and_gets_a_message(bad):
+    values, boxes, sliders = pair_sliders({"lr": bad, "momentum": 0.8},
+                                          {"lr": -2.0, "momentum": 0.8}, set())
+    assert boxes == {} and sliders == {}
+    settings, errors = parse_controls({**RaceSettings().to_dict(), **values})
+    assert settings is None and errors["lr"]
+
+
+def test_an_impossible_slider_position_is_not_used():
+    values, boxes, _ = pair_sliders({"lr": 0.03, "momentum": 0.8},
+                                    {"lr": float("nan"), "momentum": "x"}, {"lr", "momentum"})
+    assert values == {"lr": 0.03, "momentum": 0.8} and boxes == {}
+
+
+def test_step_dots_only_while_they_are_cheap_to_redraw():
+    few, many = RaceSettings(steps=50).simulate(), RaceSettings(steps=500).simulate()
+    assert figures.path_mode(few) == "lines+markers"
+    assert figures.path_mode(many) == "lines"
+    patch = Patch()
+    figures.patch_race_figure(patch, few)
+    modes = {op["params"]["value"] for op in json.loads(to_json(patch))["operations"]
+             if op["location"][-1] == "mode"}
+    assert modes == {"lines+markers"}  # a patch switches the mode when steps change
+
+
+def test_the_race_callback_leaves_unchanged_messages_alone():
+    from app import create_app
+    from callbacks.race import SETTING_CONTROLS
+
+    app, _ = create_app()
+    key = next(k for k in app.callback_map if k.startswith("..race-graph.figure"))
+    outputs = key.strip(".").split("...")
+    states = [f"{item['id']}.{item['property']}" for item in app.callback_map[key]["state"]]
+    for _, control in SETTING_CONTROLS:  # every message line is an output and a state
+        assert f"{ids.error_id(control)}.children" in outputs
+        assert f"{ids.error_id(control)}.children" in states
+    assert {o.split("@")[0] for o in outputs} >= {"lr-slider.value", "lr-input.value"}
 
 
 def test_a_full_figure_carries_the_surface_once_as_an_image():

@@ -8,6 +8,7 @@ served as usual.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import urllib.error
@@ -59,7 +60,8 @@ def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -
               ids.LR_INPUT: settings.lr, ids.MOMENTUM_INPUT: settings.momentum,
               ids.STEPS: settings.steps, ids.KAPPA: settings.kappa, ids.NOISE: settings.noise,
               ids.BATCH_SIZE: None, ids.POINTS: None, ids.SEED: 0, ids.START_X: None,
-              ids.START_Y: None, ids.THEME: "light", **(changes or {})}
+              ids.START_Y: None, ids.THEME: "light", ids.LR_SLIDER: math.log10(settings.lr),
+              ids.MOMENTUM_SLIDER: settings.momentum, **(changes or {})}
     key, spec = race_callback(app)
     inputs = []
     for item in spec["inputs"]:
@@ -69,9 +71,16 @@ def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -
             inputs.append({**item, "value": values[item["id"]]})
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                for part in key.strip(".").split("...")]
+    # the page as first loaded: no structure drawn yet, empty message lines
+    state = [override_entries("id", settings) if item["id"] == OVERRIDE_KEY
+             else {**item, "value": None} for item in spec["state"]]
     return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": [changed],
-            "state": [override_entries("id", settings),
-                      {"id": ids.RACE_STRUCTURE, "property": "data", "value": None}]}
+            "state": state}
+
+
+def overrides_at(body: dict) -> int:
+    """Where the per-optimizer override inputs (a pattern-matched list) are."""
+    return next(i for i, item in enumerate(body["inputs"]) if isinstance(item, list))
 
 
 def post(url: str, body) -> tuple[int, str]:
@@ -152,7 +161,7 @@ def test_huge_learning_rate_is_cut_and_flagged(server):
 def test_bad_override_values_are_reported_per_optimizer(server):
     url, app = server
     body = payload(app)
-    for entry in body["inputs"][12]:
+    for entry in body["inputs"][overrides_at(body)]:
         if entry["id"]["optimizer"] == "adam" and entry["id"]["param"] == "beta2":
             entry["value"] = float("nan")
     status, text = post(url, body)
@@ -171,7 +180,8 @@ def test_bad_override_values_are_reported_per_optimizer(server):
     lambda b: {**b, "inputs": b["inputs"][:3]},
     lambda b: {**b, "inputs": "everything"},
     lambda b: {**b, "state": None},
-    lambda b: {**b, "inputs": [*b["inputs"][:12], "oops", b["inputs"][13]]},
+    lambda b: {**b, "inputs": [*b["inputs"][:overrides_at(b)], "oops",
+                               *b["inputs"][overrides_at(b) + 1:]]},
     lambda b: {**b, "state": [[{"id": "x", "property": "id", "value": "x"}], b["state"][1]]},
 ], ids=["not-json", "list", "null", "no-inputs", "no-output", "unknown-output",
         "few-inputs", "inputs-string", "state-null", "override-garbage", "override-ids"])
