@@ -17,6 +17,7 @@ from dash.exceptions import PreventUpdate
 from layouts import figures, ids
 from layouts.race import leaderboard_table, theory_panel
 from optim_core import theory
+from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
 
 from .state import RaceSettings, pair_sliders, parse_controls
@@ -66,11 +67,12 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     else:
         race_fig = figures.race_figure(race, theme)
         loss_fig = figures.loss_figure(race, theme)
+    summaries = leaderboard(race)  # once: the table and the theory panel share it
     c = theory.curvature(surface)
     polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
     return outputs | {
-        "race": race_fig, "loss": loss_fig, "board": leaderboard_table(race),
-        "theory": theory_panel(settings, surface, race), "polyak": polyak,
+        "race": race_fig, "loss": loss_fig, "board": leaderboard_table(summaries),
+        "theory": theory_panel(settings, surface, race, summaries), "polyak": polyak,
         "state": {"settings": settings.to_dict(), "query": settings.to_query()},
         "structure": new_structure}
 

@@ -9,7 +9,7 @@ from dash import dcc, html
 import optim_core as oc
 from callbacks.state import OVERRIDE_PARAMS, RaceSettings
 from optim_core import theory
-from optim_core.analysis import TOLERANCE, leaderboard
+from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
 
 from . import ids
@@ -151,9 +151,9 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
 
 
-def leaderboard_table(race: oc.Race) -> html.Table:
-    """Best first: converged runs by how soon, then the rest by final loss."""
-    summaries = leaderboard(race)
+def leaderboard_table(summaries: list) -> html.Table:
+    """Best first: converged runs by how soon, then the rest by final loss
+    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race)."""
     order = sorted(range(len(summaries)), key=lambda i: (
         STATUS_ORDER[summaries[i].status],
         summaries[i].steps_to_tolerance if summaries[i].steps_to_tolerance is not None
@@ -171,8 +171,10 @@ def leaderboard_table(race: oc.Race) -> html.Table:
                   "final loss", "final f − f*", "measured rate / step"], rows, "leaderboard")
 
 
-def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race) -> list:
-    """Live readouts from the current values: limits, κ, Polyak, predicted vs measured."""
+def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
+                 summaries: list) -> list:
+    """Live readouts from the current values: limits, κ, Polyak, predicted vs measured
+    (the measured rates are the leaderboard's ``summaries``')."""
     c = theory.curvature(surface)
     lr, mu = settings.lr, settings.momentum
     where = "exact (quadratic)" if c.exact else "at the minimum"
@@ -194,15 +196,14 @@ def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race) -> 
     items.append(html.Li([html.B("largest stable lr"), f" (now {_fmt(lr)}): ",
                           *_join(limits, ", ")]))
     rates = []
-    for run in race.runs:
+    for run, summary in zip(race.runs, summaries, strict=True):
         h = run.hyperparameters
         predicted = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
                                           h.get("momentum", 0.0), h.get("dampening", 0.0),
                                           h.get("weight_decay", 0.0))
         if predicted is not None:
-            measured = theory.measured_rate(run.loss, surface.f_min)
             rates.append(html.Span([swatch(COLORS[run.optimizer]),
-                                    f"{_fmt(predicted, 4)} → {_fmt(measured, 4)}"],
+                                    f"{_fmt(predicted, 4)} → {_fmt(summary.measured_rate, 4)}"],
                                    className="nowrap"))
     if rates:
         items.append(html.Li([html.B("rate / step"), " predicted → measured: ",
