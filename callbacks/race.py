@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
-from layouts.race import leaderboard_table, theory_panel
+from layouts.race import leaderboard_table, race_legend, theory_panel
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
@@ -56,7 +56,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                "race_error": ""}
     if settings is None:  # keep what is drawn; say what to fix
         return outputs | dict.fromkeys(("race", "loss", "board", "theory", "polyak", "state",
-                                        "structure"), no_update)
+                                        "structure", "legend"), no_update)
     race = settings.simulate()
     surface = race.surface
     new_structure = settings.structure(theme)
@@ -72,6 +72,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
     return outputs | {
         "race": race_fig, "loss": loss_fig, "board": leaderboard_table(summaries),
+        "legend": race_legend(race) if new_structure != structure else no_update,
         "theory": theory_panel(settings, surface, race, summaries), "polyak": polyak,
         "state": {"settings": settings.to_dict(), "query": settings.to_query()},
         "structure": new_structure}
@@ -96,7 +97,8 @@ def register(app, patch_updates: bool = True) -> None:
     @app.callback(
         Output(ids.RACE_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"),
         Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
-        Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"), pairs,
+        Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"),
+        Output(ids.RACE_LEGEND, "children"), pairs,
         [Output(component, prop) for component, prop in shown],
         [Input(control, "value") for _, control in SETTING_CONTROLS],
         [Input(slider, "value") for slider in sliders.values()],
@@ -121,7 +123,7 @@ def register(app, patch_updates: bool = True) -> None:
                               structure, patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
-            return (*[no_update] * (6 + len(pair_outputs)), no_update,
+            return (*[no_update] * (7 + len(pair_outputs)), no_update,
                     "Something went wrong drawing this race; the server log has the details."
                     " Try other settings.", *[no_update] * (len(shown) - 2))
         rarely = [out["polyak"], out["race_error"], out["overrides_error"],
@@ -131,7 +133,7 @@ def register(app, patch_updates: bool = True) -> None:
                       for new, old in zip(rarely, showing, strict=True)]
         new_structure = no_update if out["structure"] == structure else out["structure"]
         return (out["race"], out["loss"], out["board"], out["theory"], out["state"],
-                new_structure, *pair_outputs, *rarely)
+                new_structure, out["legend"], *pair_outputs, *rarely)
 
     @app.callback(
         Output(ids.EXPORT_DOWNLOAD, "data"),

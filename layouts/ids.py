@@ -45,6 +45,7 @@ def override_id(optimizer: str, param: str) -> dict:
 # race outputs
 RACE_GRAPH = "race-graph"
 LOSS_GRAPH = "loss-graph"
+RACE_LEGEND = "race-legend"
 LEADERBOARD = "leaderboard"
 THEORY = "theory-readout"
 POLYAK_BUTTON = "polyak-button"

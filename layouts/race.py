@@ -225,8 +225,15 @@ def _join(parts: list, separator: str) -> list:
     return out
 
 
+def race_legend(race: oc.Race) -> list:
+    """The map's legend: each racing optimizer's colour (HTML, drawn once per set of
+    optimizers, where a Plotly legend would be redrawn on every slider move)."""
+    return [html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer]],
+                      className="legend-item") for run in race.runs]
+
+
 def map_key() -> html.P:
-    """What the marks on the map mean; the colours are the optimizers' (as in the list)."""
+    """What the marks on the map mean."""
     return html.P([
         html.Span("★", className="key-mark"), " start (click the map to move it) · ",
         html.Span("●", className="key-mark"), " last step · ",
@@ -242,6 +249,7 @@ def race_section(settings: RaceSettings) -> html.Div:
         html.Main([
             card("Paths on the surface", [
                 graphs(),
+                html.Div(id=ids.RACE_LEGEND, className="race-legend"),
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),

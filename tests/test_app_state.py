@@ -195,3 +195,19 @@ def test_nothing_non_finite_reaches_a_figure():
     race = RaceSettings(lr=5.0, optimizers=tuple(oc.OPTIMIZERS)).simulate()  # diverges
     body = to_json(figures.race_figure(race)) + to_json(figures.loss_figure(race))
     assert "NaN" not in body and "Infinity" not in body
+
+
+def test_the_legend_names_the_racers_and_is_sent_only_when_they_change():
+    from dash import no_update
+
+    from callbacks.race import update_race
+
+    values = {**RaceSettings().to_dict(), "optimizers": ["sgd", "adam"]}
+    first = update_race(values, {}, "light", None)
+    names = [item.children[1] for item in first["legend"]]
+    assert names == ["SGD", "Adam"]
+    moved = update_race({**values, "lr": 0.02}, {}, "light", first["structure"])
+    assert moved["legend"] is no_update and isinstance(moved["race"], Patch)
+    more = update_race({**values, "optimizers": ["sgd", "adam", "nadam"]}, {}, "light",
+                       first["structure"])
+    assert [item.children[1] for item in more["legend"]] == ["SGD", "Adam", "NAdam"]

@@ -47,6 +47,7 @@ def test_page_shows_a_contour_map_with_paths(page):
     assert all(len(x) == 151 for x, _ in drawn["paths"])  # 150 steps: rows 0..150
     assert drawn["start"] == [6, 6]
     assert "converged" in text(page.driver, "#leaderboard")
+    assert text(page.driver, "#race-legend").split() == ["SGD", "Momentum", "Nesterov", "Adam"]
 
 
 def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
