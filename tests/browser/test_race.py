@@ -25,21 +25,6 @@ from .pages import (
 )
 
 
-@pytest.fixture(scope="module")
-def app():
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture
-def page(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
-    wait_for_race(dash_duo.driver)
-    yield dash_duo
-    assert severe_console_errors(dash_duo) == []
-
-
 def test_page_shows_a_contour_map_with_paths(page):
     drawn = race(page.driver)
     assert drawn["image"], "the surface is drawn as an image under the paths"

@@ -13,7 +13,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from callbacks.state import RaceSettings, SweepSettings
 from optim_core.sweep import sweep_to_csv
 
-from .pages import free_port, severe_console_errors, text, type_into, value, wait, wait_for_race
+from .pages import text, type_into, value, wait
 
 HEATMAP_JS = """
 const gd = document.querySelector('#sweep-graph .js-plotly-plot');
@@ -25,21 +25,6 @@ return {visible: gd._fullData.slice(0, 3).map(t => t.visible === true),
         names: gd._fullData.map(t => t.name),
         current: gd._fullData[gd._fullLayout.meta.current_trace].x};
 """
-
-
-@pytest.fixture(scope="module")
-def app():
-    from app import app as dash_app
-
-    return dash_app
-
-
-@pytest.fixture
-def page(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
-    wait_for_race(dash_duo.driver)
-    yield dash_duo
-    assert severe_console_errors(dash_duo) == []
 
 
 def heatmap(driver):
