@@ -463,22 +463,20 @@ def _no_constants(token: str):
     raise ValueError(f"non-JSON token {token}")
 
 
-def check_answer(raw: bytes) -> tuple[str | None, bool, object]:
-    """(error or None, whether race-graph.figure came as a Patch, race-state-store.data)
+def check_answer(raw: bytes) -> tuple[str | None, bool]:
+    """(error or None, whether race-graph.figure came as a Patch)
     for a 200's body. NaN and Infinity are not JSON: an answer holding them is an error."""
     try:
         data = json.loads(raw, parse_constant=_no_constants)
     except ValueError as error:
-        return f"invalid JSON: {str(error)[:80]}", False, None
+        return f"invalid JSON: {str(error)[:80]}", False
     try:
         figure = data["response"]["race-graph"]["figure"]
     except (KeyError, TypeError):
-        return "no race-graph.figure in the answer", False, None
+        return "no race-graph.figure in the answer", False
     if data["response"].get("race-error", {}).get("children"):
-        return ("race-error: " + str(data["response"]["race-error"]["children"])[:80], False,
-                None)
-    state = data["response"].get("race-state-store", {}).get("data")
-    return None, isinstance(figure, dict) and "__dash_patch_update" in figure, state
+        return "race-error: " + str(data["response"]["race-error"]["children"])[:80], False
+    return None, isinstance(figure, dict) and "__dash_patch_update" in figure
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -521,11 +519,11 @@ async def _drag_loop(session, url: str, headers: dict, bodies: list[bytes], offs
         index += 1
         status, error, raw, wire = await _post(session, url, body, headers)
         end = time.perf_counter()
-        patch, state = False, None
+        patch = False
         if error is None and status != 200:
             error = f"HTTP {status}"
         if error is None:
-            error, patch, state = check_answer(raw)
+            error, patch = check_answer(raw)
         records.append(Record(now - t0, end - t0, status, error is None, error, wire,
                               len(raw), patch))
         if error is not None and status == 0:
