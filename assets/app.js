@@ -11,12 +11,61 @@
     return Number(value.toPrecision(digits));
   }
 
+  function no() {
+    return window.dash_clientside.no_update;
+  }
+
+  /* A slider move's loss curves (float32 typed arrays, in trace order) into the loss
+   * plot: a patch of each trace's y. (A new structure comes as a whole figure.) */
+  function drawLoss(curves) {
+    if (!Array.isArray(curves)) return no();
+    const patch = new window.dash_clientside.Patch();
+    curves.forEach(function (y, i) { patch.assign(["data", i, "y"], y); });
+    return patch.build();
+  }
+
+  /* The phase diagram marks the race's (lr, μ): a patch of one marker trace. */
+  function markCurrent(raceState, sweep) {
+    const settings = raceState && raceState.settings;
+    if (!settings || !sweep || !Number.isInteger(sweep.current_trace)) return no();
+    return new window.dash_clientside.Patch()
+      .assign(["data", sweep.current_trace, "x"], [settings.lr])
+      .assign(["data", sweep.current_trace, "y"], [settings.momentum])
+      .build();
+  }
+
+  /* Resolves once the browser has rendered the next frame: work after it does not hold
+   * that frame back. */
+  function afterNextFrame() {
+    return new Promise(function (resolve) {
+      window.requestAnimationFrame(function () { window.setTimeout(resolve, 0); });
+    });
+  }
+
+  /* The URL follows the race without adding history entries. */
+  function writeUrl(raceState) {
+    if (raceState && typeof raceState.query === "string") {
+      window.history.replaceState(null, "", raceState.query + window.location.hash);
+    }
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     race: {
       applyStartClick: function (click) {
         const no = window.dash_clientside.no_update;
         if (!click || !isNumber(click.x) || !isNumber(click.y)) return [no, no];
         return [click.x, click.y];
+      },
+
+      /* The override inputs as {optimizer: {param: value}} (blank ones left out). */
+      collectOverrides: function (values, ids) {
+        const overrides = {};
+        (ids || []).forEach(function (id, i) {
+          const value = values[i];
+          if (value === null || value === undefined || value === "") return;
+          (overrides[id.optimizer] = overrides[id.optimizer] || {})[id.param] = value;
+        });
+        return overrides;
       },
 
       resetStart: function () {
@@ -36,23 +85,18 @@
         return theme;
       },
 
-      /* The phase diagram marks the race's (lr, μ): a patch of one marker trace. */
-      markCurrent: function (raceState, sweep) {
-        const no = window.dash_clientside.no_update;
-        const settings = raceState && raceState.settings;
-        if (!settings || !sweep || !Number.isInteger(sweep.current_trace)) return no;
-        return new window.dash_clientside.Patch()
-          .assign(["data", sweep.current_trace, "x"], [settings.lr])
-          .assign(["data", sweep.current_trace, "y"], [settings.momentum])
-          .build();
-      },
-
-      /* The URL follows the race without adding history entries. */
-      writeUrl: function (state) {
-        if (state && typeof state.query === "string") {
-          window.history.replaceState(null, "", state.query + window.location.hash);
-        }
-        return window.dash_clientside.no_update;
+      /* After each race update: the loss curves, leaderboard, theory readout and phase
+       * diagram marker, once the frame with the new paths is on screen (else their
+       * redraw, ~30 ms, can run first and hold that frame back); the URL. */
+      afterRace: function (followUp, raceState, sweep) {
+        writeUrl(raceState);
+        const fresh = (window.dash_clientside.callback_context.triggered || [])
+          .some((t) => t.prop_id === "race-follow-up-store.data");
+        const outputs = !fresh || !followUp
+          ? [no(), no(), no(), markCurrent(raceState, sweep)]
+          : [drawLoss(followUp.loss), followUp.board, followUp.theory,
+             markCurrent(raceState, sweep)];
+        return afterNextFrame().then(function () { return outputs; });
       },
     },
   });

@@ -1,5 +1,7 @@
 """Small callbacks that run in the browser (assets/app.js): click-to-start, theme, and
-writing the URL. No server round trip for any of them."""
+the override inputs gathered into one store.
+No server round trip for any of them. (The URL is written by the race's follow-up
+callback, in callbacks/race.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ def clientside(app, function: str, outputs, inputs, states=(), **kwargs) -> None
 
 
 def register(app) -> None:
+    clientside(app, "collectOverrides", Output(ids.OVERRIDES_STORE, "data"),
+               [Input(ids.overrides(), "value")], [State(ids.overrides(), "id")],
+               prevent_initial_call=True)
     # a slider and its number box are kept together by the race callback itself
     clientside(app, "applyStartClick",
                [Output(ids.START_X, "value", allow_duplicate=True),
@@ -25,5 +30,3 @@ def register(app) -> None:
                [Input(ids.START_RESET, "n_clicks")], prevent_initial_call=True)
     clientside(app, "theme", Output(ids.THEME, "data"),
                [Input(ids.THEME_TOGGLE, "n_clicks")], [State(ids.THEME, "data")])
-    clientside(app, "writeUrl", Output(ids.HOVER_SINK, "data"),
-               [Input(ids.RACE_STATE, "data")], prevent_initial_call=True)

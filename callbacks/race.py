@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import math
 
-from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
+from layouts.components import to_html
 from layouts.race import leaderboard_table, race_legend, theory_panel
 from optim_core import theory
 from optim_core.analysis import leaderboard
@@ -25,20 +26,17 @@ from .state import RaceSettings, pair_sliders, parse_controls
 log = logging.getLogger(__name__)
 
 SETTING_CONTROLS = tuple(ids.CONTROL_FOR.items())  # (setting name, control id)
-OVERRIDES = {"type": ids.OVERRIDE, "optimizer": ALL, "param": ALL}
 
 
-def override_values(values: list, override_ids: list) -> dict:
-    """{optimizer: {param: value}} from the pattern-matched inputs (malformed ids are
-    skipped: they can only come from a crafted request)."""
-    out: dict = {}
-    if not isinstance(values, list) or not isinstance(override_ids, list):
-        return out
-    for value, key in zip(values, override_ids, strict=False):
-        if isinstance(key, dict) and isinstance(key.get("optimizer"), str) and \
-                isinstance(key.get("param"), str):
-            out.setdefault(key["optimizer"], {})[key["param"]] = value
-    return out
+def override_values(stored) -> dict:
+    """{optimizer: {param: value}} from the overrides store (anything else in it is
+    skipped: it can only come from a crafted request)."""
+    if not isinstance(stored, dict):
+        return {}
+    return {optimizer: {param: value for param, value in params.items()
+                        if isinstance(param, str)}
+            for optimizer, params in stored.items()
+            if isinstance(optimizer, str) and isinstance(params, dict)}
 
 
 def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None,
@@ -55,25 +53,27 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     outputs = {"errors": messages, "overrides_error": " ".join(override_errors),
                "race_error": ""}
     if settings is None:  # keep what is drawn; say what to fix
-        return outputs | dict.fromkeys(("race", "loss", "board", "theory", "polyak", "state",
-                                        "structure", "legend"), no_update)
+        return outputs | dict.fromkeys(("race", "animate", "loss", "follow_up", "polyak",
+                                        "state", "structure", "legend"), no_update)
     race = settings.simulate()
     surface = race.surface
     new_structure = settings.structure(theme)
-    if patch_updates and new_structure == structure:
-        race_fig, loss_fig = Patch(), Patch()
+    patched = patch_updates and new_structure == structure
+    if patched:  # the loss curves follow up, drawn once the paths are
+        race_fig, loss_fig, loss_curves = Patch(), no_update, figures.loss_curves(race)
         figures.patch_race_figure(race_fig, race)
-        figures.patch_loss_figure(loss_fig, race)
     else:
-        race_fig = figures.race_figure(race, theme)
+        race_fig, loss_curves = figures.race_figure(race, theme), None
         loss_fig = figures.loss_figure(race, theme)
     summaries = leaderboard(race)  # once: the table and the theory panel share it
     c = theory.curvature(surface)
     polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
     return outputs | {
-        "race": race_fig, "loss": loss_fig, "board": leaderboard_table(summaries),
+        "race": race_fig, "animate": patched, "loss": loss_fig,
+        "follow_up": {"loss": loss_curves, "board": to_html(leaderboard_table(summaries)),
+                      "theory": to_html(theory_panel(settings, surface, race, summaries))},
         "legend": race_legend(race) if new_structure != structure else no_update,
-        "theory": theory_panel(settings, surface, race, summaries), "polyak": polyak,
+        "polyak": polyak,
         "state": {"settings": settings.to_dict(), "query": settings.to_query()},
         "structure": new_structure}
 
@@ -95,15 +95,15 @@ def register(app, patch_updates: bool = True) -> None:
         [Output(sliders[name], "value", allow_duplicate=True) for name in sliders]
 
     @app.callback(
-        Output(ids.RACE_GRAPH, "figure"), Output(ids.LOSS_GRAPH, "figure"),
-        Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
+        Output(ids.RACE_GRAPH, "figure"), Output(ids.RACE_GRAPH, "animate"),
+        Output(ids.LOSS_GRAPH, "figure"), Output(ids.RACE_FOLLOW_UP, "data"),
         Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"),
         Output(ids.RACE_LEGEND, "children"), pairs,
         [Output(component, prop) for component, prop in shown],
         [Input(control, "value") for _, control in SETTING_CONTROLS],
         [Input(slider, "value") for slider in sliders.values()],
-        Input(OVERRIDES, "value"), Input(ids.THEME, "data"),
-        State(OVERRIDES, "id"), State(ids.RACE_STRUCTURE, "data"),
+        Input(ids.OVERRIDES_STORE, "data"), Input(ids.THEME, "data"),
+        State(ids.RACE_STRUCTURE, "data"),
         [State(component, prop) for component, prop in shown],
         prevent_initial_call="initial_duplicate",  # it draws the first race, too
     )
@@ -111,7 +111,7 @@ def register(app, patch_updates: bool = True) -> None:
         n = len(SETTING_CONTROLS)
         values = dict(zip([name for name, _ in SETTING_CONTROLS], args[:n], strict=True))
         positions = dict(zip(sliders, args[n:n + len(sliders)], strict=True))
-        override_list, theme, override_ids, structure, *showing = args[n + len(sliders):]
+        stored_overrides, theme, structure, *showing = args[n + len(sliders):]
         triggered = set(ctx.triggered_prop_ids)
         moved = {name for name in sliders if f"{sliders[name]}.value" in triggered
                  and f"{boxes[name]}.value" not in triggered}
@@ -119,7 +119,7 @@ def register(app, patch_updates: bool = True) -> None:
         pair_outputs = [box_values.get(name, no_update) for name in sliders] + \
             [slider_values.get(name, no_update) for name in sliders]
         try:
-            out = update_race(values, override_values(override_list, override_ids), theme,
+            out = update_race(values, override_values(stored_overrides), theme,
                               structure, patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
@@ -132,8 +132,24 @@ def register(app, patch_updates: bool = True) -> None:
             rarely = [no_update if new == old else new
                       for new, old in zip(rarely, showing, strict=True)]
         new_structure = no_update if out["structure"] == structure else out["structure"]
-        return (out["race"], out["loss"], out["board"], out["theory"], out["state"],
+        return (out["race"], out["animate"], out["loss"], out["follow_up"], out["state"],
                 new_structure, out["legend"], *pair_outputs, *rarely)
+
+    # What follows each race update, in the browser (assets/app.js ``afterRace``): the
+    # loss curves of a slider move, the leaderboard and theory readout, the URL, the
+    # race's (lr, μ) on the phase diagram. Dash runs it once it has applied the race
+    # callback's answer, so the paths are drawn first: the loss plot's redraw (~25 ms)
+    # and the panels' do not hold them back. One callback, not four: each callback and
+    # each output costs Dash a few ms in the browser.
+    app.clientside_callback(
+        ClientsideFunction("race", "afterRace"),
+        Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
+        Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
+        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
+        Input(ids.RACE_FOLLOW_UP, "data"), Input(ids.RACE_STATE, "data"),
+        State(ids.SWEEP_RESULT, "data"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         Output(ids.EXPORT_DOWNLOAD, "data"),

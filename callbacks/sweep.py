@@ -8,7 +8,7 @@ import math
 import time
 
 import numpy as np
-from dash import ALL, ClientsideFunction, Input, Output, Patch, State, dcc, no_update
+from dash import Input, Output, Patch, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -20,7 +20,7 @@ from optim_core.sweep import sweep_to_csv
 
 from .state import SweepSettings, parse_sweep
 
-LR_OVERRIDES = {"type": ids.OVERRIDE, "optimizer": ALL, "param": "lr"}
+LR_OVERRIDES = ids.overrides("lr")
 SWEEP_KEYS = ("race", "optimizer", "resolution", "steps", "lr_min", "lr_max")
 
 
@@ -85,14 +85,8 @@ def register(app) -> None:
             patch["data"][index]["visible"] = key == metric
         return patch
 
-    # in the browser (assets/app.js): the race's (lr, μ) marked on the heatmap as a patch,
-    # no server round trip on a slider move
-    app.clientside_callback(
-        ClientsideFunction("race", "markCurrent"),
-        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
-        Input(ids.RACE_STATE, "data"), State(ids.SWEEP_RESULT, "data"),
-        prevent_initial_call=True,
-    )
+    # the race's current (lr, μ) is marked on the heatmap in the browser, by the race's
+    # follow-up callback (callbacks/race.py, assets/app.js): no round trip on a move
 
     @app.callback(
         Output(ids.LR_INPUT, "value", allow_duplicate=True),

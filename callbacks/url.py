@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import math
 
-from dash import ALL, Input, Output, State, ctx, html
+from dash import Input, Output, State, ctx, html
 
 from layouts import ids
 from layouts.race import surface_about
 
 from .state import RaceSettings, from_query
 
-OVERRIDES = {"type": ids.OVERRIDE, "optimizer": ALL, "param": ALL}
+OVERRIDES = ids.overrides()
 
 
 def control_values(settings: RaceSettings, override_ids: list) -> tuple:

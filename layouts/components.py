@@ -5,9 +5,12 @@ Factories take the ids they render and use them; styles live in assets/style.css
 
 from __future__ import annotations
 
+import html as html_text
 import math
+import re
 
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from . import ids
 
@@ -72,3 +75,47 @@ def table(header: list, rows: list, class_name: str = "") -> html.Table:
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
                        html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
                       className=f"table {class_name}".strip())
+
+
+# --- panels that change on every slider move -------------------------------------------------
+
+def html_panel(panel_id: str, class_name: str = "") -> dcc.Markdown:
+    """A panel whose content a callback sends as an HTML string (see :func:`to_html`).
+
+    The leaderboard and the theory readout change on every slider move. Sent as Dash
+    components, each update would replace ~85 components, and Dash re-indexes the layout
+    and resets the state of every one it removes, in the browser, before the paths are
+    drawn. As one string they are one property of one component."""
+    return dcc.Markdown(id=panel_id, className=class_name, dangerously_allow_html=True,
+                        dedent=False)
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_ATTRIBUTES = {"className": "class", "htmlFor": "for"}
+
+
+def to_html(node) -> str:
+    """Dash ``html`` components (and strings, numbers, lists) as an escaped HTML string.
+
+    Layouts stay declarative: they build components as everywhere else, and this renders
+    them for an :func:`html_panel`. One line, so Markdown takes it as one HTML block."""
+    if node is None:
+        return ""
+    if isinstance(node, (list, tuple)):
+        return "".join(to_html(child) for child in node)
+    if isinstance(node, (str, int, float)):
+        return html_text.escape(str(node), quote=False)
+    if not isinstance(node, Component) or node._namespace != "dash_html_components":
+        raise TypeError(f"to_html renders dash.html components, not {type(node).__name__}")
+    tag = node._type.lower()
+    attributes = []
+    for name in node._prop_names:
+        value = getattr(node, name, None)
+        if name == "children" or value is None:
+            continue
+        if name == "style":
+            value = ";".join(f"{_CAMEL.sub('-', key).lower()}:{item}"
+                             for key, item in value.items())
+        attributes.append(f' {_ATTRIBUTES.get(name, name.lower())}="'
+                          f'{html_text.escape(str(value), quote=True)}"')
+    return f"<{tag}{''.join(attributes)}>{to_html(getattr(node, 'children', None))}</{tag}>"

@@ -274,6 +274,7 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
     return fig
 
 
-def patch_loss_figure(patch, race: Race) -> None:
-    for index, run in enumerate(race.runs):
-        patch["data"][index]["y"] = typed(loss_gap(race, run))
+def loss_curves(race: Race) -> list:
+    """What a slider move changes on the loss plot: each run's curve (typed arrays, in
+    trace order). The browser patches them in (``drawLoss`` in assets/app.js)."""
+    return [typed(loss_gap(race, run)) for run in race.runs]

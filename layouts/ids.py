@@ -4,6 +4,8 @@ Named ``<component>-<feature>[-<detail>]``; the race's controls end in ``-select
 ``-slider`` or ``-input``, and each control has a ``<id>-error`` line beneath it.
 """
 
+from dash import ALL
+
 # race controls
 SURFACE = "surface-select"
 SURFACE_ABOUT = "surface-about"
@@ -24,6 +26,9 @@ START_RESET = "start-reset-button"
 START_CLICK = "start-click-store"
 OVERRIDE = "override-input"  # pattern: {"type": OVERRIDE, "optimizer": ..., "param": ...}
 OVERRIDES_ERROR = "overrides-error"
+#: the override inputs' values as one {optimizer: {param: value}}, gathered in the browser:
+#: the race callback takes this one input rather than ~40 pattern-matched ones
+OVERRIDES_STORE = "overrides-store"
 ADVANCED = "advanced-panel"
 CONTROLS = "race-controls"
 
@@ -42,6 +47,11 @@ def override_id(optimizer: str, param: str) -> dict:
     return {"type": OVERRIDE, "optimizer": optimizer, "param": param}
 
 
+def overrides(param: str = ALL) -> dict:
+    """Every override input (or every optimizer's ``param``), for pattern-matching."""
+    return {"type": OVERRIDE, "optimizer": ALL, "param": param}
+
+
 # race outputs
 RACE_GRAPH = "race-graph"
 LOSS_GRAPH = "loss-graph"
@@ -53,6 +63,9 @@ EXPORT_BUTTON = "export-csv-button"
 EXPORT_DOWNLOAD = "export-csv-download"
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
+#: what the browser draws after a race's paths: the loss curves of a slider move, the
+#: leaderboard and the theory readout (assets/app.js ``afterRace``)
+RACE_FOLLOW_UP = "race-follow-up-store"
 RACE_ERROR = "race-error"
 
 # page
@@ -60,7 +73,6 @@ URL = "url"
 URL_NOTE = "url-note"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
-HOVER_SINK = "hover-sink-store"
 
 # phase diagram
 SWEEP_GRAPH = "sweep-graph"

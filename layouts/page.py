@@ -18,8 +18,9 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.THEME, storage_type="local"),
         dcc.Store(id=ids.RACE_STATE),
         dcc.Store(id=ids.RACE_STRUCTURE),
+        dcc.Store(id=ids.RACE_FOLLOW_UP),
+        dcc.Store(id=ids.OVERRIDES_STORE, data=settings.overrides),
         dcc.Store(id=ids.START_CLICK),
-        dcc.Store(id=ids.HOVER_SINK),
         dcc.Store(id=ids.SWEEP_RESULT),
         html.Header([
             html.Div([

@@ -13,7 +13,16 @@ from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
 
 from . import ids
-from .components import card, control, linear_slider, log_slider, number_input, swatch, table
+from .components import (
+    card,
+    control,
+    html_panel,
+    linear_slider,
+    log_slider,
+    number_input,
+    swatch,
+    table,
+)
 from .figures import COLORS, TITLES
 
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
@@ -44,7 +53,7 @@ def controls(settings: RaceSettings) -> html.Div:
                       "ignore it."),
         html.Div([
             html.Div("Theory, live", className="control-label"),
-            html.Div(id=ids.THEORY),
+            html_panel(ids.THEORY),
             html.Button("Set lr and μ to Polyak's optimum", id=ids.POLYAK_BUTTON,
                         className="small-button", style={"display": "none"}),
         ], className="theory-box"),
@@ -122,13 +131,22 @@ def advanced(settings: RaceSettings) -> html.Details:
     ], id=ids.ADVANCED, className="details")
 
 
+#: How the race map applies a slider move's patch (the race callback sets ``animate``
+#: for patches only): ``Plotly.animate`` without a redraw replots just the scatter traces,
+#: where ``Plotly.react`` redraws the whole plot (axes, image, hover layer) on any data
+#: change. Zero duration: the paths jump to where they are, as the numbers do.
+PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duration": 0},
+              "mode": "immediate"}
+
+
 def graphs() -> html.Div:
     config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
               "toImageButtonOptions": {"filename": "optimizer-race"}}
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
-                           style={"height": GRAPH_HEIGHT}, clear_on_unhover=True),
+                           style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
+                           animation_options=PATHS_ONLY),
                  className="graph-cell"),
         html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
                            className="loss-graph", style={"height": GRAPH_HEIGHT},
@@ -254,6 +272,6 @@ def race_section(settings: RaceSettings) -> html.Div:
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
                         dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
-            card("Leaderboard", [html.Div(id=ids.LEADERBOARD, className="table-scroll")]),
+            card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll")]),
         ], className="main"),
     ], className="race-layout")

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from dash import Patch
+from dash import Patch, dcc
 from dash._utils import to_json
 
 import optim_core as oc
@@ -211,3 +211,48 @@ def test_the_legend_names_the_racers_and_is_sent_only_when_they_change():
     more = update_race({**values, "optimizers": ["sgd", "adam", "nadam"]}, {}, "light",
                        first["structure"])
     assert [item.children[1] for item in more["legend"]] == ["SGD", "Adam", "NAdam"]
+
+
+def test_panels_render_as_escaped_html_from_dash_components():
+    from dash import html
+
+    from layouts.components import swatch, to_html
+
+    node = html.Div([swatch("#0072B2"), "f < 1 & g > 2", html.Span("x", className="muted")],
+                    id="p", title='say "hi"')
+    assert to_html(node) == ('<div id="p" title="say &quot;hi&quot;"><span class="swatch" '
+                             'style="background:#0072B2"></span>f &lt; 1 &amp; g &gt; 2'
+                             '<span class="muted">x</span></div>')
+    assert to_html(html.Td(style={"fontWeight": "bold"})) == '<td style="font-weight:bold"></td>'
+    with pytest.raises(TypeError, match="dash.html"):
+        to_html(dcc.Input(id="x"))
+
+
+def test_a_slider_move_animates_the_paths_and_sends_the_rest_to_follow():
+    from dash import no_update
+
+    from callbacks.race import update_race
+
+    values = RaceSettings().to_dict()
+    overrides = values.pop("overrides")
+    first = update_race(values, overrides, "light", None)
+    assert first["animate"] is False and first["loss"] is not no_update
+    assert first["follow_up"]["loss"] is None  # the whole loss figure came with it
+    assert "<table" in first["follow_up"]["board"] and "κ" in first["follow_up"]["theory"]
+    moved = update_race({**values, "lr": 0.02}, overrides, "light", first["structure"])
+    assert moved["animate"] is True and moved["loss"] is no_update
+    race = RaceSettings(**{**values, "lr": 0.02}, overrides=overrides).simulate()
+    curves = moved["follow_up"]["loss"]
+    assert len(curves) == len(race.runs)
+    for curve, run in zip(curves, race.runs, strict=True):
+        drawn = np.frombuffer(base64.b64decode(curve["bdata"]), "<f4")
+        assert curve["dtype"] == "f4"
+        np.testing.assert_allclose(drawn, figures.loss_gap(race, run), rtol=1e-6)
+
+
+def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
+    from callbacks.race import override_values
+
+    assert override_values({"adam": {"lr": 0.1}, "sgd": "x", 3: {"lr": 1}}) == \
+        {"adam": {"lr": 0.1}}
+    assert override_values("oops") == {} and override_values(None) == {}

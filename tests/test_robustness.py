@@ -17,12 +17,11 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from callbacks.state import RaceSettings
 from layouts import ids
 from optim_core import OPTIMIZERS
 
 NON_FINITE = re.compile(r"\bNaN\b|\bInfinity\b")
-OVERRIDE_KEY = '{"optimizer":["ALL"],"param":["ALL"],"type":"override-input"}'
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +37,7 @@ def server():
 
 def race_callback(app) -> tuple[str, dict]:
     return next((k, v) for k, v in app.callback_map.items()
-                if k.startswith("..race-graph.figure...loss-graph.figure"))
-
-
-def override_entries(prop: str, settings: RaceSettings) -> list:
-    entries = []
-    for optimizer, spec in OPTIMIZERS.items():
-        for param in OVERRIDE_PARAMS:
-            if param in spec.defaults:
-                key = {"optimizer": optimizer, "param": param, "type": ids.OVERRIDE}
-                value = (settings.overrides.get(optimizer, {}).get(param) if prop == "value"
-                         else key)
-                entries.append({"id": key, "property": prop, "value": value})
-    return entries
+                if k.startswith("..race-graph.figure..."))
 
 
 def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -> dict:
@@ -61,26 +48,21 @@ def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -
               ids.STEPS: settings.steps, ids.KAPPA: settings.kappa, ids.NOISE: settings.noise,
               ids.BATCH_SIZE: None, ids.POINTS: None, ids.SEED: 0, ids.START_X: None,
               ids.START_Y: None, ids.THEME: "light", ids.LR_SLIDER: math.log10(settings.lr),
-              ids.MOMENTUM_SLIDER: settings.momentum, **(changes or {})}
+              ids.MOMENTUM_SLIDER: settings.momentum, ids.OVERRIDES_STORE: settings.overrides,
+              **(changes or {})}
     key, spec = race_callback(app)
-    inputs = []
-    for item in spec["inputs"]:
-        if item["id"] == OVERRIDE_KEY:
-            inputs.append(override_entries("value", settings))
-        else:
-            inputs.append({**item, "value": values[item["id"]]})
+    inputs = [{**item, "value": values[item["id"]]} for item in spec["inputs"]]
     outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
                for part in key.strip(".").split("...")]
     # the page as first loaded: no structure drawn yet, empty message lines
-    state = [override_entries("id", settings) if item["id"] == OVERRIDE_KEY
-             else {**item, "value": None} for item in spec["state"]]
+    state = [{**item, "value": None} for item in spec["state"]]
     return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": [changed],
             "state": state}
 
 
 def overrides_at(body: dict) -> int:
-    """Where the per-optimizer override inputs (a pattern-matched list) are."""
-    return next(i for i, item in enumerate(body["inputs"]) if isinstance(item, list))
+    """Where the overrides store (every optimizer's own hyperparameters) is."""
+    return next(i for i, item in enumerate(body["inputs"]) if item["id"] == ids.OVERRIDES_STORE)
 
 
 def post(url: str, body) -> tuple[int, str]:
@@ -161,9 +143,7 @@ def test_huge_learning_rate_is_cut_and_flagged(server):
 def test_bad_override_values_are_reported_per_optimizer(server):
     url, app = server
     body = payload(app)
-    for entry in body["inputs"][overrides_at(body)]:
-        if entry["id"]["optimizer"] == "adam" and entry["id"]["param"] == "beta2":
-            entry["value"] = float("nan")
+    body["inputs"][overrides_at(body)]["value"] = {"adam": {"beta2": float("nan")}}
     status, text = post(url, body)
     assert status == 200 and not NON_FINITE.search(text)
     message = json.loads(text)["response"][ids.OVERRIDES_ERROR]["children"]
@@ -182,9 +162,14 @@ def test_bad_override_values_are_reported_per_optimizer(server):
     lambda b: {**b, "state": None},
     lambda b: {**b, "inputs": [*b["inputs"][:overrides_at(b)], "oops",
                                *b["inputs"][overrides_at(b) + 1:]]},
-    lambda b: {**b, "state": [[{"id": "x", "property": "id", "value": "x"}], b["state"][1]]},
+    lambda b: {**b, "inputs": [*b["inputs"][:overrides_at(b)],
+                               {**b["inputs"][overrides_at(b)],
+                                "value": {"adam": "x", "sgd": {"lr": [1, 2]}, "7": {3: 1}}},
+                               *b["inputs"][overrides_at(b) + 1:]]},
+    lambda b: {**b, "state": [[{"id": "x", "property": "id", "value": "x"}], *b["state"][1:]]},
 ], ids=["not-json", "list", "null", "no-inputs", "no-output", "unknown-output",
-        "few-inputs", "inputs-string", "state-null", "override-garbage", "override-ids"])
+        "few-inputs", "inputs-string", "state-null", "override-garbage",
+        "override-values-garbage", "state-garbage"])
 def test_malformed_requests_are_rejected_without_a_500(server, mangle):
     url, app = server
     status, body = post(url, mangle(payload(app)))

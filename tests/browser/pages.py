@@ -23,6 +23,18 @@ return {
 """
 
 
+LOSSES_JS = """
+const gd = document.querySelector('#loss-graph .js-plotly-plot');
+if (!gd || !gd._fullData) return null;
+return gd._fullData.filter(t => t.type === 'scatter' && t.y).map(t => Array.from(t.y));
+"""
+
+
+def losses(driver) -> list | None:
+    """The loss plot's curves (f − f*, one per optimizer, in trace order)."""
+    return driver.execute_script(LOSSES_JS)
+
+
 def free_port() -> int:
     """A free loopback port (dash.testing counts ports from 58050 in every process)."""
     with socket.socket() as probe:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
 from callbacks.state import RaceSettings
+from layouts.figures import LOSS_FLOOR
 from optim_core.export import race_to_csv, read_race_csv
 
 from .pages import (
     free_port,
+    losses,
     press,
     race,
     severe_console_errors,
@@ -31,7 +34,8 @@ def test_page_shows_a_contour_map_with_paths(page):
     assert drawn["names"] == ["SGD", "Momentum", "Nesterov", "Adam"]
     assert all(len(x) == 151 for x, _ in drawn["paths"])  # 150 steps: rows 0..150
     assert drawn["start"] == [6, 6]
-    assert "converged" in text(page.driver, "#leaderboard")
+    # the leaderboard follows the paths (drawn once their frame is on screen)
+    wait(page.driver, lambda: "converged" in text(page.driver, "#leaderboard"))
     assert text(page.driver, "#race-legend").split() == ["SGD", "Momentum", "Nesterov", "Adam"]
 
 
@@ -46,6 +50,12 @@ def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
     for (x, y), run in zip(after["paths"], expected.runs, strict=True):
         assert x == pytest.approx(run.params[:, 0], rel=1e-6, abs=1e-6)
         assert y == pytest.approx(run.params[:, 1], rel=1e-6, abs=1e-6)
+    # the loss plot, leaderboard and theory readout follow, for the same lr
+    gaps = [np.maximum(run.loss - expected.surface.f_min, LOSS_FLOOR) for run in expected.runs]
+    wait(page.driver, lambda: all(
+        np.allclose(drawn, gap, rtol=1e-6, atol=0)
+        for drawn, gap in zip(losses(page.driver) or [[]] * len(gaps), gaps, strict=True)))
+    wait(page.driver, lambda: f"now {lr:.3g}" in text(page.driver, "#theory-readout"))
 
 
 def test_momentum_slider_moves_by_keyboard(page):
@@ -120,8 +130,7 @@ def test_diverging_settings_are_flagged(page):
     before = race(driver)
     type_into(driver, "#lr-input", "0.5")
     after = wait_for_change(driver, before)
-    board = text(driver, "#leaderboard")
-    assert "diverged at step" in board
+    wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
     assert "x-thin-open" in after["ends"]  # a diverged path ends in a cross
     assert all(abs(v) <= 1e8 for x, y in after["paths"] for v in (*x, *y))
 
@@ -143,3 +152,22 @@ def test_changing_surface_applies_its_preset(page):
     driver.find_element("css selector", "#surface-select input[value=saddle]").click()
     wait(driver, lambda: race(driver)["start"] == [-2, pytest.approx(0.01)])
     assert value(driver, "#lr-input") == "0.1"
+
+
+def test_an_optimizer_of_its_own_lr_races_with_it_and_keeps_it_in_the_url(page):
+    driver = page.driver
+    before = race(driver)
+    driver.find_element("css selector", "#advanced-panel summary").click()
+    type_into(driver, "input[name='adam.lr']", "0.05")
+    after = wait_for_change(driver, before)
+    adam = after["names"].index("Adam")
+    assert after["paths"][:adam] == before["paths"][:adam]  # the others keep the slider's lr
+    settings = RaceSettings()
+    expected = RaceSettings(overrides={**settings.overrides, "adam": {"lr": 0.05}}).simulate()
+    x, y = after["paths"][adam]
+    assert x == pytest.approx(expected.runs[adam].params[:, 0], rel=1e-6, abs=1e-6)
+    assert y == pytest.approx(expected.runs[adam].params[:, 1], rel=1e-6, abs=1e-6)
+    wait(driver, lambda: "adam.lr=0.05" in driver.current_url)
+    driver.get(driver.current_url)  # the link restores it
+    wait(driver, lambda: (race(driver) or {}).get("paths") == after["paths"])
+    assert value(driver, "input[name='adam.lr']") == "0.05"
