@@ -16,7 +16,7 @@ def clientside(app, function: str, outputs, inputs, states=(), **kwargs) -> None
 
 
 def register(app) -> None:
-    clientside(app, "collectOverrides", Output(ids.OVERRIDES_STORE, "data"),
+    clientside(app, "collectOverrides", Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
                [Input(ids.overrides(), "value")], [State(ids.overrides(), "id")],
                prevent_initial_call=True)
     # a slider and its number box are kept together by the race callback itself

@@ -21,22 +21,11 @@ from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
 
-from .state import RaceSettings, pair_sliders, parse_controls
+from .state import RaceSettings, override_values, pair_sliders, parse_controls
 
 log = logging.getLogger(__name__)
 
 SETTING_CONTROLS = tuple(ids.CONTROL_FOR.items())  # (setting name, control id)
-
-
-def override_values(stored) -> dict:
-    """{optimizer: {param: value}} from the overrides store (anything else in it is
-    skipped: it can only come from a crafted request)."""
-    if not isinstance(stored, dict):
-        return {}
-    return {optimizer: {param: value for param, value in params.items()
-                        if isinstance(param, str)}
-            for optimizer, params in stored.items()
-            if isinstance(optimizer, str) and isinstance(params, dict)}
 
 
 def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None,

@@ -210,6 +210,24 @@ def pair_sliders(values: dict, sliders: dict, moved: set) -> tuple[dict, dict, d
     return values, boxes, positions
 
 
+def override_values(stored) -> dict:
+    """{optimizer: {param: value}} from the overrides store (anything else in it is
+    skipped: it can only come from a crafted request)."""
+    if not isinstance(stored, dict):
+        return {}
+    return {optimizer: {param: value for param, value in params.items()
+                        if isinstance(param, str)}
+            for optimizer, params in stored.items()
+            if isinstance(optimizer, str) and isinstance(params, dict)}
+
+
+def without_override(stored, optimizer: str, param: str) -> dict:
+    """The overrides store's values with ``optimizer``'s own ``param`` cleared."""
+    kept = override_values(stored)
+    rest = {k: v for k, v in kept.pop(optimizer, {}).items() if k != param}
+    return kept | ({optimizer: rest} if rest else {})
+
+
 def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     """Settings from the controls' values, or None and a message per bad control.
 

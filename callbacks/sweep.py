@@ -18,7 +18,7 @@ from optim_core import OPTIMIZERS
 from optim_core.params import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
 
-from .state import SweepSettings, parse_sweep
+from .state import SweepSettings, parse_sweep, without_override
 
 LR_OVERRIDES = ids.overrides("lr")
 SWEEP_KEYS = ("race", "optimizer", "resolution", "steps", "lr_min", "lr_max")
@@ -95,12 +95,15 @@ def register(app) -> None:
         Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True),
         Output(ids.OPTIMIZERS, "value", allow_duplicate=True),
         Output(LR_OVERRIDES, "value", allow_duplicate=True),
+        Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
         Input(ids.SWEEP_GRAPH, "clickData"),
         State(ids.SWEEP_RESULT, "data"), State(ids.OPTIMIZERS, "value"),
         State(LR_OVERRIDES, "value"), State(LR_OVERRIDES, "id"),
+        State(ids.OVERRIDES_STORE, "data"),
         prevent_initial_call=True,
     )
-    def race_at_cell(click, stored, optimizers, lr_overrides, lr_override_ids):
+    def race_at_cell(click, stored, optimizers, lr_overrides, lr_override_ids,
+                     stored_overrides):
         """The race takes the cell's (lr, μ); the swept optimizer joins the race and its
         own lr override is cleared so that the slider's lr applies to it."""
         if not click or not stored or not click.get("points"):
@@ -110,12 +113,14 @@ def register(app) -> None:
         lr = float(lrs[np.argmin(np.abs(np.log10(lrs) - np.log10(float(point["x"]))))])
         swept = stored["optimizer"]
         chosen = [o for o in OPTIMIZER_NAMES if o in {*(optimizers or []), swept}]
+        # the inputs, where the Advanced panel is drawn, and the store either way
         overrides = [None if key["optimizer"] == swept else value
                      for value, key in zip(lr_overrides, lr_override_ids, strict=True)]
+        kept = without_override(stored_overrides, swept, "lr")
         if "momentum" not in OPTIMIZERS[swept].defaults:
-            return lr, math.log10(lr), no_update, no_update, chosen, overrides
+            return lr, math.log10(lr), no_update, no_update, chosen, overrides, kept
         momentum = float(momenta[np.argmin(np.abs(momenta - float(point["y"])))])
-        return lr, math.log10(lr), momentum, momentum, chosen, overrides
+        return lr, math.log10(lr), momentum, momentum, chosen, overrides, kept
 
     @app.callback(
         Output(ids.SWEEP_HOVER, "children"),

@@ -1,17 +1,19 @@
 """Settings into the controls: from the URL when the page opens, from a surface's preset
-when the user picks another surface. The URL itself is written in the browser
-(``history.replaceState``, see callbacks/controls.py) from the race's canonical query."""
+when the user picks another surface; the Advanced panel's inputs when it first opens.
+The URL itself is written in the browser (``history.replaceState``, by the race's
+follow-up callback, see callbacks/race.py) from the race's canonical query."""
 
 from __future__ import annotations
 
 import math
 
 from dash import Input, Output, State, ctx, html
+from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.race import surface_about
+from layouts.race import overrides_grid, surface_about
 
-from .state import RaceSettings, from_query
+from .state import RaceSettings, from_query, override_values
 
 OVERRIDES = ids.overrides()
 
@@ -39,7 +41,7 @@ def register(app) -> None:
         Output(ids.START_X, "placeholder"), Output(ids.START_Y, "placeholder"),
         Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
         Output(ids.SURFACE_ABOUT, "children"),
-        Output(ids.URL_NOTE, "children"),
+        Output(ids.URL_NOTE, "children"), Output(ids.OVERRIDES_STORE, "data"),
         Input(ids.URL, "search"), Input(ids.SURFACE, "value"),
         State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),
         State(OVERRIDES, "id"),
@@ -57,4 +59,17 @@ def register(app) -> None:
             settings, notes = from_query(search or "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
-        return (*control_values(settings, override_ids), note)
+        return (*control_values(settings, override_ids), note, settings.overrides)
+
+    @app.callback(
+        Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),
+        Input(ids.ADVANCED_SUMMARY, "n_clicks"),
+        State(ids.OVERRIDES_STORE, "data"), State(ids.OVERRIDES_GRID, "className"),
+        prevent_initial_call=True,
+    )
+    def draw_overrides_grid(_clicks, stored, class_name):
+        """The Advanced panel's inputs, the first time it opens, from the overrides store
+        (the URL's or the preset's values, and any the sweep changed)."""
+        if "drawn" in (class_name or "").split():
+            raise PreventUpdate
+        return overrides_grid(override_values(stored)), f"{class_name or ''} drawn".strip()

@@ -30,6 +30,8 @@ OVERRIDES_ERROR = "overrides-error"
 #: the race callback takes this one input rather than ~40 pattern-matched ones
 OVERRIDES_STORE = "overrides-store"
 ADVANCED = "advanced-panel"
+ADVANCED_SUMMARY = "advanced-summary"  # opening the panel the first time draws its grid
+OVERRIDES_GRID = "overrides-grid"
 CONTROLS = "race-controls"
 
 #: The control behind each race setting (the names of callbacks.state.RaceSettings).

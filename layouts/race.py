@@ -94,7 +94,7 @@ def controls(settings: RaceSettings) -> html.Div:
                     step=1, placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
             ], className="control-pair only-regression"),
         ], className="details", open=False),
-        advanced(settings),
+        advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
 
 
@@ -102,11 +102,26 @@ def surface_about(surface: oc.Surface) -> list:
     return [html.Span(surface.formula, className="formula"), " ", surface.description]
 
 
-def advanced(settings: RaceSettings) -> html.Details:
-    """Per-optimizer hyperparameters; a blank cell takes the slider (lr) or torch's default.
+def advanced() -> html.Details:
+    """Per-optimizer hyperparameters, in a panel closed at first. Its grid (~80 Dash
+    components) is drawn the first time it opens (callbacks/url.py): every component on
+    the page hears every store update of every slider move, and most races never need
+    it. Until then the overrides live in the overrides store alone."""
+    return html.Details([
+        html.Summary("Advanced: each optimizer's own hyperparameters",
+                     id=ids.ADVANCED_SUMMARY),
+        html.P("A fair race often needs different learning rates: Adam's step is about lr "
+               "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
+               "slider or torch.optim's default.", className="control-hint"),
+        html.Div(html.Span("…", className="muted"), id=ids.OVERRIDES_GRID,
+                 className="table-scroll"),
+        html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
+    ], id=ids.ADVANCED, className="details")
 
-    A CSS grid rather than a table: every element here is a Dash component that hears
-    each store update of every slider move, so the panel keeps to one element a cell."""
+
+def overrides_grid(overrides: dict) -> html.Div:
+    """One input per optimizer and hyperparameter it has; a blank cell takes the slider
+    (lr) or torch's default. A CSS grid rather than a table: one component a cell."""
     cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
                               for p in OVERRIDE_PARAMS]]
     for name in OPTIMIZER_NAMES:
@@ -119,16 +134,9 @@ def advanced(settings: RaceSettings) -> html.Details:
             placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
             cells.append(dcc.Input(
                 id=ids.override_id(name, param), type="number", debounce=True, step="any",
-                value=settings.overrides.get(name, {}).get(param), placeholder=placeholder,
+                value=overrides.get(name, {}).get(param), placeholder=placeholder,
                 className="number-input compact", name=f"{name}.{param}"))
-    return html.Details([
-        html.Summary("Advanced: each optimizer's own hyperparameters"),
-        html.P("A fair race often needs different learning rates: Adam's step is about lr "
-               "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
-               "slider or torch.optim's default.", className="control-hint"),
-        html.Div(html.Div(cells, className="overrides-grid"), className="table-scroll"),
-        html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
-    ], id=ids.ADVANCED, className="details")
+    return html.Div(cells, className="overrides-grid")
 
 
 #: How the race map applies a slider move's patch (the race callback sets ``animate``

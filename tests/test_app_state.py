@@ -251,8 +251,19 @@ def test_a_slider_move_animates_the_paths_and_sends_the_rest_to_follow():
 
 
 def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
-    from callbacks.race import override_values
+    from callbacks.state import override_values
 
     assert override_values({"adam": {"lr": 0.1}, "sgd": "x", 3: {"lr": 1}}) == \
         {"adam": {"lr": 0.1}}
     assert override_values("oops") == {} and override_values(None) == {}
+
+
+def test_racing_at_a_phase_diagram_cell_clears_only_the_swept_optimizers_lr():
+    from callbacks.state import without_override
+
+    stored = {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
+    assert without_override(stored, "adam", "lr") == {"adam": {"beta2": 0.95},
+                                                      "nadam": {"lr": 0.5}}
+    assert without_override(stored, "nadam", "lr") == {"adam": {"lr": 0.5, "beta2": 0.95}}
+    assert without_override(stored, "sgd", "lr") == stored
+    assert stored == {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}  # untouched

@@ -157,7 +157,9 @@ def test_changing_surface_applies_its_preset(page):
 def test_an_optimizer_of_its_own_lr_races_with_it_and_keeps_it_in_the_url(page):
     driver = page.driver
     before = race(driver)
-    driver.find_element("css selector", "#advanced-panel summary").click()
+    assert driver.find_elements("css selector", "input[name='adam.lr']") == []
+    driver.find_element("css selector", "#advanced-panel summary").click()  # draws the grid
+    wait(driver, lambda: driver.find_elements("css selector", "input[name='adam.lr']"))
     type_into(driver, "input[name='adam.lr']", "0.05")
     after = wait_for_change(driver, before)
     adam = after["names"].index("Adam")
@@ -168,6 +170,11 @@ def test_an_optimizer_of_its_own_lr_races_with_it_and_keeps_it_in_the_url(page):
     assert x == pytest.approx(expected.runs[adam].params[:, 0], rel=1e-6, abs=1e-6)
     assert y == pytest.approx(expected.runs[adam].params[:, 1], rel=1e-6, abs=1e-6)
     wait(driver, lambda: "adam.lr=0.05" in driver.current_url)
-    driver.get(driver.current_url)  # the link restores it
+    driver.get(driver.current_url)  # the link restores it, the panel closed or open
     wait(driver, lambda: (race(driver) or {}).get("paths") == after["paths"])
-    assert value(driver, "input[name='adam.lr']") == "0.05"
+    driver.find_element("css selector", "#advanced-panel summary").click()
+    wait(driver, lambda: value(driver, "input[name='adam.lr']") == "0.05")
+    # the other optimizers' own values (the preset's) are drawn from the store as well
+    for name, params in {**RaceSettings().overrides, "adam": {"lr": 0.05}}.items():
+        for param, number in params.items():
+            assert float(value(driver, f"input[name='{name}.{param}']")) == number
