@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.figures import TITLES
-from layouts.sweep import METRIC_ORDER, hover_text, sweep_figure
+from layouts.sweep import METRIC_ORDER, empty_sweep_figure, hover_text, retheme_sweep, sweep_figure
 from optim_core import OPTIMIZERS
 from optim_core.params import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
@@ -68,7 +68,7 @@ def register(app) -> None:
         status = (f"{TITLES[result.optimizer]}: {cells:,} cells × {result.steps} steps in "
                   f"{seconds:.2f} s ({cells * result.steps / seconds / 1e6:.0f} M steps/s); "
                   f"{diverged:,} diverged.")
-        stored = {**settings.to_dict(), "current_trace": figure.layout.meta["current_trace"],
+        stored = {**settings.to_dict(), **figure.layout.meta,
                   "lrs": result.lrs.tolist(), "momenta": result.momenta.tolist()}
         return figure, stored, status, "", False
 
@@ -83,6 +83,23 @@ def register(app) -> None:
         patch = Patch()
         for index, key in enumerate(METRIC_ORDER):
             patch["data"][index]["visible"] = key == metric
+        return patch
+
+    @app.callback(
+        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
+        Input(ids.THEME, "data"), Input(ids.SWEEP_RESULT, "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def follow_theme(theme, stored):
+        """The phase diagram in the page's theme: the placeholder redrawn, a drawn one
+        recoloured (also when the theme changed while it was sweeping)."""
+        theme = theme if theme in ("light", "dark") else "light"
+        if not stored:
+            return empty_sweep_figure(theme)
+        if not isinstance(stored.get("ink_lines"), list):
+            raise PreventUpdate
+        patch = Patch()
+        retheme_sweep(patch, stored, theme)
         return patch
 
     # the race's current (lr, μ) is marked on the heatmap in the browser, by the race's

@@ -45,6 +45,15 @@ for _colors in THEMES.values():
     _layout = pio.templates[_colors["base"]].layout
     _colors["template"] = go.layout.Template(
         layout={key: _layout[key] for key in TEMPLATE_LAYOUT if _layout[key] is not None})
+
+
+def themed_layout(theme: str) -> dict:
+    """The layout keys every figure takes from the theme: template, background, ink."""
+    colors = THEMES[theme]
+    return {"template": colors["template"], "paper_bgcolor": colors["paper"],
+            "plot_bgcolor": colors["paper"], "font": {"color": colors["ink"]}}
+
+
 LOSS_FLOOR = 1e-30  # log axes cannot show 0; gaps below this are drawn at it
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 BANDS = 22
@@ -205,8 +214,7 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                              marker={"size": 12, "color": "rgba(0,0,0,0)",
                                      "line": {"width": 2, "color": colors["ink"]}}))
     fig.update_layout(
-        template=colors["template"], paper_bgcolor=colors["paper"],
-        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
         images=[{"source": source, "xref": "x", "yref": "y", "x": x0, "y": y1,
                  "sizex": x1 - x0, "sizey": y1 - y0, "sizing": "stretch", "layer": "below"}],
@@ -263,8 +271,7 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
                               "font": {"size": 10, "color": colors["muted"]}},
                   annotation_position="bottom right")
     fig.update_layout(
-        template=colors["template"], paper_bgcolor=colors["paper"],
-        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        **themed_layout(theme),
         margin={"l": 64, "r": 10, "t": 30, "b": 48}, showlegend=False,
         uirevision=str(race.surface.key), hovermode="x unified",
         xaxis={"title": {"text": "step"}, "gridcolor": colors["grid"], "zeroline": False,

@@ -15,7 +15,7 @@ from optim_core.sweep import Sweep
 
 from . import ids
 from .components import card, control, number_input
-from .figures import LOSS_FLOOR, THEMES, TITLES, float32
+from .figures import LOSS_FLOOR, THEMES, TITLES, float32, themed_layout
 
 METRICS = {"final_loss": "final loss f − f* (log)", "steps": f"steps to reach {TOLERANCE:g}",
            "rate": "measured linear rate"}
@@ -72,8 +72,7 @@ def empty_sweep_figure(theme: str, message: str = "Run a sweep to draw the phase
     colors = THEMES[theme]
     fig = go.Figure()
     fig.update_layout(
-        template=colors["template"], paper_bgcolor=colors["paper"],
-        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        **themed_layout(theme),
         margin={"l": 64, "r": 10, "t": 30, "b": 50},
         xaxis={"visible": False}, yaxis={"visible": False},
         annotations=[{"text": message, "showarrow": False, "font": {"size": 15,
@@ -141,14 +140,15 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
     # the diverged layer covers every cell (transparent where nothing diverged), so it
     # alone carries the per-cell numbers that hover and click read
     diverged = (result.diverged_at >= 0).astype(np.uint8)
+    diverged_layer = len(fig.data)
     fig.add_trace(go.Heatmap(
         x=x, y=y, z=diverged, customdata=custom, showscale=False, name="diverged",
-        colorscale=[[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR[theme]]], zmin=0, zmax=1,
+        colorscale=diverged_scale(theme), zmin=0, zmax=1,
         hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="diverged",
                              marker={"symbol": "square", "size": 12,
                                      "color": DIVERGED_COLOR[theme]}, hoverinfo="skip"))
-    _theory_overlay(fig, result, colors)
+    ink_lines = _theory_overlay(fig, result, colors)
     lr, momentum = current if current else (math.nan, math.nan)
     fig.add_trace(go.Scatter(
         x=[lr] if current else [], y=[momentum] if current else [], mode="markers",
@@ -158,8 +158,7 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
     what = (f"{TITLES[result.optimizer]} on {result.surface.name}, {result.steps} steps, "
             f"{len(result.momenta)}×{len(result.lrs)} cells")
     fig.update_layout(
-        template=colors["template"], paper_bgcolor=colors["paper"],
-        plot_bgcolor=colors["paper"], font={"color": colors["ink"]},
+        **themed_layout(theme),
         title={"text": what, "font": {"size": 13}, "x": 0.01},
         margin={"l": 64, "r": 10, "t": 36, "b": 50}, uirevision=what,
         xaxis={"type": "log", "title": {"text": "learning rate γ (log scale)"},
@@ -168,15 +167,35 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
                          else f"{TITLES[result.optimizer]} has no μ"},
                "range": [y[0], y[-1]], "showgrid": False},
         legend={"orientation": "h", "y": -0.18, "x": 0},
-        meta={"current_trace": len(fig.data) - 1})
+        meta={"current_trace": len(fig.data) - 1, "ink_lines": ink_lines,
+              "diverged_layer": diverged_layer, "diverged_key": diverged_layer + 1})
     return fig
 
 
-def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> None:
-    """On quadratics: stability limits, the GD limit and Polyak's optimum."""
+def retheme_sweep(patch, meta: dict, theme: str) -> None:
+    """Fill a ``dash.Patch`` of a drawn phase diagram with another theme's colours (the
+    sweep itself is not run again); ``meta`` is the figure's ``layout.meta``."""
+    colors = THEMES[theme]
+    for key, value in themed_layout(theme).items():
+        patch["layout"][key] = value
+    for index in meta["ink_lines"]:
+        patch["data"][index]["line"]["color"] = colors["ink"]
+    patch["data"][meta["current_trace"]]["marker"]["color"] = colors["ink"]
+    patch["data"][meta["diverged_layer"]]["colorscale"] = diverged_scale(theme)
+    patch["data"][meta["diverged_key"]]["marker"]["color"] = DIVERGED_COLOR[theme]
+
+
+def diverged_scale(theme: str) -> list:
+    return [[0, "rgba(0,0,0,0)"], [1, DIVERGED_COLOR[theme]]]
+
+
+def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> list[int]:
+    """On quadratics: stability limits, the GD limit and Polyak's optimum. Returns the
+    indices of the lines drawn in the theme's ink."""
     c = theory.curvature(result.surface)
     if not c.exact or result.optimizer not in ("sgd", "momentum", "nesterov"):
-        return
+        return []
+    first = len(fig.data)
     weight_decay = result.hyperparameters.get("weight_decay", 0.0)
     dampening = result.hyperparameters.get("dampening", 0.0)
     mu = np.linspace(result.momenta[0], result.momenta[-1], 200)
@@ -192,6 +211,7 @@ def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> None:
                  else "Nesterov: γ < 2(1+μ)/((1+2μ)L)")
         fig.add_trace(go.Scatter(x=limit, y=mu, mode="lines", name=label,
                                  line={**line, "dash": "dash"}, hoverinfo="skip"))
+    ink_lines = list(range(first, len(fig.data)))
     if c.m > 0 and result.optimizer == "momentum":
         best_lr, best_mu, best_rate = theory.polyak_optimum(c.L + weight_decay,
                                                             c.m + weight_decay)
@@ -201,6 +221,7 @@ def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> None:
             marker={"symbol": "star", "size": 16, "color": "#F0E442",
                     "line": {"width": 1.5, "color": "#111111"}},
             hovertemplate="Polyak: γ* = %{x:.4g}, μ* = %{y:.4f}<extra></extra>"))
+    return ink_lines
 
 
 def hover_text(customdata, lr: float, momentum: float | None) -> str:

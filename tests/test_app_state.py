@@ -15,6 +15,7 @@ import optim_core as oc
 from callbacks.state import (
     PRESETS,
     RaceSettings,
+    SweepSettings,
     from_query,
     pair_sliders,
     parse_controls,
@@ -267,3 +268,29 @@ def test_racing_at_a_phase_diagram_cell_clears_only_the_swept_optimizers_lr():
     assert without_override(stored, "nadam", "lr") == {"adam": {"lr": 0.5, "beta2": 0.95}}
     assert without_override(stored, "sgd", "lr") == stored
     assert stored == {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}  # untouched
+
+
+def apply_patch(figure: dict, patch: Patch) -> dict:
+    """A figure dict with a Patch's assignments applied, as the browser applies them."""
+    for operation in json.loads(to_json(patch))["operations"]:
+        assert operation["operation"] == "Assign"
+        *path, last = operation["location"]
+        target = figure
+        for key in path:
+            target = target.setdefault(key, {}) if isinstance(key, str) else target[key]
+        target[last] = operation["params"]["value"]
+    return figure
+
+
+def test_a_drawn_phase_diagram_follows_the_theme_without_a_new_sweep():
+    from layouts.sweep import retheme_sweep, sweep_figure
+
+    result = SweepSettings(RaceSettings(), "momentum", 8, 50).run()
+    light = json.loads(sweep_figure(result, "final_loss", "light", (0.03, 0.8)).to_json())
+    dark = json.loads(sweep_figure(result, "final_loss", "dark", (0.03, 0.8)).to_json())
+    assert light != dark
+    patch = Patch()
+    retheme_sweep(patch, light["layout"]["meta"], "dark")
+    assert apply_patch(light, patch) == dark
+    assert len(light["layout"]["meta"]["ink_lines"]) == 2  # the GD and heavy-ball limits
+

@@ -11,6 +11,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
 from callbacks.state import RaceSettings, SweepSettings
+from layouts.figures import THEMES
 from optim_core.sweep import sweep_to_csv
 
 from .pages import text, type_into, value, wait
@@ -90,3 +91,35 @@ def test_bad_sweep_settings_get_a_message(page):
     driver.find_element("css selector", "#sweep-run-button").click()
     wait(driver, lambda: "resolution" in text(driver, "#sweep-error"))
     assert "int in the range [2, 512]" in text(driver, "#sweep-error")
+
+
+PAPERS_JS = """
+return ['race-graph', 'loss-graph', 'sweep-graph'].map(function (id) {
+  const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+  return gd && gd._fullLayout ? gd._fullLayout.paper_bgcolor : null;
+});
+"""
+
+
+def test_the_theme_toggle_recolours_every_figure_and_a_drawn_sweep(page):
+    driver = page.driver
+    papers = lambda: driver.execute_script(PAPERS_JS)  # noqa: E731
+    theme = lambda: driver.execute_script("return document.documentElement.dataset.theme")  # noqa: E731
+    assert theme() == "light" and papers() == [THEMES["light"]["paper"]] * 3
+    toggle = driver.find_element("css selector", "#theme-toggle-button")
+    toggle.click()
+    wait(driver, lambda: papers() == [THEMES["dark"]["paper"]] * 3, 20,
+         "a figure kept the light background")
+    assert theme() == "dark"
+
+    run_sweep(driver, 12, 100)
+    wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 60, "the sweep never ended")
+    current = ("const gd = document.querySelector('#sweep-graph .js-plotly-plot');"
+               "return gd._fullData[gd._fullLayout.meta.current_trace].marker.color;")
+    assert driver.execute_script(current) == THEMES["dark"]["ink"]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", toggle)
+    toggle.click()
+    wait(driver, lambda: papers() == [THEMES["light"]["paper"]] * 3, 20,
+         "the phase diagram kept the dark background")
+    assert driver.execute_script(current) == THEMES["light"]["ink"]
+    assert heatmap(driver)["rows"] == 12  # recoloured, not swept again or cleared
