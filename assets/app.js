@@ -85,16 +85,17 @@
         return theme;
       },
 
-      /* After each race update: the loss curves, leaderboard, theory readout and phase
-       * diagram marker, once the frame with the new paths is on screen (else their
-       * redraw, ~30 ms, can run first and hold that frame back); the URL. */
+      /* After each race update: the loss curves, leaderboard, theory readout, the map's
+       * flags and the phase diagram marker, once the frame with the new paths is on
+       * screen (else their redraw, ~30 ms, can run first and hold that frame back); the
+       * URL. */
       afterRace: function (followUp, raceState, sweep) {
         writeUrl(raceState);
         const fresh = (window.dash_clientside.callback_context.triggered || [])
           .some((t) => t.prop_id === "race-follow-up-store.data");
         const outputs = !fresh || !followUp
-          ? [no(), no(), no(), markCurrent(raceState, sweep)]
-          : [drawLoss(followUp.loss), followUp.board, followUp.theory,
+          ? [no(), no(), no(), no(), markCurrent(raceState, sweep)]
+          : [drawLoss(followUp.loss), followUp.board, followUp.theory, followUp.flags,
              markCurrent(raceState, sweep)];
         return afterNextFrame().then(function () { return outputs; });
       },

@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
 from layouts.components import to_html
-from layouts.race import leaderboard_table, race_legend, theory_panel
+from layouts.race import leaderboard_table, map_flags, race_legend, theory_panel
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
@@ -60,6 +60,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     return outputs | {
         "race": race_fig, "animate": patched, "loss": loss_fig,
         "follow_up": {"loss": loss_curves, "board": to_html(leaderboard_table(summaries)),
+                      "flags": to_html(map_flags(race)),
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
         "legend": race_legend(race) if new_structure != structure else no_update,
         "polyak": polyak,
@@ -125,7 +126,8 @@ def register(app, patch_updates: bool = True) -> None:
                 new_structure, out["legend"], *pair_outputs, *rarely)
 
     # What follows each race update, in the browser (assets/app.js ``afterRace``): the
-    # loss curves of a slider move, the leaderboard and theory readout, the URL, the
+    # loss curves of a slider move, the leaderboard, theory readout and the map's flags
+    # (diverged or off-map paths), the URL, the
     # race's (lr, μ) on the phase diagram. Dash runs it once it has applied the race
     # callback's answer, so the paths are drawn first: the loss plot's redraw (~25 ms)
     # and the panels' do not hold them back. One callback, not four: each callback and
@@ -134,6 +136,7 @@ def register(app, patch_updates: bool = True) -> None:
         ClientsideFunction("race", "afterRace"),
         Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
         Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
+        Output(ids.MAP_FLAGS, "children"),
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Input(ids.RACE_FOLLOW_UP, "data"), Input(ids.RACE_STATE, "data"),
         State(ids.SWEEP_RESULT, "data"),

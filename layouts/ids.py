@@ -58,6 +58,7 @@ def overrides(param: str = ALL) -> dict:
 RACE_GRAPH = "race-graph"
 LOSS_GRAPH = "loss-graph"
 RACE_LEGEND = "race-legend"
+MAP_FLAGS = "map-flags"
 LEADERBOARD = "leaderboard"
 THEORY = "theory-readout"
 POLYAK_BUTTON = "polyak-button"

@@ -258,6 +258,28 @@ def race_legend(race: oc.Race) -> list:
                       className="legend-item") for run in race.runs]
 
 
+def map_flags(race: oc.Race) -> list:
+    """What the map cannot show: where a diverged path was cut (its last finite point is
+    usually far outside the window) and paths that end outside the window."""
+    (x0, x1), (y0, y1) = race.surface.window
+    flags = []
+    for run in race.runs:
+        x, y = (float(v) for v in run.params[-1])
+        where = f"({_fmt(x)}, {_fmt(y)})"
+        outside = not (x0 <= x <= x1 and y0 <= y <= y1)
+        if run.diverged_at is not None:
+            text = (f" diverged at step {run.diverged_at}: its path is cut at the last finite "
+                    f"point, {where}" + (", off the map" if outside else ""))
+        elif outside:
+            text = f" ends off the map, at {where}"
+        else:
+            continue
+        flags.append(html.Li([swatch(COLORS[run.optimizer]), html.B(TITLES[run.optimizer]),
+                              text], className="diverged" if run.diverged_at is not None
+                             else "off-map"))
+    return [html.Ul(flags, className="map-flags-list")] if flags else []
+
+
 def map_key() -> html.P:
     """What the marks on the map mean."""
     return html.P([
@@ -275,6 +297,7 @@ def race_section(settings: RaceSettings) -> html.Div:
         html.Main([
             card("Paths on the surface", [
                 graphs(),
+                html_panel(ids.MAP_FLAGS, "map-flags"),
                 html.Div(id=ids.RACE_LEGEND, className="race-legend"),
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),

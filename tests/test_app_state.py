@@ -294,3 +294,18 @@ def test_a_drawn_phase_diagram_follows_the_theme_without_a_new_sweep():
     assert apply_patch(light, patch) == dark
     assert len(light["layout"]["meta"]["ink_lines"]) == 2  # the GD and heavy-ball limits
 
+
+def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
+    from layouts.components import to_html
+    from layouts.race import map_flags
+
+    calm = RaceSettings(lr=0.03).simulate()
+    assert map_flags(calm) == []
+    wild = RaceSettings(lr=0.5, optimizers=("sgd", "adam")).simulate()
+    sgd, adam = wild.runs
+    assert sgd.diverged_at is not None and adam.diverged_at is None
+    html_text = to_html(map_flags(wild))
+    x, y = sgd.params[-1]
+    assert f"diverged at step {sgd.diverged_at}" in html_text and "off the map" in html_text
+    assert f"{y:.2e}" in html_text  # the last finite point, far outside the window
+    assert "Adam" not in html_text

@@ -133,6 +133,11 @@ def test_diverging_settings_are_flagged(page):
     wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
     assert "x-thin-open" in after["ends"]  # a diverged path ends in a cross
     assert all(abs(v) <= 1e8 for x, y in after["paths"] for v in (*x, *y))
+    # the cross is far off the map: the flags under it say where the path was cut
+    wait(driver, lambda: "diverged at step" in text(driver, "#map-flags"))
+    assert "off the map" in text(driver, "#map-flags")
+    type_into(driver, "#lr-input", "0.03")
+    wait(driver, lambda: text(driver, "#map-flags") == "", 20, "the flags stayed")
 
 
 def test_a_bad_value_gets_a_message_next_to_its_control(page):
