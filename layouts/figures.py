@@ -150,13 +150,14 @@ def path_mode(race: Race) -> str:
 
 
 def path_traces_data(race: Race) -> dict:
-    """What changes when a slider moves: per run, path and end point; the start."""
-    paths, ends = [], []
-    for run in race.runs:
-        paths.append({"x": float32(run.params[:, 0]), "y": float32(run.params[:, 1])})
-        ends.append({"x": float32(run.params[-1:, 0]), "y": float32(run.params[-1:, 1]),
-                     "marker.symbol": "x-thin-open" if run.diverged_at is not None
-                     else "circle"})
+    """What changes when a slider moves: per run its path; the runs' end points (one
+    trace: a cross where a run diverged); the start."""
+    paths = [{"x": float32(run.params[:, 0]), "y": float32(run.params[:, 1])}
+             for run in race.runs]
+    last = np.array([run.params[-1] for run in race.runs])
+    ends = {"x": float32(last[:, 0]), "y": float32(last[:, 1]),
+            "marker.symbol": ["x-thin-open" if run.diverged_at is not None else "circle"
+                              for run in race.runs]}
     starts = np.array([run.start for run in race.runs])
     return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
                                                     "y": float32(starts[:1, 1])}}
@@ -190,13 +191,13 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
             marker={"size": 3.5, "color": COLORS[run.optimizer]},
             hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
                            "x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
-    for run, end in zip(race.runs, data["ends"], strict=True):
-        fig.add_trace(go.Scatter(
-            x=end["x"], y=end["y"], mode="markers", legendgroup=run.optimizer,
-            showlegend=False, name=f"{TITLES[run.optimizer]} end",
-            marker={"size": 11, "color": COLORS[run.optimizer], "symbol": end["marker.symbol"],
-                    "line": {"width": 2.5, "color": COLORS[run.optimizer]}},
-            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> end<extra></extra>"))
+    ends, colours = data["ends"], [COLORS[run.optimizer] for run in race.runs]
+    fig.add_trace(go.Scatter(  # one trace for all ends: each trace costs every redraw
+        x=ends["x"], y=ends["y"], mode="markers", showlegend=False, name="ends",
+        text=[TITLES[run.optimizer] for run in race.runs],
+        marker={"size": 11, "color": colours, "symbol": ends["marker.symbol"],
+                "line": {"width": 2.5, "color": colours}},
+        hovertemplate="<b>%{text}</b> end (%{x:.4g}, %{y:.4g})<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=data["start"]["x"], y=data["start"]["y"], mode="markers", name="start",
         marker={"symbol": "star", "size": 15, "color": colors["start"],
@@ -209,10 +210,6 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                 "line": {"width": 2, "color": colors["ink"]}},
         hovertemplate="minimum (%{x:.4g}, %{y:.4g}), f = " + f"{surface.f_min:.4g}"
                       + "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="same step", showlegend=False,
-                             hoverinfo="skip",
-                             marker={"size": 12, "color": "rgba(0,0,0,0)",
-                                     "line": {"width": 2, "color": colors["ink"]}}))
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
@@ -231,9 +228,8 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
 
 def race_trace_layout(n_runs: int) -> dict:
     """Indices of the traces of the race map, for patches and the hover link."""
-    return {"paths": list(range(1, 1 + n_runs)),
-            "ends": list(range(1 + n_runs, 1 + 2 * n_runs)),
-            "start": 1 + 2 * n_runs, "minimum": 2 + 2 * n_runs, "highlight": 3 + 2 * n_runs}
+    return {"paths": list(range(1, 1 + n_runs)), "ends": 1 + n_runs,
+            "start": 2 + n_runs, "minimum": 3 + n_runs}
 
 
 def patch_race_figure(patch, race: Race) -> None:
@@ -245,14 +241,12 @@ def patch_race_figure(patch, race: Race) -> None:
         patch["data"][index]["x"] = typed(path["x"])
         patch["data"][index]["y"] = typed(path["y"])
         patch["data"][index]["mode"] = mode
-    for index, end in zip(layout["ends"], data["ends"], strict=True):
-        patch["data"][index]["x"] = typed(end["x"])
-        patch["data"][index]["y"] = typed(end["y"])
-        patch["data"][index]["marker"]["symbol"] = end["marker.symbol"]
+    ends = data["ends"]
+    patch["data"][layout["ends"]]["x"] = typed(ends["x"])
+    patch["data"][layout["ends"]]["y"] = typed(ends["y"])
+    patch["data"][layout["ends"]]["marker"]["symbol"] = ends["marker.symbol"]
     patch["data"][layout["start"]]["x"] = typed(data["start"]["x"])
     patch["data"][layout["start"]]["y"] = typed(data["start"]["y"])
-    patch["data"][layout["highlight"]]["x"] = []
-    patch["data"][layout["highlight"]]["y"] = []
 
 
 # --- loss versus step ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ const t = gd._fullLayout.meta.traces;
 return {
   names: t.paths.map(i => gd._fullData[i].name),
   paths: t.paths.map(i => [Array.from(gd._fullData[i].x), Array.from(gd._fullData[i].y)]),
-  ends: t.ends.map(i => gd._fullData[i].marker.symbol),
+  ends: [].concat(gd._fullData[t.ends].marker.symbol),
   start: [gd._fullData[t.start].x[0], gd._fullData[t.start].y[0]],
   image: !!(gd._fullLayout.images && gd._fullLayout.images.length
             && gd._fullLayout.images[0].source.startsWith('data:image/png')),
