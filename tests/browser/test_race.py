@@ -80,6 +80,48 @@ def test_clicking_the_map_moves_every_start(page):
     assert all(path[0][0] == pytest.approx(x0, rel=1e-6) for path in after["paths"])
 
 
+HOVERED_JS = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+return (gd._hoverdata || []).map(p => [p.curveNumber, p.pointNumber]);
+"""
+PATH_POINT_JS = """
+const gd = document.querySelector('#race-graph .js-plotly-plot');
+const trace = gd._fullData[gd._fullLayout.meta.traces.paths[arguments[0]]];
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+return [xa.d2p(trace.x[arguments[1]]), ya.d2p(trace.y[arguments[1]])];
+"""
+
+
+def test_hovering_a_step_shows_every_optimizers_same_step_on_both_plots(page):
+    driver = page.driver
+    paths = driver.execute_script("const gd = document.querySelector('#race-graph "
+                                  ".js-plotly-plot'); return gd._fullLayout.meta.traces.paths;")
+
+    def same_step_on_the_map():
+        hovered = driver.execute_script(HOVERED_JS, "race-graph")
+        steps = {k for _, k in hovered}
+        return hovered if sorted(c for c, _ in hovered) == paths and len(steps) == 1 else None
+
+    # on the loss plot, a third of the way along: the map shows that step of every path
+    area = driver.find_element("css selector", "#loss-graph .nsewdrag")
+    ActionChains(driver).move_to_element_with_offset(area, area.size["width"] // 3,
+                                                     area.size["height"] // 2).perform()
+    wait(driver, same_step_on_the_map, 10, "the map did not show every path's step")
+    k = same_step_on_the_map()[0][1]
+    assert 0 < k < 150 and {p for _, p in driver.execute_script(HOVERED_JS, "loss-graph")} == {k}
+
+    # on the map, on step 12 of the second path: both plots show step 12
+    ActionChains(driver).move_by_offset(-400, -300).perform()  # off the plots
+    wait(driver, lambda: not driver.execute_script(HOVERED_JS, "race-graph"), 10)
+    x, y = driver.execute_script(PATH_POINT_JS, 1, 12)
+    area = driver.find_element("css selector", "#race-graph .nsewdrag")
+    ActionChains(driver).move_to_element_with_offset(area, round(x), round(y)).perform()
+    wait(driver, lambda: (same_step_on_the_map() or [[0, 0]])[0][1] == 12, 10,
+         "hovering step 12 on the map did not show every path's step 12")
+    loss_points = driver.execute_script(HOVERED_JS, "loss-graph")
+    assert len(loss_points) == len(paths) and {p for _, p in loss_points} == {12}
+
+
 def test_export_is_what_is_drawn_and_equals_the_engine(page):
     driver = page.driver
     driver.find_element("css selector", "#export-csv-button").click()
