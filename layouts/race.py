@@ -48,7 +48,7 @@ def controls(settings: RaceSettings) -> html.Div:
                    "Learning rate γ (lr)", "Log scale. Each optimizer's own lr in Advanced "
                                            "overrides this one."),
         linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum, 0.0, 0.999,
-                      0.001, {0: "0", 0.5: "0.5", 0.9: "0.9", 0.99: ".99"}, "Momentum μ",
+                      0.001, {0: "0", 0.5: "0.5", 0.9: "0.9"}, "Momentum μ",
                       "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
                       "ignore it."),
         html.Div([
