@@ -52,7 +52,9 @@ def sweep_section() -> html.Section:
         html.Div([
             html.Button("Run sweep", id=ids.SWEEP_RUN, className="button primary"),
             html.Button("Cancel", id=ids.SWEEP_CANCEL, className="button", disabled=True),
-            html.Progress(id=ids.SWEEP_PROGRESS, value="0", max="1", className="progress"),
+            # shown while a sweep runs (callbacks/sweep.py), its place kept when hidden
+            html.Progress(id=ids.SWEEP_PROGRESS, value="0", max="1", className="progress",
+                          style={"visibility": "hidden"}),
             html.Span(id=ids.SWEEP_STATUS, className="control-hint", role="status"),
             html.Button("Export grid CSV", id=ids.SWEEP_EXPORT, className="button",
                         disabled=True),

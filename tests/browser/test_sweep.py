@@ -78,10 +78,13 @@ def test_a_long_sweep_shows_progress_and_can_be_cancelled(page):
     progress = "document.getElementById('sweep-progress')"
     wait(driver, lambda: 0 < float(driver.execute_script(f"return {progress}.value"))
          < float(driver.execute_script(f"return {progress}.max")), 60, "no progress shown")
+    assert driver.find_element("css selector", "#sweep-progress").is_displayed()
     driver.find_element("css selector", "#sweep-cancel-button").click()
     wait(driver, lambda: driver.find_element("css selector", "#sweep-run-button").is_enabled(),
          20, "the run button did not come back")
     assert "cells" not in text(driver, "#sweep-status")  # no result was drawn
+    wait(driver, lambda: not driver.find_element("css selector", "#sweep-progress")
+         .is_displayed(), 10, "the progress bar stayed after the sweep")
     assert heatmap(driver) is None
 
 
