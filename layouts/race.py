@@ -28,7 +28,7 @@ from .figures import COLORS, TITLES
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
                   "regression": "Line fit"}
 GRAPH_HEIGHT = "clamp(420px, calc(100vh - 190px), 640px)"
-OVERRIDE_LABELS = {"lr": "lr", "dampening": "dampening", "weight_decay": "weight decay",
+OVERRIDE_LABELS = {"lr": "lr", "dampening": "damp\u00adening", "weight_decay": "weight decay",
                    "beta2": "β₂", "eps": "ε", "alpha": "α"}
 
 
@@ -112,31 +112,42 @@ def advanced() -> html.Details:
                      id=ids.ADVANCED_SUMMARY),
         html.P("A fair race often needs different learning rates: Adam's step is about lr "
                "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
-               "slider or torch.optim's default.", className="control-hint"),
-        html.Div(html.Span("…", className="muted"), id=ids.OVERRIDES_GRID,
-                 className="table-scroll"),
+               "slider or torch.optim's default.",
+               className="control-hint"),
+        html.Div(html.Span("…", className="muted"), id=ids.OVERRIDES_GRID),
         html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
     ], id=ids.ADVANCED, className="details")
 
 
+#: The Advanced panel's two grids: three columns each fit the sidebar without scrolling.
+OVERRIDE_GROUPS = (OVERRIDE_PARAMS[:3], OVERRIDE_PARAMS[3:])  # lr, dampening, wd | β₂, ε, α
+
+
 def overrides_grid(overrides: dict) -> html.Div:
     """One input per optimizer and hyperparameter it has; a blank cell takes the slider
-    (lr) or torch's default. A CSS grid rather than a table: one component a cell."""
-    cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
-                              for p in OVERRIDE_PARAMS]]
-    for name in OPTIMIZER_NAMES:
-        spec = oc.OPTIMIZERS[name]
-        cells.append(html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap"))
-        for param in OVERRIDE_PARAMS:
-            if param not in spec.defaults:
-                cells.append(html.Span("—", className="muted"))
+    (lr) or torch's default. CSS grids rather than tables: one component a cell. The
+    second grid lists only the optimizers that have β₂, ε or α."""
+    grids = []
+    for params in OVERRIDE_GROUPS:
+        cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
+                                  for p in params]]
+        for name in OPTIMIZER_NAMES:
+            spec = oc.OPTIMIZERS[name]
+            if not any(param in spec.defaults for param in params):
                 continue
-            placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
-            cells.append(dcc.Input(
-                id=ids.override_id(name, param), type="number", debounce=True, step="any",
-                value=overrides.get(name, {}).get(param), placeholder=placeholder,
-                className="number-input compact", name=f"{name}.{param}"))
-    return html.Div(cells, className="overrides-grid")
+            cells.append(html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap"))
+            for param in params:
+                if param not in spec.defaults:
+                    cells.append(html.Span("—", className="muted"))
+                    continue
+                placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
+                cells.append(dcc.Input(
+                    id=ids.override_id(name, param), type="number", debounce=True, step="any",
+                    value=overrides.get(name, {}).get(param), placeholder=placeholder,
+                    className="number-input compact", name=f"{name}.{param}"))
+        grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
+                              else "overrides-grid"))  # room for the lr's "slider"
+    return html.Div(grids, className="overrides-grids")
 
 
 #: How the race map applies a slider move's patch (the race callback sets ``animate``

@@ -207,6 +207,10 @@ def test_an_optimizer_of_its_own_lr_races_with_it_and_keeps_it_in_the_url(page):
     assert driver.find_elements("css selector", "input[name='adam.lr']") == []
     driver.find_element("css selector", "#advanced-panel summary").click()  # draws the grid
     wait(driver, lambda: driver.find_elements("css selector", "input[name='adam.lr']"))
+    # the grids fit the sidebar: nothing pushed wider or cut off at its edge
+    widths = driver.execute_script("""return ['.sidebar', '#overrides-grid', '.controls'].map(
+        s => [document.querySelector(s).scrollWidth, document.querySelector(s).clientWidth]);""")
+    assert all(scroll <= client for scroll, client in widths), widths
     type_into(driver, "input[name='adam.lr']", "0.05")
     after = wait_for_change(driver, before)
     adam = after["names"].index("Adam")
