@@ -164,6 +164,7 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
         title={"text": what, "font": {"size": 13}, "x": 0.01},
         margin={"l": 64, "r": 10, "t": 36, "b": 50}, uirevision=what,
         xaxis={"type": "log", "title": {"text": "learning rate γ (log scale)"},
+               "exponentformat": "e",  # 1e-4, as on the lr slider (not SI: 100μ)
                "range": [math.log10(x[0]), math.log10(x[-1])], "showgrid": False},
         yaxis={"title": {"text": "momentum μ" if result.takes_momentum
                          else f"{TITLES[result.optimizer]} has no μ"},
