@@ -291,6 +291,19 @@ def map_flags(race: oc.Race) -> list:
     return [html.Ul(flags, className="map-flags-list")] if flags else []
 
 
+def leaderboard_key() -> html.P:
+    """What the statuses and the rate mean (the verdicts of optim_core.analysis)."""
+    return html.P([
+        html.B("converged"), f": the final f − f* is within {TOLERANCE:g}. ",
+        html.B("still moving"), ": not there yet, and not oscillating. ",
+        html.B("oscillating"), ": the loss rose on a quarter or more of the last quarter's "
+        "steps (an lr near its stability limit, or gradient noise holding it at a floor). ",
+        html.B("diverged at step k"), ": the parameters blew up at step k. ",
+        html.B("rate"), ": ρ in f − f* ∝ ρ²ᵏ, fitted on the second half of the run "
+        "(below 1 is linear convergence; near 1 under noise it means little).",
+    ], className="control-hint leaderboard-key")
+
+
 def map_key() -> html.P:
     """What the marks on the map mean."""
     return html.P([
@@ -314,6 +327,7 @@ def race_section(settings: RaceSettings) -> html.Div:
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
                         dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
-            card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll")]),
+            card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
+                                 leaderboard_key()]),
         ], className="main"),
     ], className="race-layout")
