@@ -112,8 +112,7 @@ def advanced() -> html.Details:
                      id=ids.ADVANCED_SUMMARY),
         html.P("A fair race often needs different learning rates: Adam's step is about lr "
                "whatever the gradient's size, SGD's is lr × gradient. Blank cells use the lr "
-               "slider or torch.optim's default.",
-               className="control-hint"),
+               "slider or torch.optim's default.", className="control-hint"),
         html.Div(html.Span("…", className="muted"), id=ids.OVERRIDES_GRID),
         html.Div(id=ids.OVERRIDES_ERROR, className="control-error", role="alert"),
     ], id=ids.ADVANCED, className="details")
