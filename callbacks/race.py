@@ -34,7 +34,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
 
     With ``patch_updates`` False every update sends whole figures: the baseline that
     the latency benchmark measures patching against."""
-    theme = theme if theme in figures.THEMES else "light"
+    theme = figures.theme_name(theme)
     settings, errors = parse_controls({**values, "overrides": overrides})
     messages = {name: errors.get(name, "") for name, _ in SETTING_CONTROLS}
     override_errors = [f"{figures.TITLES[key.split('.')[0]]} · {key.split('.')[1]}: {text}"
@@ -126,12 +126,12 @@ def register(app, patch_updates: bool = True) -> None:
                 new_structure, out["legend"], *pair_outputs, *rarely)
 
     # What follows each race update, in the browser (assets/app.js ``afterRace``): the
-    # loss curves of a slider move, the leaderboard, theory readout and the map's flags
-    # (diverged or off-map paths), the URL, the
-    # race's (lr, μ) on the phase diagram. Dash runs it once it has applied the race
-    # callback's answer, so the paths are drawn first: the loss plot's redraw (~25 ms)
-    # and the panels' do not hold them back. One callback, not four: each callback and
-    # each output costs Dash a few ms in the browser.
+    # loss curves of a slider move, the leaderboard, the theory readout, the map's flags
+    # (diverged or off-map paths), the URL, the race's (lr, μ) on the phase diagram.
+    # Dash runs it once it has applied the race callback's answer, so the paths are
+    # drawn first: the loss plot's redraw (~25 ms) and the panels' do not hold them
+    # back. One callback, not five: each callback and each output costs Dash a few ms
+    # in the browser.
     app.clientside_callback(
         ClientsideFunction("race", "afterRace"),
         Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),

@@ -12,7 +12,7 @@ from dash import Input, Output, Patch, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.figures import TITLES
+from layouts.figures import TITLES, theme_name
 from layouts.sweep import METRIC_ORDER, empty_sweep_figure, hover_text, retheme_sweep, sweep_figure
 from optim_core import OPTIMIZERS
 from optim_core.params import OPTIMIZER_NAMES
@@ -63,8 +63,7 @@ def register(app) -> None:
                                                                          str(total))))
         seconds = time.perf_counter() - started
         figure = sweep_figure(result, metric if metric in METRIC_ORDER else "final_loss",
-                              theme if theme in ("light", "dark") else "light",
-                              _current(race_state))
+                              theme_name(theme), _current(race_state))
         cells = result.final_loss.size
         diverged = int((result.diverged_at >= 0).sum())
         status = (f"{TITLES[result.optimizer]}: {cells:,} cells × {result.steps} steps in "
@@ -95,7 +94,7 @@ def register(app) -> None:
     def follow_theme(theme, stored):
         """The phase diagram in the page's theme: the placeholder redrawn, a drawn one
         recoloured (also when the theme changed while it was sweeping)."""
-        theme = theme if theme in ("light", "dark") else "light"
+        theme = theme_name(theme)
         if not stored:
             return empty_sweep_figure(theme)
         if not isinstance(stored.get("ink_lines"), list):

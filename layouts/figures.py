@@ -47,6 +47,11 @@ for _colors in THEMES.values():
         layout={key: _layout[key] for key in TEMPLATE_LAYOUT if _layout[key] is not None})
 
 
+def theme_name(stored) -> str:
+    """The theme store's value if it names a theme, else light (a crafted or empty one)."""
+    return stored if isinstance(stored, str) and stored in THEMES else "light"
+
+
 def themed_layout(theme: str) -> dict:
     """The layout keys every figure takes from the theme: template, background, ink."""
     colors = THEMES[theme]

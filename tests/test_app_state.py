@@ -309,3 +309,9 @@ def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
     assert f"diverged at step {sgd.diverged_at}" in html_text and "off the map" in html_text
     assert f"{y:.2e}" in html_text  # the last finite point, far outside the window
     assert "Adam" not in html_text
+
+
+@pytest.mark.parametrize("stored", [None, "", "sepia", ["dark"], {"theme": "dark"}, 3])
+def test_a_theme_store_that_names_no_theme_means_light(stored):
+    assert figures.theme_name(stored) == "light"
+    assert figures.theme_name("dark") == "dark"
