@@ -67,7 +67,7 @@ EXPORT_DOWNLOAD = "export-csv-download"
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the
-#: leaderboard and the theory readout (assets/app.js ``afterRace``)
+#: leaderboard, the theory readout and the map's flags (assets/app.js ``afterRace``)
 RACE_FOLLOW_UP = "race-follow-up-store"
 RACE_ERROR = "race-error"
 
