@@ -99,10 +99,6 @@ B.fingerprints = function () {
   }
   return parts;
 };
-B.fingerprint = function () {
-  const parts = B.fingerprints();
-  return parts && parts.join(';');
-};
 // What is drawn: the SVG path of each line, in trace order (the paths are the first
 // scatter traces of the map; the loss plot has one line per optimizer, in the same order).
 B.lines = function (gd) {
@@ -386,7 +382,7 @@ def open_race(driver, url: str) -> None:
     def ready():
         return driver.execute_script(
             "const B = window.__bench; if (!B.attach()) return null;"
-            "const gd = B.graph(); if (!B.fingerprint()) return null;"
+            "if (!B.fingerprints()) return null;"
             "return B.pathLengths();")
 
     lengths = wait_until(ready, 60, "the race was not drawn")
