@@ -77,3 +77,22 @@ def test_symmetric_dataset_keeps_the_intercept_gradient_exactly_zero():
     race = oc.simulate("regression", ["adam", "rmsprop", "adagrad"], lr=0.05, steps=200)
     for run in race.runs:
         assert np.all(run.params[:, 1] == 0.0)
+
+
+@pytest.mark.parametrize("points,seed", [(None, 0), (2, 1), (30, 3), (1000, 7)])
+def test_map_value_equals_the_direct_loss(points, seed):
+    """The maps' O(1)-a-point line-fit loss (from sums over the data) is the in-order
+    mean over every point, to rounding, on the window and far outside it."""
+    s = oc.get_surface("regression", points=points, seed=seed)
+    (x0, x1), (y0, y1) = s.window
+    w, b = np.meshgrid(np.linspace(x0 - 50, x1 + 50, 101), np.linspace(y0 - 50, y1 + 50, 99))
+    w, b = np.append(w, s.minima[0][0]), np.append(b, s.minima[0][1])
+    np.testing.assert_allclose(s.map_value(w, b), s.value(w, b), rtol=1e-13, atol=1e-15)
+    assert s.map_value(w, b).shape == w.shape
+    assert s.grid(50)[2].shape == (50, 50)
+
+
+@pytest.mark.parametrize("surface", SURFACES[:3], ids=IDS[:3])
+def test_map_value_is_the_value_elsewhere(surface):
+    x, y = POINTS[:, 0], POINTS[:, 1]
+    np.testing.assert_array_equal(surface.map_value(x, y), surface.value(x, y))
