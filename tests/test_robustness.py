@@ -196,7 +196,7 @@ def test_requests_stay_bounded():
     settings.simulate()
     race_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.reset_peak()
-    with pytest.raises(ValueError, match="point-gradients"):
+    with pytest.raises(ValueError, match="data points"):
         sweep("regression", "sgd", points=1000, resolution=512, steps=2000)
     with pytest.raises(ValueError, match="mini-batches are drawn ahead"):
         RaceSettings(surface="regression", points=1000, batch_size=999,
