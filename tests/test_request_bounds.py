@@ -10,10 +10,10 @@ import tracemalloc
 
 import pytest
 
+from benchmarks.engine import LARGEST_RACES, largest_race
 from callbacks.race import update_race
 from callbacks.state import RaceSettings, parse_controls, parse_sweep, settings_from_state
 from layouts import figures
-from optim_core import OPTIMIZERS
 from optim_core.params import LIMITS, points_per_step
 
 #: What one race request may allocate at its peak (the worst cases take about 35 MB:
@@ -21,31 +21,11 @@ from optim_core.params import LIMITS, points_per_step
 REQUEST_MEMORY = 64e6
 
 
-def controls(**changes) -> dict:
-    """The race controls' values at the largest settings the app allows."""
-    return {"surface": "ravine", "optimizers": list(OPTIMIZERS), "lr": 0.01, "momentum": 0.9,
-            "steps": LIMITS["steps"], "kappa": LIMITS["kappa"], "noise": LIMITS["noise"],
-            "batch_size": None, "points": None, "seed": 0, "x0": None, "y0": None} | changes
-
-
-LARGEST_BATCH = LIMITS["batch_entries"] // (LIMITS["steps"] + 1)
-WORST = {
-    "ravine": controls(),
-    "rosenbrock": controls(surface="rosenbrock"),
-    "saddle": controls(surface="saddle"),
-    # every point per step for the gradient and the loss; new data each seed
-    "regression-full-batch": controls(surface="regression", points=LIMITS["points"], seed=7),
-    # the largest mini-batch table the limits allow
-    "regression-mini-batch": controls(surface="regression", points=LIMITS["points"],
-                                      batch_size=LARGEST_BATCH, seed=8),
-}
-
-
-@pytest.mark.parametrize("values", WORST.values(), ids=WORST.keys())
+@pytest.mark.parametrize("values", LARGEST_RACES.values(), ids=LARGEST_RACES.keys())
 def test_the_largest_race_of_every_surface_stays_small(values):
     """Through the race callback's code path, with the surface image not cached (a new
     seed draws new data): the line fit with 1000 points once took 5.6 GB here."""
-    update_race(controls(steps=10, optimizers=["sgd"]), {}, "light", None)  # imports done
+    update_race(largest_race(steps=10, optimizers=["sgd"]), {}, "light", None)  # imports done
     figures._surface_image.cache_clear()
     tracemalloc.start()
     try:
@@ -64,7 +44,7 @@ def test_the_largest_race_of_every_surface_stays_small(values):
 
 
 def test_a_race_past_the_mini_batch_table_limit_names_both_controls():
-    out = update_race(controls(surface="regression", points=1000, batch_size=999), {},
+    out = update_race(largest_race(surface="regression", points=1000, batch_size=999), {},
                       "light", None)
     assert "At most 5,004 with batch size 999" in out["errors"]["steps"]
     assert "At most 499 with 10,000 steps" in out["errors"]["batch_size"]
