@@ -316,7 +316,7 @@ def settings_from_state(state) -> tuple[RaceSettings | None, dict[str, str]]:
     export, a sweep) gets the race's validation and limits, never trust."""
     data = state.get("settings") if isinstance(state, dict) else None
     if not isinstance(data, dict):
-        return None, {"race": "Draw a race first: the sweep uses its surface and start."}
+        return None, {"race": "No race is drawn."}
     return parse_controls({**data, "overrides": override_values(data.get("overrides"))})
 
 
@@ -427,9 +427,8 @@ def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, l
     sweep past the work limit is refused here, before any job starts."""
     race, errors = settings_from_state(race_state)
     if race is None:
-        return None, {"race": "Draw a race first: the sweep uses its surface and start."} \
-            if "race" in errors else {"race": "The race's settings are not valid: "
-                                              + " ".join(errors.values())}
+        return None, {"race": "Draw a race first: the sweep uses its surface and start."
+                      if "race" in errors else "Fix the race's settings first."}
     if optimizer not in OPTIMIZER_NAMES:
         errors["optimizer"] = f"Must be one of {', '.join(OPTIMIZER_NAMES)}."
     values = {"resolution": _number(resolution), "sweep_steps": _number(steps)}
@@ -444,7 +443,7 @@ def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, l
     if errors:
         return None, errors
     try:
-        check_sweep_work("the sweep", clean["resolution"] ** 2, clean["sweep_steps"],
+        check_sweep_work("the sweep", clean["resolution"], clean["sweep_steps"],
                          race.surface_object().n_points, race.batch_size)
     except InvalidParameterError as error:
         return None, {error.parameter: str(error)}

@@ -35,31 +35,6 @@ LIMITS = {
     "batch_entries": 5_000_000,
 }
 
-def points_per_step(n_points: int, batch_size: int | None) -> int:
-    """The data points one run evaluates per step: its gradient's (the mini-batch, or
-    every point) plus the full-batch loss recorded at every step (every point); 1 on a
-    surface without data (one evaluation of its formula)."""
-    if not n_points:
-        return 1
-    return min(batch_size or n_points, n_points) + n_points
-
-
-def check_sweep_work(caller: str, cells: int, steps: int, n_points: int,
-                     batch_size: int | None) -> int:
-    """The work of a sweep (see ``points_per_step``): raise past ``LIMITS['sweep_work']``."""
-    work = cells * steps * points_per_step(n_points, batch_size)
-    if work > LIMITS["sweep_work"]:
-        per_step = points_per_step(n_points, batch_size)
-        raise InvalidParameterError(
-            f"This sweep would evaluate {work:,} data points ({cells:,} cells × {steps:,} "
-            f"steps × {per_step:,} points a step, for the gradient and the loss); the limit "
-            f"is {LIMITS['sweep_work']:,}. Lower the 'resolution' or the steps of {caller}, "
-            "or use fewer points.",
-            parameter="resolution", caller=caller,
-            allowed=f"cells × steps × points per step ≤ {LIMITS['sweep_work']:,}", got=cells)
-    return work
-
-
 #: A run is cut when |x| or |y| exceeds this (or anything becomes non-finite).
 DIVERGENCE_BOUND = 1e8
 
@@ -270,3 +245,28 @@ def check_array(caller: str, name: str, values) -> np.ndarray:
         if constraint.coerce(float(value)) is None:
             raise error_for(caller, name, float(value))
     return array
+
+
+def points_per_step(n_points: int, batch_size: int | None) -> int:
+    """The data points one run evaluates per step: its gradient's (the mini-batch, or
+    every point) plus the full-batch loss recorded at every step (every point); 1 on a
+    surface without data (one evaluation of its formula)."""
+    if not n_points:
+        return 1
+    return min(batch_size or n_points, n_points) + n_points
+
+
+def check_sweep_work(caller: str, resolution: int, steps: int, n_points: int,
+                     batch_size: int | None) -> int:
+    """The data points a resolution² sweep evaluates; raise past ``LIMITS['sweep_work']``."""
+    cells, per_step = resolution * resolution, points_per_step(n_points, batch_size)
+    work = cells * steps * per_step
+    if work > LIMITS["sweep_work"]:
+        raise InvalidParameterError(
+            f"This sweep would evaluate {work:,} data points ({cells:,} cells × {steps:,} "
+            f"steps × {per_step:,} points a step, for the gradient and the loss); the limit "
+            f"is {LIMITS['sweep_work']:,}. Lower the 'resolution' or the steps of {caller}, "
+            "or use fewer points.",
+            parameter="resolution", caller=caller,
+            allowed=f"cells × steps × points per step ≤ {LIMITS['sweep_work']:,}", got=resolution)
+    return work

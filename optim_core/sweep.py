@@ -128,8 +128,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
             parameter="batch_size", caller="sweep", allowed="None", got=batch_size)
 
     check_batch_table(steps, clean["batch_size"], "sweep")
-    check_sweep_work("sweep", resolution * resolution, steps, surface.n_points,
-                     clean["batch_size"])
+    check_sweep_work("sweep", resolution, steps, surface.n_points, clean["batch_size"])
     base = resolve_runs([optimizer], hyperparameters,
                         surface.default_start if start is None else start)[0]
     takes_momentum = "momentum" in OPTIMIZERS[optimizer].defaults
