@@ -8,9 +8,14 @@
   (in this interpreter, or the one named by BENCH_TORCH_PYTHON), the same race scripted
   with torch.optim and autograd. Target: ≤ 5 ms per race, ≥ 100× torch.
 - sweep: optimizer-steps per second of a 256 × 256 (lr, μ) grid × 500 steps on the
-  ravine, against the NumPy path and a per-cell loop (one ``simulate`` call per cell),
-  both timed on a sample of cells and scaled to the grid. Target ≥ 200 M steps/s.
+  ravine, against the NumPy path (on a 64² grid) and a per-cell loop (one ``simulate``
+  call per cell, on 64 cells), both scaled to the grid. Target ≥ 200 M steps/s.
 - sweep end to end: the same sweep, its heatmap figure and its JSON encoding.
+- worst requests: the largest race the app allows on every surface, through the race
+  callback with its surface image not cached (time and peak traced memory; the line
+  fit's image against the per-point evaluation it replaced, timed on a 160² image and
+  scaled), the CSV export of the largest race, and the largest sweeps the work limit
+  allows (wall and CPU time).
 
 Times are the best of several repeats (the machine is shared and noisy); every ratio
 compares numbers measured in the same run.
@@ -30,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import optim_core as oc
-from optim_core.params import OPTIMIZER_NAMES
+from optim_core.params import LIMITS, OPTIMIZER_NAMES
 from optim_core.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,13 +149,12 @@ def sweep_benchmark(quick: bool) -> dict:
     sweep("ravine", "momentum", steps=5, resolution=4)  # compiled and cached
     fast, fast_median = best_of(lambda: sweep("ravine", "momentum", steps=steps,
                                               resolution=resolution), 3 if quick else 7)
-    # baselines on a sample of rows, scaled to the whole grid
-    sample_rows = 4 if quick else 16
+    # baselines on a sample of cells, scaled to the whole grid: the NumPy path on a
+    # smaller grid (4096 cells already amortise its per-step overhead)
+    sample = 32 if quick else 64
     numpy_time, _ = best_of(lambda: sweep("ravine", "momentum", steps=steps,
-                                          resolution=resolution, backend="numpy",
-                                          momentum_range=(0.0, 0.999 * sample_rows / resolution)
-                                          ), 1)
-    numpy_time *= resolution / sample_rows
+                                          resolution=sample, backend="numpy"), 1)
+    numpy_time *= cells / sample**2
     lrs = np.logspace(-4, 0, 64)
     per_cell, _ = best_of(lambda: [oc.simulate("ravine", ["momentum"], steps=steps, lr=lr,
                                                momentum=0.9) for lr in lrs], 2)
@@ -187,9 +191,103 @@ def sweep_end_to_end(quick: bool) -> dict:
             "encoding_seconds": total - engine, "json_bytes": len(payload)}
 
 
+def largest_race(**changes) -> dict:
+    """The race controls' values at the largest settings the app allows."""
+    return {"surface": "ravine", "optimizers": list(OPTIMIZER_NAMES), "lr": 0.01,
+            "momentum": 0.9, "steps": LIMITS["steps"], "kappa": LIMITS["kappa"],
+            "noise": LIMITS["noise"], "batch_size": None, "points": None, "seed": 0,
+            "x0": None, "y0": None} | changes
+
+
+#: The most work a race request can ask for, per surface (the tests check their memory).
+LARGEST_RACES = {
+    "ravine": largest_race(),
+    "rosenbrock": largest_race(surface="rosenbrock"),
+    "saddle": largest_race(surface="saddle"),
+    # every point per step, for the gradient and the loss; a new seed draws new data
+    "regression-full-batch": largest_race(surface="regression", points=LIMITS["points"],
+                                          seed=7),
+    # the largest mini-batch table: batch size × (steps + 1) at its limit
+    "regression-mini-batch": largest_race(
+        surface="regression", points=LIMITS["points"], seed=8,
+        batch_size=LIMITS["batch_entries"] // (LIMITS["steps"] + 1)),
+}
+#: The largest sweeps the limits allow: analytic surfaces at the largest grid (the
+#: slowest optimizer and the fastest), the line fit at the work limit.
+LARGEST_SWEEPS = {
+    "rosenbrock-nadam-512x2000": {"surface": "rosenbrock", "optimizer": "nadam",
+                                  "resolution": 512, "steps": 2000},
+    "ravine-momentum-512x2000": {"surface": "ravine", "optimizer": "momentum",
+                                 "resolution": 512, "steps": 2000},
+    "regression-1000-full-32x976": {"surface": "regression", "optimizer": "adam",
+                                    "points": 1000, "resolution": 32, "steps": 976},
+    "regression-1000-batch1-44x1000": {"surface": "regression", "optimizer": "adam",
+                                       "points": 1000, "batch_size": 1, "resolution": 44,
+                                       "steps": 1000},
+}
+
+
+def per_point_image_seconds(surface, pixels: int) -> float:
+    """The surface image's old line-fit evaluation: a pixels² × points array."""
+    (x0, x1), (y0, y1) = surface.window
+    gx, gy = np.meshgrid(np.linspace(x0, x1, pixels), np.linspace(y1, y0, pixels))
+    started = time.perf_counter()
+    np.mean((gx[..., None] * surface.data_x + gy[..., None] - surface.data_y) ** 2, axis=-1)
+    return time.perf_counter() - started
+
+
+def worst_requests(quick: bool) -> dict:
+    """The largest requests the limits allow: time and peak traced memory."""
+    import tracemalloc
+
+    from callbacks.race import update_race
+    from callbacks.state import parse_controls
+    from layouts import figures
+    from optim_core.export import race_to_csv
+    from optim_core.params import points_per_step
+
+    update_race(largest_race(steps=10, optimizers=["sgd"]), {}, "light", None)  # warm
+    races = {}
+    for name, values in LARGEST_RACES.items():
+        figures._surface_image.cache_clear()
+        started = time.perf_counter()
+        update_race(values, {}, "dark", None)
+        seconds = time.perf_counter() - started
+        figures._surface_image.cache_clear()
+        tracemalloc.start()  # a second run: tracing slows allocations down
+        update_race(values, {}, "dark", None)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        settings, _ = parse_controls(values)
+        surface = settings.surface_object()
+        image, _ = best_of(lambda s=surface: figures._surface_image.__wrapped__(
+            s.key, "dark", 640), 3)
+        races[name] = {"seconds": seconds, "peak_mb": peak / 1e6, "image_seconds": image,
+                       "points_evaluated": len(settings.optimizers) * (settings.steps + 1)
+                       * points_per_step(surface.n_points, settings.batch_size)}
+    surface = parse_controls(LARGEST_RACES["regression-full-batch"])[0].surface_object()
+    old_image = per_point_image_seconds(surface, 160) * (640 / 160) ** 2
+    settings = parse_controls(LARGEST_RACES["regression-mini-batch"])[0]
+    started = time.perf_counter()
+    csv_text = race_to_csv(settings.simulate())
+    export = {"seconds": time.perf_counter() - started, "bytes": len(csv_text.encode()),
+              "rows": csv_text.count("\n") - 1}
+    sweeps = {}
+    sweep("regression", "adam", points=1000, resolution=2, steps=2)  # compiled
+    for name, options in LARGEST_SWEEPS.items():
+        if quick and options["resolution"] == 512:
+            continue
+        cpu, wall = time.process_time(), time.perf_counter()
+        sweep(**options)
+        sweeps[name] = {"seconds": time.perf_counter() - wall,
+                        "cpu_seconds": time.process_time() - cpu}
+    return {"races": races, "per_point_image_seconds_scaled": old_image, "export": export,
+            "sweeps": sweeps}
+
+
 def run(quick: bool = False) -> dict:
     return {"race": race_benchmark(quick), "sweep": sweep_benchmark(quick),
-            "sweep_end_to_end": sweep_end_to_end(quick)}
+            "sweep_end_to_end": sweep_end_to_end(quick), "worst": worst_requests(quick)}
 
 
 def report(result: dict) -> str:
@@ -219,6 +317,22 @@ def report(result: dict) -> str:
               f"- end to end with the heatmap and its JSON: {e2e['seconds'] * 1e3:.0f} ms "
               f"(engine {e2e['engine_seconds'] * 1e3:.0f} ms, figure and encoding "
               f"{e2e['encoding_seconds'] * 1e3:.0f} ms, {e2e['json_bytes'] / 1e6:.2f} MB)"]
+    worst = result["worst"]
+    lines += ["", "Largest requests the limits allow (surface image not cached)",
+              "| race request | time (s) | peak traced memory (MB) | image (ms) "
+              "| data points evaluated |", "|---|---|---|---|---|"]
+    for name, row in worst["races"].items():
+        lines.append(f"| {name} | {row['seconds']:.2f} | {row['peak_mb']:.0f} "
+                     f"| {row['image_seconds'] * 1e3:.0f} | {row['points_evaluated']:,} |")
+    line_fit = worst["races"]["regression-full-batch"]["image_seconds"]
+    export = worst["export"]
+    lines += [f"- line-fit image, 1000 points: {line_fit * 1e3:.0f} ms against "
+              f"{worst['per_point_image_seconds_scaled']:.1f} s evaluated point by point "
+              f"({worst['per_point_image_seconds_scaled'] / line_fit:.0f}×)",
+              f"- CSV export of the largest race: {export['rows']:,} rows, "
+              f"{export['bytes'] / 1e6:.1f} MB in {export['seconds']:.2f} s"]
+    lines += [f"- sweep {name}: {row['seconds']:.2f} s wall, {row['cpu_seconds']:.2f} s CPU"
+              for name, row in worst["sweeps"].items()]
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
 
-from .state import RaceSettings, override_values, pair_sliders, parse_controls
+from .state import override_values, pair_sliders, parse_controls, settings_from_state
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +149,11 @@ def register(app, patch_updates: bool = True) -> None:
         prevent_initial_call=True,
     )
     def export_csv(_clicks, state):
-        """Exactly what is drawn, recomputed in float64 (the same rows as the CLI)."""
-        if not state:
+        """Exactly what is drawn, recomputed in float64 (the same rows as the CLI), from
+        the stored settings checked as the race's are (a crafted store gets its limits)."""
+        settings, _ = settings_from_state(state)
+        if settings is None:
             raise PreventUpdate
-        settings = RaceSettings.from_dict(state["settings"])
         race = settings.simulate()
         return dcc.send_string(race_to_csv(race), f"optimizer-race-{settings.surface}.csv",
                                type="text/csv")
@@ -166,9 +167,10 @@ def register(app, patch_updates: bool = True) -> None:
         prevent_initial_call=True,
     )
     def use_polyak(_clicks, state):
-        if not state:
+        settings, _ = settings_from_state(state)
+        if settings is None:
             raise PreventUpdate
-        surface = RaceSettings.from_dict(state["settings"]).surface_object()
+        surface = settings.surface_object()
         c = theory.curvature(surface)
         if not (c.exact and c.m > 0):
             raise PreventUpdate

@@ -12,8 +12,14 @@ from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 import optim_core as oc
-from optim_core.params import OPTIMIZER_NAMES, SURFACE_NAMES, InvalidParameterError
-from optim_core.simulate import resolve_runs
+from optim_core.params import (
+    LIMITS,
+    OPTIMIZER_NAMES,
+    SURFACE_NAMES,
+    InvalidParameterError,
+    check_sweep_work,
+)
+from optim_core.simulate import check_batch_table, resolve_runs
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer.
@@ -110,11 +116,8 @@ class RaceSettings:
                      self.seed if self.points is not None else 0, self.optimizers, theme))
 
     def to_dict(self) -> dict:
+        """The race store's form; ``settings_from_state`` reads it back, checked."""
         return asdict(self) | {"optimizers": list(self.optimizers)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RaceSettings:
-        return cls(**{**data, "optimizers": tuple(data["optimizers"])})
 
     def to_query(self) -> str:
         """The URL query: every setting that differs from the surface's preset, plus the
@@ -286,12 +289,32 @@ def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str,
         errors["momentum"] = "Nesterov needs μ > 0 (as in torch.optim.SGD)."
     if errors:
         return None, errors
+    try:
+        check_batch_table(settings.steps, settings.batch_size, "the race")
+    except InvalidParameterError:  # worded for the two controls that can fix it
+        entries, batch, steps = LIMITS["batch_entries"], settings.batch_size, settings.steps
+        rule = f"batch size × (steps + 1) ≤ {entries:,}: the mini-batches are drawn ahead"
+        return None, {"batch_size": f"At most {entries // (steps + 1):,} with {steps:,} "
+                                    f"steps ({rule}).",
+                      "steps": f"At most {entries // batch - 1:,} with batch size {batch:,} "
+                               f"({rule})."}
     try:  # each optimizer's values as the engine will resolve them (nesterov's μ, ...)
         resolve_runs(settings.runs(), {"lr": settings.lr, "momentum": settings.momentum},
                      (0.0, 0.0))
     except InvalidParameterError as error:
         return None, {error.parameter: _message(error)}
     return settings, {}
+
+
+def settings_from_state(state) -> tuple[RaceSettings | None, dict[str, str]]:
+    """The race settings in the race's store, checked as the controls' values are.
+
+    The store comes back from the browser, so what a request rebuilds from it (the CSV
+    export, a sweep) gets the race's validation and limits, never trust."""
+    data = state.get("settings") if isinstance(state, dict) else None
+    if not isinstance(data, dict):
+        return None, {"race": "No race is drawn."}
+    return parse_controls({**data, "overrides": override_values(data.get("overrides"))})
 
 
 def from_query(query: str) -> tuple[RaceSettings, list[str]]:
@@ -391,16 +414,14 @@ class SweepSettings:
                 "resolution": self.resolution, "steps": self.steps, "lr_min": self.lr_min,
                 "lr_max": self.lr_max}
 
-    @classmethod
-    def from_dict(cls, data: dict) -> SweepSettings:
-        return cls(**{**data, "race": RaceSettings.from_dict(data["race"])})
-
 
 def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, lr_max):
-    """SweepSettings from the sweep's controls and the race, or None and messages."""
-    if not race_state:
-        return None, {"race": "Draw a race first: the sweep uses its surface and start."}
-    errors = {}
+    """SweepSettings from the sweep's controls and the race, or None and messages; a
+    sweep past the work limit is refused here, before any job starts."""
+    race, errors = settings_from_state(race_state)
+    if race is None:
+        return None, {"race": "Draw a race first: the sweep uses its surface and start."
+                      if "race" in errors else "Fix the race's settings first."}
     if optimizer not in OPTIMIZER_NAMES:
         errors["optimizer"] = f"Must be one of {', '.join(OPTIMIZER_NAMES)}."
     values = {"resolution": _number(resolution), "sweep_steps": _number(steps)}
@@ -414,5 +435,20 @@ def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, l
         errors["lr_min"] = "Must be below 'lr to'."
     if errors:
         return None, errors
-    return SweepSettings(RaceSettings.from_dict(race_state["settings"]), optimizer,
-                         clean["resolution"], clean["sweep_steps"], low, high), {}
+    try:
+        check_sweep_work("the sweep", clean["resolution"], clean["sweep_steps"],
+                         race.surface_object().n_points, race.batch_size)
+    except InvalidParameterError as error:
+        return None, {error.parameter: str(error)}
+    return SweepSettings(race, optimizer, clean["resolution"], clean["sweep_steps"], low,
+                         high), {}
+
+
+def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
+    """The sweep a drawn phase diagram's store describes, checked as ``parse_sweep``
+    checks the controls (the grid's CSV export recomputes it from the browser's store)."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("race"), dict):
+        return None, {"race": "No phase diagram is drawn."}
+    return parse_sweep({"settings": stored["race"]}, stored.get("optimizer"),
+                       stored.get("resolution"), stored.get("steps"), stored.get("lr_min"),
+                       stored.get("lr_max"))

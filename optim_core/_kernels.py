@@ -144,10 +144,13 @@ _adagrad_rule = optimizers.adagrad_rule
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
 _BOUND = DIVERGENCE_BOUND
+#: Division as NumPy does it (0/0 is NaN, x/0 is ±inf, no exception), so that a run the
+#: NumPy path flags as diverged (Adam's eps = 0 with a zero gradient) is flagged here too.
+_JIT = {"cache": True, "error_model": "numpy"}
 _LARGEST = 1.7976931348623157e308  # |v| <= this is False exactly when v is NaN or ±inf
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(**_JIT, inline="always")
 def _step_scalars(algorithm, step, table, c):
     """Run c's per-step scalars that need ``pow`` (Adam's bias corrections, NAdam's
     schedule): they depend on the betas and the step only."""
@@ -159,14 +162,14 @@ def _step_scalars(algorithm, step, table, c):
     return 0.0, 0.0, 0.0
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(**_JIT, inline="always")
 def _same_schedule(table, a, b):
     """Whether runs a and b share their per-step pow scalars (betas, momentum decay)."""
     return table[a, 1] == table[b, 1] and table[a, 4] == table[b, 4] and \
         table[a, 7] == table[b, 7]
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(**_JIT, inline="always")
 def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2, s3):
     """One step of run ``c`` for both coordinates; updates its row of ``states``.
     (s1, s2, s3) are run c's ``_step_scalars`` for this step.
@@ -216,7 +219,7 @@ def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2, s3)
     return x, y
 
 
-@numba.njit(cache=True)
+@numba.njit(**_JIT)
 def _initial_states(algorithms, table):
     states = np.zeros((table.shape[0], 8))
     for c in range(table.shape[0]):
@@ -227,7 +230,7 @@ def _initial_states(algorithms, table):
     return states
 
 
-@numba.njit(cache=True)
+@numba.njit(**_JIT)
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
@@ -287,7 +290,7 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
             ys[c] = y
 
 
-@numba.njit(cache=True)
+@numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps):
     """Every run of a race, as one block (see ``simulate.race_numpy``)."""
@@ -311,7 +314,7 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
 SWEEP_BLOCK = 16  # runs stepped together by one thread of the sweep
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(**_JIT, parallel=True)
 def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algorithms, table,
                  steps, f_min, tolerance, samples):
     """Metrics of many runs from one start, in parallel, without keeping their paths:

@@ -28,8 +28,8 @@ LIMITS = {
     "kappa": 1e4,
     "noise": 100.0,
     "runs": 64,  # trajectories in one race
-    # point-gradients of one sweep: cells × steps × points per step (1 off regression);
-    # about ten seconds of work on two cores
+    # data points one sweep evaluates, cells × steps × points_per_step (1 per step off
+    # the line fit); a few seconds on two cores (README "Limits")
     "sweep_work": 2_000_000_000,
     # mini-batch table entries kept in memory: batch_size × (steps + 1), int32
     "batch_entries": 5_000_000,
@@ -245,3 +245,28 @@ def check_array(caller: str, name: str, values) -> np.ndarray:
         if constraint.coerce(float(value)) is None:
             raise error_for(caller, name, float(value))
     return array
+
+
+def points_per_step(n_points: int, batch_size: int | None) -> int:
+    """The data points one run evaluates per step: its gradient's (the mini-batch, or
+    every point) plus the full-batch loss recorded at every step (every point); 1 on a
+    surface without data (one evaluation of its formula)."""
+    if not n_points:
+        return 1
+    return min(batch_size or n_points, n_points) + n_points
+
+
+def check_sweep_work(caller: str, resolution: int, steps: int, n_points: int,
+                     batch_size: int | None) -> int:
+    """The data points a resolution² sweep evaluates; raise past ``LIMITS['sweep_work']``."""
+    cells, per_step = resolution * resolution, points_per_step(n_points, batch_size)
+    work = cells * steps * per_step
+    if work > LIMITS["sweep_work"]:
+        raise InvalidParameterError(
+            f"This sweep would evaluate {work:,} data points ({cells:,} cells × {steps:,} "
+            f"steps × {per_step:,} points a step, for the gradient and the loss); the limit "
+            f"is {LIMITS['sweep_work']:,}. Lower the 'resolution' or the steps of {caller}, "
+            "or use fewer points.",
+            parameter="resolution", caller=caller,
+            allowed=f"cells × steps × points per step ≤ {LIMITS['sweep_work']:,}", got=resolution)
+    return work

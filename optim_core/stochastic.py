@@ -39,6 +39,8 @@ def batch_table(n_points: int, batch_size: int | None, steps: int, seed: int) ->
     rng = _stream(seed, 2)
     per_epoch = n_points // batch_size
     epochs = -(-(steps + 1) // per_epoch)
-    rows = [rng.permutation(n_points)[: per_epoch * batch_size].reshape(per_epoch, batch_size)
-            for _ in range(epochs)]
-    return np.concatenate(rows)[: steps + 1].astype(np.int32)
+    table = np.empty((epochs * per_epoch, batch_size), dtype=np.int32)  # filled in place:
+    for epoch in range(epochs):  # the int32 table is the only copy held
+        table[epoch * per_epoch:(epoch + 1) * per_epoch] = rng.permutation(n_points)[
+            : per_epoch * batch_size].reshape(per_epoch, batch_size)
+    return table[: steps + 1]

@@ -24,7 +24,7 @@ import numpy as np
 
 from .analysis import TOLERANCE, first_within
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS
-from .params import LIMITS, InvalidParameterError, check_params
+from .params import InvalidParameterError, check_params, check_sweep_work
 from .simulate import (
     Run,
     _numba_available,
@@ -128,15 +128,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
             parameter="batch_size", caller="sweep", allowed="None", got=batch_size)
 
     check_batch_table(steps, clean["batch_size"], "sweep")
-    per_step = (clean["batch_size"] or surface.n_points) if surface.name == "regression" else 1
-    work = resolution * resolution * steps * per_step
-    if work > LIMITS["sweep_work"]:
-        raise InvalidParameterError(
-            f"This sweep would evaluate {work:,} point-gradients (cells × steps × points per "
-            f"step); the limit is {LIMITS['sweep_work']:,}. Use fewer cells or steps, or "
-            "mini-batches.", parameter="resolution", caller="sweep",
-            allowed=f"cells × steps × points per step ≤ {LIMITS['sweep_work']:,}",
-            got=resolution)
+    check_sweep_work("sweep", resolution, steps, surface.n_points, clean["batch_size"])
     base = resolve_runs([optimizer], hyperparameters,
                         surface.default_start if start is None else start)[0]
     takes_momentum = "momentum" in OPTIMIZERS[optimizer].defaults

@@ -111,3 +111,12 @@ def test_theory_command():
     proc = run_cli("theory", "--surface", "ravine", "--lr", "0.02", "--momentum", "0.9")
     assert proc.returncode == 0
     assert "L = 25" in proc.stdout and "Polyak's optimum" in proc.stdout
+
+
+def test_zero_eps_is_a_flagged_run_not_a_crash(capsys):
+    """Adam with eps = 0 on the default line fit meets 0/0 at step 1: flagged, exit 0."""
+    assert main(["run", "--surface", "regression", "--optimizer", "adam", "--eps", "0",
+                 "--steps", "5"]) == 0
+    captured = capsys.readouterr()
+    assert "adam diverged at step 1" in captured.err
+    assert captured.out.count("\nadam,") == 1  # its rows end at step 0

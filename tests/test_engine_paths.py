@@ -1,5 +1,7 @@
 """The compiled path and the NumPy reference path give bit-identical results."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,29 @@ def test_stochastic_runs_are_reproducible_and_seeded():
     a, b, c = race(1), race(1), race(2)
     np.testing.assert_array_equal(a.runs[0].params, b.runs[0].params)
     assert not np.array_equal(a.runs[0].params, c.runs[0].params)
+
+
+EPS_OPTIMIZERS = [name for name in ALL if "eps" in oc.OPTIMIZERS[name].defaults]
+
+
+@pytest.mark.parametrize("optimizer", ALL)
+def test_zero_eps_is_flagged_alike_on_both_paths(optimizer):
+    """eps = 0 is allowed: on the default line fit ∂f/∂b is exactly 0, so every method
+    that divides by √v + eps meets 0/0 at the first step (torch gives NaN). Both paths
+    flag it as diverged at step 1, alike, without an exception or a RuntimeWarning."""
+    runs = [oc.Run(optimizer, {"eps": 0.0} if optimizer in EPS_OPTIMIZERS else {}),
+            oc.Run("adam", {"eps": 0.0, "amsgrad": True}),
+            oc.Run("rmsprop", {"eps": 0.0, "centered": True, "momentum": 0.5})]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, b = (oc.simulate("regression", runs, steps=30, backend=backend)
+                for backend in ("numpy", "numba"))
+        sweeps = [sweep("regression", optimizer, steps=30, resolution=3, backend=backend,
+                        **({"eps": 0.0} if optimizer in EPS_OPTIMIZERS else {}))
+                  for backend in ("numpy", "numba")]
+    assert_identical(a, b)
+    expected = 1 if optimizer in EPS_OPTIMIZERS else None
+    assert [run.diverged_at for run in a.runs] == [expected, 1, 1]
+    np.testing.assert_array_equal(sweeps[0].diverged_at, sweeps[1].diverged_at)
+    if expected is not None:  # (SGD's large-lr cells diverge on their own)
+        assert (sweeps[0].diverged_at == expected).all()

@@ -109,3 +109,17 @@ def test_shared_values_apply_only_where_taken():
     assert "momentum" not in by_name["sgd"] and by_name["momentum"]["momentum"] == 0.5
     assert by_name["adam"]["momentum"] == 0.5 and by_name["rmsprop"]["alpha"] == 0.9
     assert by_name["sgd"]["lr"] == oc.OPTIMIZERS["sgd"].defaults["lr"]
+
+
+def test_sweep_work_counts_the_gradients_and_the_losss_points():
+    """Every step evaluates the mini-batch for the gradient and every point for the
+    recorded loss: batch 1 does not make a 1000-point sweep cheap (it once ran 294 s)."""
+    from optim_core.params import points_per_step
+    from optim_core.sweep import sweep
+
+    assert points_per_step(0, None) == 1
+    assert points_per_step(1000, 1) == 1001 and points_per_step(1000, None) == 2000
+    assert points_per_step(50, 50) == 100
+    with pytest.raises(oc.InvalidParameterError, match="1,001 points a step") as raised:
+        sweep("regression", "sgd", points=1000, batch_size=1, resolution=512, steps=2000)
+    assert raised.value.parameter == "resolution" and raised.value.got == 512

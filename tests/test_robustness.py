@@ -125,6 +125,8 @@ def test_crafted_values_get_a_message_not_a_crash(server, control, value):
     ({ids.OPTIMIZERS: [None, 3]}, ids.OPTIMIZERS, "Must be among"),
     ({ids.OPTIMIZERS: ["nesterov"], ids.MOMENTUM_INPUT: 0}, ids.MOMENTUM_INPUT, "Nesterov"),
     ({ids.BATCH_SIZE: 4}, ids.BATCH_SIZE, "regression surface only"),
+    ({ids.SURFACE: "regression", ids.POINTS: 1000, ids.BATCH_SIZE: 999, ids.STEPS: 10_000},
+     ids.BATCH_SIZE, "At most 499 with 10,000 steps (batch size × (steps + 1) ≤ 5,000,000"),
 ])
 def test_unknown_names_and_broken_rules_are_explained(server, changes, control, expected):
     url, app = server
@@ -178,6 +180,36 @@ def test_malformed_requests_are_rejected_without_a_500(server, mangle):
     assert_still_serving(url, app)
 
 
+def export(url: str, settings) -> tuple[int, str]:
+    """The CSV export's request, with ``settings`` as the race store holds them."""
+    return post(url, {"output": f"{ids.EXPORT_DOWNLOAD}.data",
+                      "outputs": {"id": ids.EXPORT_DOWNLOAD, "property": "data"},
+                      "inputs": [{"id": ids.EXPORT_BUTTON, "property": "n_clicks", "value": 1}],
+                      "state": [{"id": ids.RACE_STATE, "property": "data",
+                                 "value": {"settings": settings}}],
+                      "changedPropIds": [f"{ids.EXPORT_BUTTON}.n_clicks"]})
+
+
+def test_the_export_obeys_the_races_limits(server):
+    """A crafted store once made a 64 runs × 10,000 steps export (100 MB, 9 s)."""
+    url, app = server
+    settings = RaceSettings(surface="saddle", steps=50).to_dict()
+    status, body = export(url, settings)
+    assert status == 200
+    assert json.loads(body)["response"][ids.EXPORT_DOWNLOAD]["data"]["content"].count(
+        "\n") == 4 * 51 + 1
+    crowd = settings | {"optimizers": ["adam"] * 64}
+    status, body = export(url, crowd)
+    assert status == 200  # the same optimizer once: one run
+    assert json.loads(body)["response"][ids.EXPORT_DOWNLOAD]["data"]["content"].count(
+        "\n") == 51 + 1
+    for bad in ({"steps": 10**6}, {"points": 10**6, "surface": "regression"},
+                {"kappa": "x"}, {"optimizers": None}):
+        status, body = export(url, settings | bad)
+        assert status == 204, (bad, status, body[:200])  # nothing to download
+    assert_still_serving(url, app)
+
+
 def test_health_endpoint(server):
     url, _ = server
     with urllib.request.urlopen(url + "/healthz") as response:
@@ -196,7 +228,7 @@ def test_requests_stay_bounded():
     settings.simulate()
     race_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.reset_peak()
-    with pytest.raises(ValueError, match="point-gradients"):
+    with pytest.raises(ValueError, match="data points"):
         sweep("regression", "sgd", points=1000, resolution=512, steps=2000)
     with pytest.raises(ValueError, match="mini-batches are drawn ahead"):
         RaceSettings(surface="regression", points=1000, batch_size=999,

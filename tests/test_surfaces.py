@@ -77,3 +77,54 @@ def test_symmetric_dataset_keeps_the_intercept_gradient_exactly_zero():
     race = oc.simulate("regression", ["adam", "rmsprop", "adagrad"], lr=0.05, steps=200)
     for run in race.runs:
         assert np.all(run.params[:, 1] == 0.0)
+
+
+@pytest.mark.parametrize("points,seed", [(None, 0), (2, 1), (30, 3), (1000, 7)])
+def test_map_value_equals_the_direct_loss(points, seed):
+    """The maps' O(1)-a-point line-fit loss (from sums over the data) is the in-order
+    mean over every point, to rounding, on the window and far outside it."""
+    s = oc.get_surface("regression", points=points, seed=seed)
+    (x0, x1), (y0, y1) = s.window
+    w, b = np.meshgrid(np.linspace(x0 - 50, x1 + 50, 101), np.linspace(y0 - 50, y1 + 50, 99))
+    w, b = np.append(w, s.minima[0][0]), np.append(b, s.minima[0][1])
+    np.testing.assert_allclose(s.map_value(w, b), s.value(w, b), rtol=1e-13, atol=1e-15)
+    assert s.map_value(w, b).shape == w.shape
+    assert s.grid(50)[2].shape == (50, 50)
+
+
+@pytest.mark.parametrize("surface", SURFACES[:3], ids=IDS[:3])
+def test_map_value_is_the_value_elsewhere(surface):
+    x, y = POINTS[:, 0], POINTS[:, 1]
+    np.testing.assert_array_equal(surface.map_value(x, y), surface.value(x, y))
+
+
+class CountingArray(np.ndarray):
+    """Data points that count how often they are read and the largest array made with them."""
+
+    reads = 0
+    largest = 0
+
+    def __getitem__(self, index):
+        CountingArray.reads += 1
+        return super().__getitem__(index)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [x.view(np.ndarray) if isinstance(x, CountingArray) else x for x in inputs]
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        CountingArray.largest = max(CountingArray.largest, np.size(result))
+        return result
+
+
+def test_map_value_work_does_not_grow_with_the_data():
+    """Drawing the line fit reads its 1000 points a few times, not once per pixel (the
+    surface image once evaluated a 640 × 640 × points array)."""
+    from dataclasses import replace
+
+    s = oc.get_surface("regression", points=1000, seed=4)
+    counted = replace(s, data_x=s.data_x.view(CountingArray),
+                      data_y=s.data_y.view(CountingArray))
+    w, b = np.meshgrid(np.linspace(-3, 3, 64), np.linspace(-3, 3, 64))
+    CountingArray.reads = CountingArray.largest = 0
+    z = counted.map_value(w, b)
+    assert CountingArray.reads < 10 and CountingArray.largest <= 1000
+    np.testing.assert_allclose(z, s.value(w, b), rtol=1e-13)
