@@ -50,7 +50,7 @@ import math
 import re
 import struct
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,6 +60,7 @@ from .params import InvalidParameterError, _show
 MAX_LENGTH = 500  # characters of one expression
 MAX_DEPTH = 50  # parentheses and function calls nested in one another
 MAX_EXPONENT = 64  # |p| of a constant exponent
+MAX_TERMS = 20_000  # distinct operations in f and its first and second derivatives
 
 VARIABLES = ("x", "y")
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -136,6 +137,9 @@ def integer_power(base, exponent):
     """base^n for an integral n ≠ 0 (given as a float), by squaring from the top bit:
     x·x for 2, x·x·x for 3 (as torch computes small integer powers), 1/x^|n| if n < 0."""
     n = int(abs(exponent))
+    if n == 2:  # the common case, the same product as the loop's
+        result = base * base
+        return 1.0 / result if exponent < 0 else result
     bit = 1
     while bit * 2 <= n:
         bit *= 2
@@ -313,30 +317,48 @@ def _number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
 
 
+def fold(node: Syntax, combine):
+    """``combine(node, results of its children)`` from the leaves up, without recursion:
+    a chain of 250 ``+`` or 499 signs is as deep as the tree gets."""
+    results: dict[int, object] = {}
+    stack = [(node, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if expanded:
+            results[id(current)] = combine(current, [results.pop(id(child))
+                                                     for child in current.children])
+        else:
+            stack.append((current, True))
+            stack.extend((child, False) for child in reversed(current.children))
+    return results[id(node)]
+
+
 def canonical_text(node: Syntax) -> str:
     """The expression written back with the fewest parentheses that keep its tree,
     ``^`` for powers; parsing it gives the same tree."""
+    return fold(node, _text)
+
+
+def _text(node: Syntax, texts: list[str]) -> str:
     kind = node.kind
     if kind == "number":
         return _number_text(node.value)
     if kind == "name":
         return node.name
     if kind == "call":
-        return f"{node.name}({canonical_text(node.children[0])})"
+        return f"{node.name}({texts[0]})"
+    wrapped = [f"({text})" if _level(child) < need else text
+               for child, text, need in zip(node.children, texts, _NEEDS[kind], strict=False)]
     if kind == "neg":
-        (operand,) = node.children
-        return "-" + _wrap(operand, _level(operand) < 3)
-    left, right = node.children
+        return "-" + wrapped[0]
     if kind in "+-":
-        return f"{canonical_text(left)} {kind} {_wrap(right, _level(right) <= 1)}"
-    if kind in "*/":
-        return f"{_wrap(left, _level(left) < 2)}{kind}{_wrap(right, _level(right) <= 2)}"
-    return f"{_wrap(left, _level(left) < 5)}^{_wrap(right, _level(right) < 3)}"
+        return f"{wrapped[0]} {kind} {wrapped[1]}"
+    return f"{wrapped[0]}{kind}{wrapped[1]}"
 
 
-def _wrap(node: Syntax, parenthesise: bool) -> str:
-    text = canonical_text(node)
-    return f"({text})" if parenthesise else text
+# the level each operand needs to go without parentheses: a - (b + c), a/(b*c), (a^b)^c,
+# -(a*b); but a*-b, a^-b and a^b^c need none
+_NEEDS = {"+": (1, 2), "-": (1, 2), "*": (2, 3), "/": (2, 3), "^": (5, 3), "neg": (3,)}
 
 
 class _Parser:
@@ -370,6 +392,8 @@ class _Parser:
         token = self.token
         if token.kind == kind:
             return
+        if token.kind == "name" and _forbidden(token.text):
+            raise self.fail(_forbidden_reason(token), token.column)
         if token.kind in ("number", "name", "("):
             left = self.previous
             left_text = left.text if left.kind in ("number", "name") else "(...)"
@@ -411,10 +435,11 @@ class _Parser:
 
     def power(self) -> Syntax:
         chain = [([], self.primary())]
-        while self.token.kind == "^":
-            self.advance()
+        while self.token.kind == "^":  # each exponent nests one level deeper
+            self.enter(self.advance())
             signs = self.signs()
             chain.append((signs, self.primary()))
+        self.depth -= len(chain) - 1
         signs, node = chain[-1]
         node = _negated(node, signs)
         for signs, base in reversed(chain[:-1]):  # to the right: a^(b^c)
@@ -440,11 +465,15 @@ class _Parser:
         raise self.fail(f"expected a number or name at column {token.column}{after} "
                         f"({found})", token.column)
 
-    def parenthesised(self, opening: _Token) -> Syntax:
+    def enter(self, token: _Token) -> None:
+        """One level deeper: a parenthesis, a call's or an exponent."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH} levels at column "
-                            f"{opening.column}", opening.column)
+                            f"{token.column}", token.column)
+
+    def parenthesised(self, opening: _Token) -> Syntax:
+        self.enter(opening)
         node = self.expression()
         if self.token.kind == "end":
             raise self.fail(f"unbalanced parenthesis at column {opening.column}: '(' is "
@@ -452,7 +481,7 @@ class _Parser:
         self.expect_operator(")")
         self.advance()
         self.depth -= 1
-        return node
+        return replace(node, column=opening.column)  # its text starts at the '('
 
     def name(self) -> Syntax:
         token = self.advance()
@@ -468,15 +497,26 @@ class _Parser:
                           children=(self.parenthesised(opening),))
         if name in VARIABLES or name in CONSTANTS:
             return Syntax("name", column, name=name)
-        if name.startswith("_") or keyword.iskeyword(name) or hasattr(builtins, name):
-            raise self.fail(f"'{name}' at column {column} is not allowed (only x, y, pi, e "
-                            "and the functions " + ", ".join(FUNCTION_NAMES) + ")", column)
+        if _forbidden(name):
+            raise self.fail(_forbidden_reason(token), column)
         if self.token.kind == "(":
             hint = "log, the natural logarithm" if name == "ln" else ", ".join(FUNCTION_NAMES)
             raise self.fail(f"unknown function '{name}' at column {column} (use {hint})",
                             column)
         raise self.fail(f"unknown name '{name}' at column {column} ({_name_hint(name)})",
                         column)
+
+
+def _forbidden(name: str) -> bool:
+    """Python's own words (``__import__``, ``lambda``, ``eval``): said to be not allowed
+    rather than unknown."""
+    return (name.startswith("_") or keyword.iskeyword(name) or hasattr(builtins, name)) \
+        and name not in FUNCTION_OPS
+
+
+def _forbidden_reason(token: _Token) -> str:
+    return (f"'{token.text}' at column {token.column} is not allowed (only x, y, pi, e and "
+            "the functions " + ", ".join(FUNCTION_NAMES) + ")")
 
 
 def _negated(node: Syntax, signs: list[int]) -> Syntax:
@@ -523,6 +563,10 @@ class _Term:
         return self.op == _CONST and (value is None or self.value == value)
 
 
+class _TooComplex(ArithmeticError):
+    """f and its derivatives would need more than MAX_TERMS operations."""
+
+
 class _NotFinite(ArithmeticError):
     """A constant subexpression folded to ±inf or NaN."""
 
@@ -541,6 +585,8 @@ class _Terms:
         key = (op, id(a), id(b), struct.pack("<d", value))
         term = self._known.get(key)
         if term is None:
+            if len(self._known) >= MAX_TERMS:
+                raise _TooComplex
             term = self._known[key] = _Term(op, a, b, value)
         return term
 
@@ -564,19 +610,37 @@ class _Terms:
         return self._intern(op, a, b, 0.0)
 
     def _simplified(self, op, a, b) -> _Term | None:
+        """A simpler term equal to op(a, b) for every finite operand, or None. Apart
+        from the zeros, each rule is exact in floating point (negation commutes with
+        rounding; a·b is b·a)."""
         if op == ADD:
-            return b if a.is_const(0.0) else a if b.is_const(0.0) else None
+            if a.is_const(0.0) or b.is_const(0.0):
+                return b if a.is_const(0.0) else a
+            if b.op == NEG:
+                return self.sub(a, b.a)
+            return self.sub(b, a.a) if a.op == NEG else None
         if op == SUB:
-            return a if b.is_const(0.0) else self.neg(b) if a.is_const(0.0) else None
+            if a.is_const(0.0) or b.is_const(0.0):
+                return a if b.is_const(0.0) else self.neg(b)
+            return self.add(a, b.a) if b.op == NEG else None
         if op == MUL:
             if a.is_const(0.0) or b.is_const(0.0):
                 return self.const(0.0)
-            return (b if a.is_const(1.0) else a if b.is_const(1.0) else self.neg(b)
-                    if a.is_const(-1.0) else self.neg(a) if b.is_const(-1.0) else None)
+            if b.is_const():  # constants first, so that neg can fold into them
+                a, b = b, a
+            if a.is_const(1.0) or a.is_const(-1.0):
+                return b if a.value == 1.0 else self.neg(b)
+            if a.op == NEG or b.op == NEG:  # (−u)·v = −(u·v), (−u)·(−v) = u·v
+                product = self.mul(a.a if a.op == NEG else a, b.a if b.op == NEG else b)
+                return product if a.op == b.op else self.neg(product)
+            return self._intern(MUL, a, b, 0.0)
         if op == DIV:
             return self.const(0.0) if a.is_const(0.0) else a if b.is_const(1.0) else None
-        if op == NEG and a.op == NEG:
-            return a.a
+        if op == NEG:
+            if a.op == NEG:
+                return a.a
+            if a.op == MUL and a.a.is_const():
+                return self.mul(self.const(-a.a.value), a.b)
         return None
 
     def power(self, base: _Term, exponent: _Term, *, simplify: bool = True,
@@ -612,38 +676,43 @@ class _Terms:
         return self.make(op, a)
 
 
-def _lower(node: Syntax, terms: _Terms, text: str) -> _Term:
+def _lower(tree: Syntax, terms: _Terms, text: str) -> _Term:
     """The term of a syntax tree, constants folded (an error where one is not finite or
     a constant exponent is out of range)."""
-    kind = node.kind
-    if kind == "number":
-        return terms.const(node.value)
-    if kind == "name":
-        if node.name == "x":
-            return terms.x
-        if node.name == "y":
-            return terms.y
-        return terms.const(CONSTANTS[node.name])
-    children = [_lower(child, terms, text) for child in node.children]
-    try:
-        if kind == "^":
-            base, exponent = children
-            if exponent.is_const() and not abs(exponent.value) <= MAX_EXPONENT:
-                shown = canonical_text(node.children[1])
-                if node.children[1].kind != "number":
-                    shown += f" = {exponent.value:g}"
-                column = node.children[1].column
-                raise _error(f"the exponent {shown} at column {column} is out of range (a "
-                             f"constant exponent must lie in [-{MAX_EXPONENT}, "
-                             f"{MAX_EXPONENT}])", column, text)
-            return terms.power(base, exponent, simplify=False, strict=True)
-        op = (NEG if kind == "neg" else FUNCTION_OPS[node.name] if kind == "call"
-              else _BINARY_OPS[kind])
-        return terms.make(op, *children, simplify=False, strict=True)
-    except _NotFinite:
-        why = (" (division by zero)" if kind == "/" and children[1].is_const(0.0) else "")
-        raise _error(f"{_clip(canonical_text(node), 40)} at column {node.column} is not a "
-                     f"finite number{why}", node.column, text) from None
+
+    def combine(node: Syntax, children: list[_Term]) -> _Term:
+        kind = node.kind
+        if kind == "number":
+            return terms.const(node.value)
+        if kind == "name":
+            return {"x": terms.x, "y": terms.y}.get(node.name) or terms.const(
+                CONSTANTS[node.name])
+        try:
+            if kind == "^":
+                return _lower_power(node, *children, terms, text)
+            op = (NEG if kind == "neg" else FUNCTION_OPS[node.name] if kind == "call"
+                  else _BINARY_OPS[kind])
+            return terms.make(op, *children, simplify=False, strict=True)
+        except _NotFinite:
+            why = (" (division by zero)" if kind == "/" and children[1].is_const(0.0)
+                   else "")
+            raise _error(f"{_clip(canonical_text(node), 40)} at column {node.column} is "
+                         f"not a finite number{why}", node.column, text) from None
+
+    return fold(tree, combine)
+
+
+def _lower_power(node: Syntax, base: _Term, exponent: _Term, terms: _Terms,
+                 text: str) -> _Term:
+    if exponent.is_const() and not abs(exponent.value) <= MAX_EXPONENT:
+        written = node.children[1]
+        shown = canonical_text(written)
+        if written.kind != "number":
+            shown += f" = {_number_text(exponent.value)}"
+        raise _error(f"the exponent {shown} at column {written.column} is out of range (a "
+                     f"constant exponent must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}])",
+                     written.column, text)
+    return terms.power(base, exponent, simplify=False, strict=True)
 
 
 def _postorder(roots) -> list[_Term]:
@@ -798,23 +867,24 @@ def evaluate(program: Program, x, y) -> tuple[np.ndarray, ...]:
                  for k in program.outputs.tolist())
 
 
-def run_program(ops, first, second, outputs, slots, x, y, out):
-    """The program at one point (x, y), into ``out`` (compiled by numba: the race
-    kernels' f and gradient). ``slots`` is ``Program.initial_slots()``, reused."""
+def run_program(ops, first, second, slots, x, y):
+    """The program at one point (x, y): fills ``slots`` (``Program.initial_slots()``,
+    reused), whose entries ``outputs`` are then the results. Compiled by numba, this is
+    what the race kernels call for f and its gradient."""
     slots[0] = x
     slots[1] = y
     base = slots.shape[0] - ops.shape[0]
     for i in range(ops.shape[0]):
         slots[base + i] = apply_op(ops[i], slots[first[i]], slots[second[i]])
-    for k in range(outputs.shape[0]):
-        out[k] = slots[outputs[k]]
 
 
 def evaluate_points(ops, first, second, outputs, slots, xs, ys):
     """:func:`run_program` at every point (xs[i], ys[i]): an (n, outputs) array."""
     out = np.empty((xs.shape[0], outputs.shape[0]))
     for i in range(xs.shape[0]):
-        run_program(ops, first, second, outputs, slots, xs[i], ys[i], out[i])
+        run_program(ops, first, second, slots, xs[i], ys[i])
+        for k in range(outputs.shape[0]):
+            out[i, k] = slots[outputs[k]]
     return out
 
 
@@ -837,7 +907,7 @@ def compiled_evaluate_points():
     for helper in _LIBM:
         overload(helper)(scalar_version(helper))
     for function in (integer_power, sign, apply_op, run_program):
-        register_jitable(function)
+        register_jitable(inline="always")(function)
     return numba.njit(cache=True)(evaluate_points)
 
 
@@ -896,12 +966,16 @@ def parse(text: str) -> Expression:
         raise _error("it is empty", None, text)
     tree = _Parser(text).parse()
     terms = _Terms()
-    f = _lower(tree, terms, text)
-    fx = _derivative(f, terms.x, terms)
-    fy = _derivative(f, terms.y, terms)
-    fxx = _derivative(fx, terms.x, terms)
-    fxy = _derivative(fx, terms.y, terms)
-    fyy = _derivative(fy, terms.y, terms)
+    try:
+        f = _lower(tree, terms, text)
+        fx = _derivative(f, terms.x, terms)
+        fy = _derivative(f, terms.y, terms)
+        fxx = _derivative(fx, terms.x, terms)
+        fxy = _derivative(fx, terms.y, terms)
+        fyy = _derivative(fy, terms.y, terms)
+    except _TooComplex:
+        raise _error(f"it is too complex (f and its derivatives need more than "
+                     f"{MAX_TERMS:,} operations)", None, text) from None
     used = {t.op for t in _postorder([f])}
     return Expression(
         text=canonical_text(tree),
