@@ -133,13 +133,20 @@ _LIBM = (libm_pow, libm_sin, libm_cos, libm_tan, libm_exp, libm_log, libm_tanh, 
          libm_cosh, libm_atan)
 
 
+def divide(a, b):
+    """a / b as IEEE divides: ±inf or NaN by zero. (Compiled, a plain division; numba's
+    own scalar ``/`` raises ZeroDivisionError under its default error model, which the
+    race kernels use.)"""
+    return a / b
+
+
 def integer_power(base, exponent):
     """base^n for an integral n ≠ 0 (given as a float), by squaring from the top bit:
     x·x for 2, x·x·x for 3 (as torch computes small integer powers), 1/x^|n| if n < 0."""
     n = int(abs(exponent))
     if n == 2:  # the common case, the same product as the loop's
         result = base * base
-        return 1.0 / result if exponent < 0 else result
+        return divide(1.0, result) if exponent < 0 else result
     bit = 1
     while bit * 2 <= n:
         bit *= 2
@@ -151,7 +158,7 @@ def integer_power(base, exponent):
             result = result * base
         bit //= 2
     if exponent < 0:
-        return 1.0 / result
+        return divide(1.0, result)
     return result
 
 
@@ -170,7 +177,7 @@ def apply_op(op, a, b):
     if op == MUL:
         return a * b
     if op == DIV:
-        return a / b
+        return divide(a, b)
     if op == NEG:
         return -a
     if op == POWI:
@@ -295,9 +302,10 @@ def _error(reason: str, column: int | None, text: object) -> ExpressionError:
 
 @dataclass(frozen=True)
 class Syntax:
-    """A node of the parsed expression. ``kind``: "number" (``value``), "name" (x, y,
-    pi, e), "neg" (one child), one of + - * / ^ (two children) or "call" (``name`` the
-    function, one child). ``column`` is where its text starts."""
+    """A node of the parsed expression. ``kind``: "number" (``value``, and ``name`` the
+    literal as typed), "name" (x, y, pi, e), "neg" (one child), one of + - * / ^ (two
+    children) or "call" (``name`` the function, one child). ``column`` is where its text
+    starts."""
 
     kind: str
     column: int
@@ -333,27 +341,26 @@ def fold(node: Syntax, combine):
     return results[id(node)]
 
 
-def canonical_text(node: Syntax) -> str:
-    """The expression written back with the fewest parentheses that keep its tree,
-    ``^`` for powers; parsing it gives the same tree."""
-    return fold(node, _text)
+def canonical_text(node: Syntax, spaced: bool = True) -> str:
+    """The expression written back with the fewest parentheses that keep its tree, its
+    numbers as typed, ``^`` for powers and ``atan`` for ``arctan``; parsing it gives the
+    same tree. Unspaced (``x+y`` for ``x + y``) it is never longer than what was typed
+    (every parenthesis it keeps was typed: the grammar needs it)."""
+    plus, minus = (" + ", " - ") if spaced else ("+", "-")
+    joins = {"+": plus, "-": minus, "*": "*", "/": "/", "^": "^"}
 
+    def text(node: Syntax, texts: list[str]) -> str:
+        kind = node.kind
+        if kind in ("number", "name"):
+            return node.name
+        if kind == "call":
+            return f"{node.name}({texts[0]})"
+        wrapped = [f"({text})" if _level(child) < need else text
+                   for child, text, need in zip(node.children, texts, _NEEDS[kind],
+                                                strict=False)]
+        return "-" + wrapped[0] if kind == "neg" else joins[kind].join(wrapped)
 
-def _text(node: Syntax, texts: list[str]) -> str:
-    kind = node.kind
-    if kind == "number":
-        return _number_text(node.value)
-    if kind == "name":
-        return node.name
-    if kind == "call":
-        return f"{node.name}({texts[0]})"
-    wrapped = [f"({text})" if _level(child) < need else text
-               for child, text, need in zip(node.children, texts, _NEEDS[kind], strict=False)]
-    if kind == "neg":
-        return "-" + wrapped[0]
-    if kind in "+-":
-        return f"{wrapped[0]} {kind} {wrapped[1]}"
-    return f"{wrapped[0]}{kind}{wrapped[1]}"
+    return fold(node, text)
 
 
 # the level each operand needs to go without parentheses: a - (b + c), a/(b*c), (a^b)^c,
@@ -449,12 +456,12 @@ class _Parser:
     def primary(self) -> Syntax:
         token = self.token
         if token.kind == "number":
-            self.advance()
             value = float(token.text)
             if not math.isfinite(value):
                 raise self.fail(f"number {_clip(token.text)} at column {token.column} is "
                                 "too large", token.column)
-            return Syntax("number", token.column, value=value)
+            self.advance()
+            return Syntax("number", token.column, name=token.text, value=value)
         if token.kind == "name":
             return self.name()
         if token.kind == "(":
@@ -484,9 +491,14 @@ class _Parser:
         return replace(node, column=opening.column)  # its text starts at the '('
 
     def name(self) -> Syntax:
-        token = self.advance()
+        """A variable, a constant or a call; any other name is an error, reported before
+        the tokens after it are read (the leftmost problem is the one reported)."""
+        token = self.token
         name, column = token.text, token.column
         function = ALIASES.get(name, name)
+        if function not in FUNCTION_OPS and name not in VARIABLES and name not in CONSTANTS:
+            raise self.fail(self.unknown(token), column)
+        self.advance()
         if function in FUNCTION_OPS:
             if self.token.kind != "(":
                 usage = (f"{name}(x)^2" if self.token.kind == "^" else f"{name}(x)")
@@ -495,16 +507,16 @@ class _Parser:
             opening = self.advance()
             return Syntax("call", column, name=function,
                           children=(self.parenthesised(opening),))
-        if name in VARIABLES or name in CONSTANTS:
-            return Syntax("name", column, name=name)
+        return Syntax("name", column, name=name)
+
+    def unknown(self, token: _Token) -> str:
+        name, column = token.text, token.column
         if _forbidden(name):
-            raise self.fail(_forbidden_reason(token), column)
-        if self.token.kind == "(":
+            return _forbidden_reason(token)
+        if self.is_call(token):
             hint = "log, the natural logarithm" if name == "ln" else ", ".join(FUNCTION_NAMES)
-            raise self.fail(f"unknown function '{name}' at column {column} (use {hint})",
-                            column)
-        raise self.fail(f"unknown name '{name}' at column {column} ({_name_hint(name)})",
-                        column)
+            return f"unknown function '{name}' at column {column} (use {hint})"
+        return f"unknown name '{name}' at column {column} ({_name_hint(name)})"
 
 
 def _forbidden(name: str) -> bool:
@@ -706,9 +718,9 @@ def _lower_power(node: Syntax, base: _Term, exponent: _Term, terms: _Terms,
                  text: str) -> _Term:
     if exponent.is_const() and not abs(exponent.value) <= MAX_EXPONENT:
         written = node.children[1]
-        shown = canonical_text(written)
-        if written.kind != "number":
-            shown += f" = {_number_text(exponent.value)}"
+        shown, value = canonical_text(written), _number_text(exponent.value)
+        if shown != value:
+            shown += f" = {value}"
         raise _error(f"the exponent {shown} at column {written.column} is out of range (a "
                      f"constant exponent must lie in [-{MAX_EXPONENT}, {MAX_EXPONENT}])",
                      written.column, text)
@@ -906,6 +918,7 @@ def compiled_evaluate_points():
 
     for helper in _LIBM:
         overload(helper)(scalar_version(helper))
+    overload(divide, jit_options={"error_model": "numpy"})(lambda a, b: lambda a, b: a / b)
     for function in (integer_power, sign, apply_op, run_program):
         register_jitable(inline="always")(function)
     return numba.njit(cache=True)(evaluate_points)
@@ -965,6 +978,9 @@ def parse(text: str) -> Expression:
     if not text.strip():
         raise _error("it is empty", None, text)
     tree = _Parser(text).parse()
+    canonical = canonical_text(tree)
+    if len(canonical) > MAX_LENGTH:  # so that the canonical text parses too
+        canonical = canonical_text(tree, spaced=False)
     terms = _Terms()
     try:
         f = _lower(tree, terms, text)
@@ -978,7 +994,7 @@ def parse(text: str) -> Expression:
                      f"{MAX_TERMS:,} operations)", None, text) from None
     used = {t.op for t in _postorder([f])}
     return Expression(
-        text=canonical_text(tree),
+        text=canonical,
         variables=tuple(name for name, leaf in zip(VARIABLES, (_X, _Y), strict=True)
                         if leaf in used),
         value_program=_compile([f]),
