@@ -82,7 +82,8 @@ _OP_NAMES = {ADD: "+", SUB: "-", MUL: "*", DIV: "/", NEG: "neg", POW: "^", POWI:
 
 class ExpressionError(InvalidParameterError):
     """f(x, y) is not a valid expression. ``reason`` says what is wrong and where,
-    ``column`` is the 1-based column it points at (None: the expression as a whole)."""
+    ``column`` is the 1-based column it points at (MAX_LENGTH + 1 for a text too long;
+    None for one empty or not a string)."""
 
     def __init__(self, reason: str, *, column: int | None, text: object):
         super().__init__(
@@ -881,8 +882,9 @@ def evaluate(program: Program, x, y) -> tuple[np.ndarray, ...]:
 
 def run_program(ops, first, second, slots, x, y):
     """The program at one point (x, y): fills ``slots`` (``Program.initial_slots()``,
-    reused), whose entries ``outputs`` are then the results. Compiled by numba, this is
-    what the race kernels call for f and its gradient."""
+    reused), whose entries ``outputs`` are then the results. Compiled by numba (after
+    :func:`register_numba`), this is what the race kernels call for f and its
+    gradient."""
     slots[0] = x
     slots[1] = y
     base = slots.shape[0] - ops.shape[0]
@@ -901,11 +903,12 @@ def evaluate_points(ops, first, second, outputs, slots, xs, ys):
 
 
 @functools.cache
-def compiled_evaluate_points():
-    """:func:`evaluate_points` compiled by numba (numba loads on first use). The libm
-    helpers compile to the C calls they wrap; ``_kernels`` supplies ``select`` and a
-    ``pow`` that LLVM does not turn into ``sqrt``."""
-    import numba
+def register_numba() -> None:
+    """Make :func:`run_program` (and what it calls) compilable by numba; call it before
+    compiling a kernel that calls ``run_program`` (this loads numba). The libm helpers
+    compile to the C calls they wrap, ``divide`` to a plain IEEE division whatever the
+    caller's error model, and ``_kernels`` supplies ``select`` and a ``pow`` that LLVM
+    does not turn into ``sqrt``."""
     from numba.extending import overload, register_jitable
 
     from . import _elementwise, _kernels  # noqa: F401  (numba versions of the helpers)
@@ -921,6 +924,14 @@ def compiled_evaluate_points():
     overload(divide, jit_options={"error_model": "numpy"})(lambda a, b: lambda a, b: a / b)
     for function in (integer_power, sign, apply_op, run_program):
         register_jitable(inline="always")(function)
+
+
+@functools.cache
+def compiled_evaluate_points():
+    """:func:`evaluate_points` compiled by numba (numba loads on first use)."""
+    import numba
+
+    register_numba()
     return numba.njit(cache=True)(evaluate_points)
 
 
