@@ -1,6 +1,6 @@
 """Expression benchmarks: the typed surface's tape against the hand-written surface.
 
-    python -m benchmarks.expression [--quick] [--json PATH]
+    python -m benchmarks --only expression [--quick]
 
 - value + gradient: Rosenbrock typed as text, evaluated at 10⁶ points by the compiled
   tape (``expression.run_program``, what a race kernel calls per step), against
@@ -16,11 +16,8 @@ Times are the best of several repeats; ratios compare numbers measured in the sa
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
@@ -143,19 +140,3 @@ def report(result: dict) -> str:
         verdict = "PASS" if ms <= parsing["budget_ms"] else "MISS"
         lines.append(f"| {name} | {ms:.2f} {verdict} |")
     return "\n".join(lines)
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args(argv)
-    result = run(args.quick)
-    print(report(result))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
-
-
-if __name__ == "__main__":
-    main()
