@@ -20,11 +20,13 @@ so powers bind tighter than a unary minus (``-x^2`` is −(x²)), ``2^3^2`` is 2
 document parse; every other non-ASCII character is rejected with its name (a Cyrillic
 ``х`` looks like ``x`` but is not).
 
-Limits (``MAX_LENGTH``, ``MAX_DEPTH``, ``MAX_EXPONENT``) bound the work of every input:
-at most 500 characters, parentheses and calls nested at most 50 deep, and a constant
-exponent must lie in [−64, 64]. Constant subexpressions are folded when parsed, and
-one that is not a finite number (``1/0``, ``exp(1000)``, ``9^9^9``) is an error, so
-nothing huge is ever computed. Every error is one :class:`ExpressionError` naming what
+Limits (``MAX_LENGTH``, ``MAX_DEPTH``, ``MAX_EXPONENT``, ``MAX_TERMS``) bound the work
+of every input: at most 500 characters, parentheses, calls and exponents nested at most
+50 deep, a constant exponent in [−64, 64], and at most 20,000 operations in f and its
+derivatives. Constant subexpressions are folded when parsed, and one that is not a
+finite number (``1/0``, ``exp(1000)``, ``9^9^9``) is an error, so nothing huge is ever
+computed. No step recurses per operator (a 250-term sum is a loop), so no input can
+exhaust Python's stack. Every error is one :class:`ExpressionError` naming what
 is wrong and where (1-based ``column``).
 
 Derivatives are symbolic, taken on the parsed tree (hash-consed, so shared
@@ -58,7 +60,7 @@ from ._elementwise import select
 from .params import InvalidParameterError, _show
 
 MAX_LENGTH = 500  # characters of one expression
-MAX_DEPTH = 50  # parentheses and function calls nested in one another
+MAX_DEPTH = 50  # parentheses, calls and exponents nested in one another
 MAX_EXPONENT = 64  # |p| of a constant exponent
 MAX_TERMS = 20_000  # distinct operations in f and its first and second derivatives
 
@@ -106,9 +108,10 @@ def _libm(function, numpy_function):
         try:
             return function(*values)
         except (ValueError, OverflowError):
-            return float(numpy_function(*values))
+            with np.errstate(all="ignore"):
+                return float(numpy_function(*values))
 
-    ufunc = np.frompyfunc(element, function is math.pow and 2 or 1, 1)
+    ufunc = np.frompyfunc(element, 2 if function is math.pow else 1, 1)
 
     def call(*values):
         result = ufunc(*values)
@@ -119,17 +122,16 @@ def _libm(function, numpy_function):
     return call
 
 
-with np.errstate(all="ignore"):
-    libm_pow = _libm(math.pow, np.power)
-    libm_sin = _libm(math.sin, np.sin)
-    libm_cos = _libm(math.cos, np.cos)
-    libm_tan = _libm(math.tan, np.tan)
-    libm_exp = _libm(math.exp, np.exp)
-    libm_log = _libm(math.log, np.log)
-    libm_tanh = _libm(math.tanh, np.tanh)
-    libm_sinh = _libm(math.sinh, np.sinh)
-    libm_cosh = _libm(math.cosh, np.cosh)
-    libm_atan = _libm(math.atan, np.arctan)
+libm_pow = _libm(math.pow, np.power)
+libm_sin = _libm(math.sin, np.sin)
+libm_cos = _libm(math.cos, np.cos)
+libm_tan = _libm(math.tan, np.tan)
+libm_exp = _libm(math.exp, np.exp)
+libm_log = _libm(math.log, np.log)
+libm_tanh = _libm(math.tanh, np.tanh)
+libm_sinh = _libm(math.sinh, np.sinh)
+libm_cosh = _libm(math.cosh, np.cosh)
+libm_atan = _libm(math.atan, np.arctan)
 _LIBM = (libm_pow, libm_sin, libm_cos, libm_tan, libm_exp, libm_log, libm_tanh, libm_sinh,
          libm_cosh, libm_atan)
 
@@ -260,7 +262,7 @@ def _tokens(text: str):
                              + _CHARACTER_HINTS["."], column, text)
             i = match.end()
             rest = text[i:i + 2]
-            if rest[:1] in (".",) or rest[:1].isdigit() or (
+            if rest[:1] == "." or rest[:1].isdigit() or (
                     rest[:1] in ("e", "E") and rest[1:2] in ("+", "-")):
                 raise _error(f"malformed number {_clip(text[column - 1:i + 2])} at column "
                              f"{column} (numbers look like 2, 0.5, .5 or 1e-3)", column, text)
@@ -698,8 +700,9 @@ def _lower(tree: Syntax, terms: _Terms, text: str) -> _Term:
         if kind == "number":
             return terms.const(node.value)
         if kind == "name":
-            return {"x": terms.x, "y": terms.y}.get(node.name) or terms.const(
-                CONSTANTS[node.name])
+            if node.name in CONSTANTS:
+                return terms.const(CONSTANTS[node.name])
+            return terms.x if node.name == "x" else terms.y
         try:
             if kind == "^":
                 return _lower_power(node, *children, terms, text)
@@ -770,11 +773,14 @@ def _derivative(root: _Term, variable: _Term, terms: _Terms) -> _Term:
             d[id(t)] = terms.sub(terms.div(da, b), terms.div(terms.mul(a, db), terms.mul(b, b)))
         elif op == NEG:
             d[id(t)] = terms.neg(da)
-        elif op in (POW, POWI):  # b·a^(b−1)·da + a^b·log(a)·db
-            lowered = (terms.const(b.value - 1.0) if b.is_const()
-                       else terms.sub(b, one))
-            first = terms.mul(terms.mul(b, terms.power(a, lowered)), da)
-            second = terms.mul(terms.mul(t, terms.call(LOG, a)), db)
+        elif op in (POW, POWI):  # b·a^(b−1)·da + a^b·log(a)·db, as torch's pow
+            first = second = zero
+            if da is not zero:
+                lowered = (terms.const(b.value - 1.0) if b.is_const()
+                           else terms.sub(b, one))
+                first = terms.mul(terms.mul(b, terms.power(a, lowered)), da)
+            if db is not zero:
+                second = terms.mul(terms.mul(t, terms.call(LOG, a)), db)
             d[id(t)] = terms.add(first, second)
         else:
             d[id(t)] = terms.mul(_outer_derivative(op, a, t, terms), da)
