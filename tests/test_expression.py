@@ -243,6 +243,17 @@ def test_hostile_input_gets_a_clear_error(typed, reason, column):
     assert caught.value.column == column
 
 
+def test_a_long_text_is_refused_before_it_is_read(monkeypatch):
+    """Only its length is looked at: no token of a 1 MB string is made."""
+    def no_tokens(text):
+        raise AssertionError("tokenized")
+
+    monkeypatch.setattr(expression, "_tokens", no_tokens)
+    for typed in ("x" * 1_000_000, "(" * 10_000 + "x" + ")" * 10_000, "\x00" * 501):
+        with pytest.raises(ExpressionError, match="characters long"):
+            parse(typed)
+
+
 def test_limits_are_inclusive():
     """500 characters, 50 levels and |exponent| 64 are allowed; one more is not."""
     assert parse("x" + " " * (MAX_LENGTH - 1)).text == "x"
