@@ -862,13 +862,17 @@ def _compile(roots: list[_Term]) -> Program:
     for i, t in enumerate(instructions):
         slot[id(t)] = 2 + len(constants) + i
     first = [slot[id(t.a)] for t in instructions]
-    return Program(
-        ops=np.array([t.op for t in instructions], dtype=np.int64),
-        first=np.array(first, dtype=np.int64),
-        second=np.array([slot[id(t.b)] if t.b is not None else f
-                         for t, f in zip(instructions, first, strict=True)], dtype=np.int64),
-        constants=np.array([t.value for t in constants], dtype=np.float64),
-        outputs=np.array([slot[id(root)] for root in roots], dtype=np.int64))
+    arrays = {
+        "ops": np.array([t.op for t in instructions], dtype=np.int64),
+        "first": np.array(first, dtype=np.int64),
+        "second": np.array([slot[id(t.b)] if t.b is not None else f
+                            for t, f in zip(instructions, first, strict=True)],
+                           dtype=np.int64),
+        "constants": np.array([t.value for t in constants], dtype=np.float64),
+        "outputs": np.array([slot[id(root)] for root in roots], dtype=np.int64)}
+    for array in arrays.values():
+        array.flags.writeable = False  # a Program is a value: shared, never changed
+    return Program(**arrays)
 
 
 def evaluate(program: Program, x, y) -> tuple[np.ndarray, ...]:
