@@ -660,7 +660,8 @@ class _Terms:
 
     def power(self, base: _Term, exponent: _Term, *, simplify: bool = True,
               strict: bool = False) -> _Term:
-        """base^exponent: x·x… for an integral constant exponent, else the C pow."""
+        """base^exponent as torch computes a tensor to a constant power: x·x… for an
+        integral exponent, sqrt(x) for 0.5 and 1/sqrt(x) for −0.5; else the C pow."""
         if exponent.is_const() and not base.is_const():
             p = exponent.value
             if p == 0.0:
@@ -669,6 +670,10 @@ class _Terms:
                 return base
             if p.is_integer():
                 return self._intern(POWI, base, exponent, 0.0)
+            if abs(p) == 0.5:
+                root = self.make(SQRT, base, simplify=simplify)
+                return root if p > 0 else self.make(DIV, self.const(1.0), root,
+                                                    simplify=simplify)
         return self.make(POW, base, exponent, simplify=simplify, strict=strict)
 
     # shorthands for derivative terms (simplified)

@@ -105,6 +105,25 @@ def test_derivatives_are_simplified():
     assert [float(h) for h in quadratic.hessian(X, Y)] == [1.0, 3.0, 25.0]
 
 
+def test_constant_powers_are_computed_as_torch_computes_them():
+    """torch raises a tensor to 2 or 3 by multiplying, to 0.5 by sqrt, to −0.5 by 1/sqrt;
+    other integers here by squaring, the rest by the C library's pow."""
+    programs = {text: parse(text).value_program for text in
+                ("x^2", "x^3", "x^-1", "x^0.5", "x^-0.5", "x^1.5", "x^y", "x^0", "x^1")}
+    assert {text: program.ops.tolist() for text, program in programs.items()} == {
+        "x^2": [expression.POWI], "x^3": [expression.POWI], "x^-1": [expression.POWI],
+        "x^0.5": [expression.SQRT], "x^-0.5": [expression.SQRT, expression.DIV],
+        "x^1.5": [expression.POW], "x^y": [expression.POW], "x^0": [], "x^1": []}
+    z = 1.1
+    assert float(parse("x^3").value(z, 0)) == z * z * z
+    assert float(parse("x^-2").value(z, 0)) == 1 / (z * z)
+    assert float(parse("x^0.5").value(z, 0)) == math.sqrt(z)
+    assert float(parse("x^-0.5").value(z, 0)) == 1 / math.sqrt(z)
+    assert float(parse("x^7").value(z, 0)) == ((z * z) * z) ** 2 * z  # squaring, top bit first
+    assert float(parse("x^1.5").value(z, 0)) == math.pow(z, 1.5)
+    assert float(parse("x^0").value(math.nan, 0)) == 1.0  # as pow(nan, 0)
+
+
 def test_evaluation_broadcasts_like_numpy():
     f = parse("x^2 + sin(y)")
     xs, ys = np.meshgrid(np.linspace(-1, 1, 4), np.linspace(0, 2, 3))
