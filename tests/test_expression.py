@@ -40,6 +40,9 @@ GRAMMAR = [
     ("(2^3)^2", "(2^3)^2", lambda x, y: 64.0),
     ("x^-2", "x^-2", lambda x, y: x**-2),
     ("x^-y^2", "x^-y^2", lambda x, y: x ** (-(y**2))),
+    ("x^(y*2)", "x^(y*2)", lambda x, y: x ** (y * 2)),
+    ("x^(-y)", "x^-y", lambda x, y: x ** (-y)),
+    ("x^(y^2)", "x^y^2", lambda x, y: x ** (y**2)),
     ("2^-1", "2^-1", lambda x, y: 0.5),
     ("x - y - 1", "x - y - 1", lambda x, y: (x - y) - 1),
     ("x - (y - 1)", "x - (y - 1)", lambda x, y: x - (y - 1)),
@@ -133,6 +136,66 @@ def test_evaluation_broadcasts_like_numpy():
     np.testing.assert_array_equal(gx, 2 * xs)
     np.testing.assert_array_equal(gy, np.full((3, 4), math.cos(1.0)))
     assert isinstance(float(f.value(0.5, 0.5)), float)
+
+
+def _random_tree(rng, depth):
+    """(fully parenthesised text, the same function in Python) of a random expression."""
+    leaves = [("x", lambda x, y: x), ("y", lambda x, y: y), ("pi", lambda x, y: math.pi),
+              ("e", lambda x, y: math.e), ("2", lambda x, y: 2.0), ("0.5", lambda x, y: 0.5),
+              ("1e-3", lambda x, y: 1e-3), ("3", lambda x, y: 3.0)]
+    kind = rng.integers(6) if depth > 0 else 0
+    if kind == 0:
+        return leaves[rng.integers(len(leaves))]
+    a_text, a = _random_tree(rng, depth - 1)
+    if kind == 1:
+        return f"-({a_text})", lambda x, y: -a(x, y)
+    if kind == 2:
+        name = ("sin", "cos", "atan", "tanh", "exp")[rng.integers(5)]
+        function = getattr(math, name)
+        return f"{name}({a_text})", lambda x, y: function(a(x, y))
+    if kind == 3:
+        exponent = ("2", "3", "-1", "y", "(y)*(0.5)", "(y)-(1)", "-(y)")[rng.integers(7)]
+        if "y" in exponent:
+            power = {"y": lambda y: y, "(y)*(0.5)": lambda y: y * 0.5,
+                     "(y)-(1)": lambda y: y - 1, "-(y)": lambda y: -y}[exponent]
+            return (f"({a_text})^({exponent})",
+                    lambda x, y: a(x, y) ** power(y) if a(x, y) > 0 else math.nan)
+        p = float(exponent)
+        return f"({a_text})^{exponent}", lambda x, y: a(x, y) ** p
+    b_text, b = _random_tree(rng, depth - 1)
+    op = "+-*/"[rng.integers(4)]
+    python = {"+": lambda x, y: a(x, y) + b(x, y), "-": lambda x, y: a(x, y) - b(x, y),
+              "*": lambda x, y: a(x, y) * b(x, y), "/": lambda x, y: a(x, y) / b(x, y)}[op]
+    return f"({a_text}){op}({b_text})", python
+
+
+def test_random_expressions_round_trip_and_evaluate():
+    """200 random expressions typed with every parenthesis: the canonical text (fewest
+    parentheses) parses to the same program, and both mean the Python function."""
+    rng = np.random.default_rng(17)
+    checked = 0
+    for _ in range(200):
+        typed, python = _random_tree(rng, 4)
+        try:
+            f = parse(typed)
+        except ExpressionError as error:  # a constant part that is not finite
+            assert "not a finite number" in error.reason
+            continue
+        again = parse(f.text)
+        assert again.text == f.text and len(f.text) <= len(typed)
+        for program, same in ((f.value_program, again.value_program),
+                              (f.grad_program, again.grad_program)):
+            for field in ("ops", "first", "second", "constants", "outputs"):
+                np.testing.assert_array_equal(getattr(program, field), getattr(same, field))
+        for x, y in ((0.7, 1.3), (-1.1, 0.4)):
+            try:
+                expected = python(x, y)
+            except (ZeroDivisionError, OverflowError, ValueError):
+                continue
+            if math.isfinite(expected):
+                assert float(f.value(x, y)) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+                checked += 1
+    assert checked > 200
 
 
 # --- errors ----------------------------------------------------------------------------
