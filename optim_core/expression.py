@@ -32,6 +32,10 @@ is wrong and where (1-based ``column``).
 Derivatives are symbolic, taken on the parsed tree (hash-consed, so shared
 subexpressions are built and computed once), with light simplification (0 and 1
 folded) applied to the derivative terms only: the value is computed exactly as typed.
+The rules are written as torch's autograd formulas (``tan``: 1 + tan², ``sqrt``:
+1/(2·sqrt), ``a/b``: 1/b and −a/(b·b)). One known difference: where a variable
+exponent meets a base of exactly 0, ∂(a^b)/∂b is NaN here (0·log 0), where torch masks
+it to 0; such a run is cut, as any non-finite gradient is.
 
 A :class:`Program` is a flat tape: instruction i computes slot ``n_fixed + i`` from two
 earlier slots (x, y, the constants, or earlier results), so the gradient program
