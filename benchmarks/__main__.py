@@ -1,9 +1,11 @@
 """`make bench`: every benchmark in one run, each reported against its own baseline.
 
-    python -m benchmarks [--quick] [--only engine,browser,load] [--out bench-results]
+    python -m benchmarks [--quick] [--only engine,expression,browser,load] [--out bench-results]
 
 - engine: the race and the sweep against per-step and per-cell Python loops (and
   torch.optim where torch imports; set BENCH_TORCH_PYTHON to an interpreter that has it).
+- expression: a typed surface's compiled tape against the hand-written Rosenbrock
+  (value + gradient), its map image, and parse times against the 50 ms budget.
 - browser: key press → repainted path in headless Chromium, patched paths against a
   full-figure-per-update server started in the same run.
 - load: slider-drag callbacks against gunicorn with 2 workers, then one worker killed.
@@ -21,7 +23,8 @@ import platform
 import time
 from pathlib import Path
 
-SECTIONS = {"engine": "benchmarks.engine", "browser": "benchmarks.browser_latency",
+SECTIONS = {"engine": "benchmarks.engine", "expression": "benchmarks.expression",
+            "browser": "benchmarks.browser_latency",
             "load": "benchmarks.load"}
 
 
