@@ -153,12 +153,12 @@ def _show(value) -> str:
 
 
 def _number(value):
-    """A control's number: numbers pass through, numeric text is parsed, else as is."""
+    """A control's number: numbers pass through, numeric text is parsed (integer text as
+    an int, so a message shows ``2.5`` or ``100000`` as typed), blank is None, else the
+    text as is (and its message quotes it)."""
     if isinstance(value, str):
-        try:
-            return float(value) if value.strip() else None
-        except ValueError:
-            return value
+        text = value.strip().replace("\u2212", "-")  # a typographic minus
+        return _parse_number(text) if text else None
     return value
 
 
@@ -355,6 +355,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
 
 
 def _parse_number(text: str):
+    """``text`` as an int (integer text) or a float; text that is no number, as is."""
     try:
         value = float(text)
     except ValueError:

@@ -58,11 +58,9 @@ def controls(settings: RaceSettings) -> html.Div:
                         className="small-button", style={"display": "none"}),
         ], className="theory-box"),
         html.Div([
-            control("Steps", number_input(ids.STEPS, settings.steps, minimum=1,
-                                          maximum=LIMITS["steps"], step=1), ids.STEPS,
+            control("Steps", number_input(ids.STEPS, settings.steps, integer=True), ids.STEPS,
                     f"1 to {LIMITS['steps']:,}"),
-            control("κ (condition number)", number_input(
-                ids.KAPPA, settings.kappa, minimum=1, maximum=LIMITS["kappa"]), ids.KAPPA,
+            control("κ (condition number)", number_input(ids.KAPPA, settings.kappa), ids.KAPPA,
                 "Ravine only: Hessian diag(1, κ)", class_name="only-ravine"),
         ], className="control-pair"),
         html.Div([
@@ -79,19 +77,18 @@ def controls(settings: RaceSettings) -> html.Div:
         html.Details([
             html.Summary("Noise, data and seed"),
             html.Div([
-                control("Gradient noise σ", number_input(ids.NOISE, settings.noise, minimum=0,
-                                                         maximum=LIMITS["noise"]), ids.NOISE,
+                control("Gradient noise σ", number_input(ids.NOISE, settings.noise), ids.NOISE,
                         "Gaussian noise added to every gradient"),
-                control("Seed", number_input(ids.SEED, settings.seed, minimum=0, step=1),
+                control("Seed", number_input(ids.SEED, settings.seed, integer=True),
                         ids.SEED, "Noise, mini-batches and data"),
             ], className="control-pair"),
             html.Div([
                 control("Data points", number_input(
-                    ids.POINTS, settings.points, minimum=2, maximum=LIMITS["points"], step=1,
-                    placeholder="5 on y = x"), ids.POINTS, "Line fit: noisy points"),
+                    ids.POINTS, settings.points, integer=True, placeholder="5 on y = x"),
+                    ids.POINTS, "Line fit: noisy points"),
                 control("Batch size", number_input(
-                    ids.BATCH_SIZE, settings.batch_size, minimum=1, maximum=LIMITS["points"],
-                    step=1, placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
+                    ids.BATCH_SIZE, settings.batch_size, integer=True,
+                    placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
             ], className="control-pair only-regression"),
         ], className="details", open=False),
         advanced(),
@@ -140,10 +137,10 @@ def overrides_grid(overrides: dict) -> html.Div:
                     cells.append(html.Span("—", className="muted"))
                     continue
                 placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
-                cells.append(dcc.Input(
-                    id=ids.override_id(name, param), type="number", debounce=True, step="any",
-                    value=overrides.get(name, {}).get(param), placeholder=placeholder,
-                    className="number-input compact", name=f"{name}.{param}"))
+                cells.append(number_input(
+                    ids.override_id(name, param), overrides.get(name, {}).get(param),
+                    placeholder=placeholder, width=None, class_name="compact",
+                    name=f"{name}.{param}"))
         grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
                               else "overrides-grid"))  # room for the lr's "slider"
     return html.Div(grids, className="overrides-grids")
