@@ -42,12 +42,53 @@
     });
   }
 
-  /* The URL follows the race without adding history entries. */
+  /* The URL follows the race. A settled change (a typed value, a preset, a click, a
+   * slider's key press or drag) adds a history entry, so Back undoes it; the moves of
+   * one drag share one entry, replaced as the drag goes on (and by its last update,
+   * which may arrive after the release). The page's first race, and the race that Back
+   * or Forward brought, replace: they change nothing the user did. */
+  let gesture = null;    // the slider drag or key press under way: {pushed}
+  let restoring = true;  // the next write follows the page's load or Back/Forward
   function writeUrl(raceState) {
-    if (raceState && typeof raceState.query === "string") {
-      window.history.replaceState(null, "", raceState.query + window.location.hash);
+    if (!raceState || typeof raceState.query !== "string") return;
+    const fromSlider = raceState.cause === "slider";
+    if (!fromSlider) gesture = null;
+    if (raceState.query === window.location.search) {
+      restoring = false;
+      return;
     }
+    let push = !restoring;
+    if (fromSlider && gesture) {
+      push = push && !gesture.pushed;
+      gesture.pushed = true;
+    }
+    restoring = false;
+    const url = raceState.query + window.location.hash;
+    if (push) window.history.pushState(null, "", url);
+    else window.history.replaceState(null, "", url);
   }
+
+  function onSlider(event) {
+    return event.target && event.target.closest && event.target.closest(".slider");
+  }
+  document.addEventListener("pointerdown", function (event) {
+    if (onSlider(event)) gesture = { pushed: false };
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (onSlider(event) && !event.repeat) gesture = { pushed: false };
+  }, true);
+
+  /* Back and Forward: the race of that entry. dcc.Location compares the address with
+   * the search it last saw, and misses the entries written here, so this listener
+   * (added before dcc.Location's) answers popstate alone, through the history store. */
+  window.addEventListener("popstate", function (event) {
+    event.stopImmediatePropagation();
+    restoring = true;
+    gesture = null;
+    window.dash_clientside.set_props("history-store", {
+      data: { search: window.location.search, at: Date.now() },
+    });
+  });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     race: {

@@ -64,7 +64,8 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
         "legend": race_legend(race) if new_structure != structure else no_update,
         "polyak": polyak,
-        "state": {"settings": settings.to_dict(), "query": settings.to_query()},
+        "state": {"settings": settings.to_dict(), "query": settings.to_query(),
+                  "cause": "other"},
         "structure": new_structure}
 
 
@@ -122,6 +123,8 @@ def register(app, patch_updates: bool = True) -> None:
             rarely = [no_update if new == old else new
                       for new, old in zip(rarely, showing, strict=True)]
         new_structure = no_update if out["structure"] == structure else out["structure"]
+        if moved and out["state"] is not no_update:  # a drag's moves share a history entry
+            out["state"]["cause"] = "slider"
         return (out["race"], out["animate"], out["loss"], out["follow_up"], out["state"],
                 new_structure, out["legend"], *pair_outputs, *rarely)
 

@@ -1,7 +1,9 @@
 """Settings into the controls: from the URL when the page opens, from a surface's preset
 when the user picks another surface; the Advanced panel's inputs when it first opens.
-The URL itself is written in the browser (``history.replaceState``, by the race's
-follow-up callback, see callbacks/race.py) from the race's canonical query."""
+The URL itself is written in the browser (assets/app.js ``writeUrl``, by the race's
+follow-up callback, see callbacks/race.py) from the race's canonical query: a settled
+change adds a history entry, so Back undoes it; Back and Forward come here through the
+history store."""
 
 from __future__ import annotations
 
@@ -42,12 +44,14 @@ def register(app) -> None:
         Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
         Output(ids.SURFACE_ABOUT, "children"),
         Output(ids.URL_NOTE, "children"), Output(ids.OVERRIDES_STORE, "data"),
-        Input(ids.URL, "search"), Input(ids.SURFACE, "value"),
+        Input(ids.URL, "search"), Input(ids.HISTORY, "data"), Input(ids.SURFACE, "value"),
         State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),
         State(OVERRIDES, "id"),
     )
-    def apply_settings(search, surface, optimizers, seed, noise, override_ids):
+    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids):
         notes = []
+        if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
+            search = went_to.get("search")
         if ctx.triggered_id == ids.SURFACE:  # the user picked a surface: its preset
             keep = {"optimizers": tuple(optimizers or ()) or RaceSettings().optimizers}
             settings = RaceSettings.preset(surface, **keep,
@@ -55,8 +59,8 @@ def register(app) -> None:
                                            else 0,
                                            noise=noise if isinstance(noise, (int, float))
                                            and 0 <= noise <= 100 else 0.0)
-        else:  # the page opened (or the user went back): the URL says
-            settings, notes = from_query(search or "")
+        else:  # the page opened, or the user went back or forward: the URL says
+            settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
         return (*control_values(settings, override_ids), note, settings.overrides)

@@ -74,6 +74,8 @@ RACE_ERROR = "race-error"
 # page
 URL = "url"
 URL_NOTE = "url-note"
+#: the query of the history entry Back or Forward went to (assets/app.js sets it)
+HISTORY = "history-store"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
 

@@ -21,6 +21,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.RACE_FOLLOW_UP),
         dcc.Store(id=ids.OVERRIDES_STORE, data=settings.overrides),
         dcc.Store(id=ids.START_CLICK),
+        dcc.Store(id=ids.HISTORY),
         dcc.Store(id=ids.SWEEP_RESULT),
         html.Header([
             html.Div([

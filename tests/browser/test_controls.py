@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 
 from .pages import press, race, text, type_into, value, wait, wait_for_change
 
@@ -33,3 +34,32 @@ def test_a_bad_typed_value_is_named_in_its_message(page, box, typed, shown):
     error = f"{box}-error"
     wait(driver, lambda: text(driver, error) != "", 20, "no message")
     assert "nothing" not in text(driver, error) and shown in text(driver, error)
+
+
+def test_back_undoes_each_settled_change_and_a_drag_is_one_entry(page):
+    driver = page.driver
+    start = driver.execute_script("return history.length")
+    first = race(driver)
+    type_into(driver, "#lr-input", "0.05")
+    wait(driver, lambda: "lr=0.05&" in driver.current_url)
+    typed = wait_for_change(driver, first)
+    handle = driver.find_element("css selector", "#momentum-slider [role=slider]")
+    drag = ActionChains(driver).click_and_hold(handle)
+    for _ in range(6):
+        drag = drag.move_by_offset(-8, 0).pause(0.1)
+    drag.release().perform()
+    wait(driver, lambda: "momentum=0.8&" not in driver.current_url)
+    dragged = wait_for_change(driver, typed)
+    wait(driver, lambda: race(driver)["paths"] != typed["paths"])
+    assert driver.execute_script("return history.length") == start + 2  # typed, dragged
+    driver.back()  # the drag undone, all of it
+    wait(driver, lambda: "momentum=0.8&" in driver.current_url and
+         race(driver)["paths"] == typed["paths"], 20, "Back did not undo the drag")
+    assert value(driver, "#momentum-input") == "0.8" and value(driver, "#lr-input") == "0.05"
+    driver.back()  # the typed lr undone
+    wait(driver, lambda: race(driver)["paths"] == first["paths"], 20,
+         "Back did not undo the typed value")
+    assert value(driver, "#lr-input") == "0.03"
+    driver.forward()
+    wait(driver, lambda: race(driver)["paths"] == typed["paths"], 20, "Forward did not redo")
+    assert dragged["paths"] != typed["paths"]
