@@ -127,7 +127,7 @@
       },
 
       /* After each race update: the loss curves, leaderboard, theory readout, the map's
-       * flags and the phase diagram marker, once the frame with the new paths is on
+       * flags and legend, the phase diagram marker, once the frame with the new paths is on
        * screen (else their redraw, ~30 ms, can run first and hold that frame back); the
        * URL. */
       afterRace: function (followUp, raceState, sweep) {
@@ -135,13 +135,29 @@
         const fresh = (window.dash_clientside.callback_context.triggered || [])
           .some((t) => t.prop_id === "race-follow-up-store.data");
         const outputs = !fresh || !followUp
-          ? [no(), no(), no(), no(), markCurrent(raceState, sweep)]
+          ? [no(), no(), no(), no(), no(), markCurrent(raceState, sweep)]
           : [drawLoss(followUp.loss), followUp.board, followUp.theory, followUp.flags,
-             markCurrent(raceState, sweep)];
+             followUp.legend, markCurrent(raceState, sweep)];
         return afterNextFrame().then(function () { return outputs; });
       },
     },
   });
+
+  /* A number box selects its text when focused, so typing replaces the value, as in a
+   * spreadsheet cell: typed after the old text, "0.5" into a box holding 0.5 would read
+   * "0.50.5". (The click that focused it would place the caret: its mouseup is skipped.) */
+  let focusedByPointer = null;
+  document.addEventListener("focusin", function (event) {
+    const box = event.target;
+    if (box && box.matches && box.matches(".number-input input")) {
+      box.select();
+      focusedByPointer = box;
+    }
+  });
+  document.addEventListener("mouseup", function (event) {
+    if (focusedByPointer && event.target === focusedByPointer) event.preventDefault();
+    focusedByPointer = null;
+  }, true);
 
   /* Click on the map (not a drag, not a double-click, which resets the zoom) to move the
    * start there. Plotly covers the page while the mouse is down, so the click is read

@@ -117,8 +117,10 @@ class RaceSettings:
         return cls(**{**data, "optimizers": tuple(data["optimizers"])})
 
     def to_query(self) -> str:
-        """The URL query: every setting that differs from the surface's preset, plus the
-        surface, the optimizers, lr, momentum and steps (always)."""
+        """The URL query: the surface, the optimizers, lr, momentum, steps and every racing
+        optimizer's own values (``adam.lr=0.5``) always, so the link says what runs; any
+        other setting where it differs from the surface's preset (``adam.lr=`` where the
+        preset's own lr was dropped)."""
         preset = RaceSettings.preset(self.surface)
         pairs = [("surface", self.surface), ("optimizers", ",".join(self.optimizers))]
         for name in SCALARS:
@@ -128,8 +130,9 @@ class RaceSettings:
         for optimizer in OPTIMIZER_NAMES:
             mine = self.overrides.get(optimizer, {})
             for param in OVERRIDE_PARAMS:
-                if mine.get(param) != preset.overrides.get(optimizer, {}).get(param):
-                    value = mine.get(param)
+                value = mine.get(param)
+                racing = optimizer in self.optimizers and value is not None
+                if racing or value != preset.overrides.get(optimizer, {}).get(param):
                     pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
         return "?" + urlencode(pairs, safe=",")
 
@@ -219,6 +222,18 @@ def override_values(stored) -> dict:
                         if isinstance(param, str)}
             for optimizer, params in stored.items()
             if isinstance(optimizer, str) and isinstance(params, dict)}
+
+
+def own_lrs(stored, optimizers) -> dict:
+    """{optimizer: its own lr} for the racing ``optimizers`` that have a valid one in the
+    overrides store (typed text included)."""
+    overrides = override_values(stored)
+    own = {}
+    for name in optimizers if isinstance(optimizers, (list, tuple)) else ():
+        lr = _number(overrides.get(name, {}).get("lr")) if isinstance(name, str) else None
+        if _finite(lr) and lr >= 0:
+            own[name] = float(lr)
+    return own
 
 
 def without_override(stored, optimizer: str, param: str) -> dict:

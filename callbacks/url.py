@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 
-from dash import Input, Output, State, ctx, html
+from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.race import overrides_grid, surface_about
+from layouts.race import overrides_grid, own_lr_line, surface_about
 
-from .state import RaceSettings, from_query, override_values
+from .state import RaceSettings, from_query, override_values, own_lrs, without_override
 
 OVERRIDES = ids.overrides()
 
@@ -77,3 +77,26 @@ def register(app) -> None:
         if "drawn" in (class_name or "").split():
             raise PreventUpdate
         return overrides_grid(override_values(stored)), f"{class_name or ''} drawn".strip()
+
+    @app.callback(Output(ids.OWN_LR, "children"),
+                  Input(ids.OVERRIDES_STORE, "data"), Input(ids.OPTIMIZERS, "value"))
+    def show_own_lr(stored, optimizers):
+        """Under the lr slider: which racers have an lr of their own."""
+        return own_lr_line(own_lrs(stored, optimizers))
+
+    @app.callback(
+        Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
+        Output(ids.overrides("lr"), "value", allow_duplicate=True),
+        Input(ids.follow_slider_id(), "n_clicks"),
+        State(ids.OVERRIDES_STORE, "data"), State(ids.overrides("lr"), "id"),
+        prevent_initial_call=True,
+    )
+    def follow_slider(clicks, stored, lr_cells):
+        """Drop one optimizer's own lr: it follows the lr slider (its Advanced cell, if
+        drawn, is cleared too, or gathering the cells would bring the value back)."""
+        optimizer = (ctx.triggered_id or {}).get("optimizer")
+        if not any(clicks) or not isinstance(optimizer, str):
+            raise PreventUpdate  # the buttons were (re)drawn, not clicked
+        return (without_override(stored, optimizer, "lr"),
+                [None if cell["optimizer"] == optimizer else no_update
+                 for cell in lr_cells or []])

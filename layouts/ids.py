@@ -26,6 +26,8 @@ START_RESET = "start-reset-button"
 START_CLICK = "start-click-store"
 OVERRIDE = "override-input"  # pattern: {"type": OVERRIDE, "optimizer": ..., "param": ...}
 OVERRIDES_ERROR = "overrides-error"
+OWN_LR = "own-lr"  # the racers with an lr of their own, under the lr slider
+FOLLOW_SLIDER = "follow-slider-button"  # pattern: {"type": FOLLOW_SLIDER, "optimizer": ...}
 #: the override inputs' values as one {optimizer: {param: value}}, gathered in the browser:
 #: the race callback takes this one input rather than ~40 pattern-matched ones
 OVERRIDES_STORE = "overrides-store"
@@ -47,6 +49,11 @@ def error_id(control: str) -> str:
 
 def override_id(optimizer: str, param: str) -> dict:
     return {"type": OVERRIDE, "optimizer": optimizer, "param": param}
+
+
+def follow_slider_id(optimizer: str = ALL) -> dict:
+    """The button that drops ``optimizer``'s own lr (every such button, by default)."""
+    return {"type": FOLLOW_SLIDER, "optimizer": optimizer}
 
 
 def overrides(param: str = ALL) -> dict:

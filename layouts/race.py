@@ -7,7 +7,7 @@ import math
 from dash import dcc, html
 
 import optim_core as oc
-from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from callbacks.state import OVERRIDE_PARAMS, RaceSettings, own_lrs
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
@@ -45,8 +45,10 @@ def controls(settings: RaceSettings) -> html.Div:
             options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
                      for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
         log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, -5, 1,
-                   "Learning rate γ (lr)", "Log scale. Each optimizer's own lr in Advanced "
-                                           "overrides this one."),
+                   "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
+                                           "(below, and in Advanced) does not follow it."),
+        html.Div(own_lr_line(own_lrs(settings.overrides, settings.optimizers)), id=ids.OWN_LR,
+                 className="own-lr"),
         linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum, 0.0, 0.999,
                       0.001, {0: "0", 0.5: "0.5", 0.9: "0.9"}, "Momentum μ",
                       "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
@@ -93,6 +95,20 @@ def controls(settings: RaceSettings) -> html.Div:
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def own_lr_line(own: dict) -> list:
+    """The racers that do not follow the lr slider (``own``: {optimizer: its own lr}),
+    each with a button that drops its lr (the optimizer then follows the slider)."""
+    if not own:
+        return []
+    items = [html.Span([swatch(COLORS[name]), f"{TITLES[name]}: own lr {_fmt(lr, 4)} ",
+                        html.Button("follow slider", id=ids.follow_slider_id(name),
+                                    className="link-button",
+                                    title=f"Drop {TITLES[name]}'s own lr: it follows the "
+                                          "lr slider")], className="nowrap")
+             for name, lr in own.items()]
+    return [html.Span("Not following the slider: ", className="muted"), *_join(items, " · ")]
 
 
 def surface_about(surface: oc.Surface) -> list:
@@ -184,9 +200,36 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
 
 
-def leaderboard_table(summaries: list) -> html.Table:
+#: The Adam family's momentum is β₁ (the slider's μ); the others' is μ.
+BETA1_USERS = ("adam", "adamw", "nadam")
+
+
+def run_settings(run: oc.Trajectory, own: dict) -> str:
+    """What one racer runs with: its lr (marked "own" where it does not follow the lr
+    slider), its μ or β₁, and any other value of its own that is not torch's default
+    (``own``: the optimizer's values from the Advanced panel)."""
+    h, defaults = run.hyperparameters, oc.OPTIMIZERS[run.optimizer].defaults
+    parts = [f"{'own lr' if 'lr' in own else 'lr'} {_fmt(h['lr'], 4)}"]
+    if "momentum" in h:
+        parts.append(f"{'β₁' if run.optimizer in BETA1_USERS else 'μ'} "
+                     f"{_fmt(h['momentum'], 4)}")
+    parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} {_fmt(h[k], 4)}"
+              for k in OVERRIDE_PARAMS[1:] if k in own and own[k] != defaults[k]]
+    return ", ".join(parts)
+
+
+def racer(run: oc.Trajectory, own: dict) -> html.Span:
+    """A racer where its colour is named: swatch, name and what it runs with."""
+    return html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer], " ",
+                      html.Span(run_settings(run, own), className="racer-settings")],
+                     className="nowrap")
+
+
+def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.Table:
     """Best first: converged runs by how soon, then the rest by final loss
-    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race)."""
+    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race; ``overrides``:
+    the optimizers' own values)."""
+    runs = {run.optimizer: run for run in race.runs}
     order = sorted(range(len(summaries)), key=lambda i: (
         STATUS_ORDER[summaries[i].status],
         summaries[i].steps_to_tolerance if summaries[i].steps_to_tolerance is not None
@@ -196,8 +239,8 @@ def leaderboard_table(summaries: list) -> html.Table:
         s = summaries[i]
         status = html.Span(s.status_text,
                            className=f"status status-{s.status.replace(' ', '-')}")
-        rows.append([str(rank), html.Span([swatch(COLORS[s.optimizer]), TITLES[s.optimizer]],
-                                          className="nowrap"), status,
+        rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
+                     status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
                      _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
@@ -258,11 +301,12 @@ def _join(parts: list, separator: str) -> list:
     return out
 
 
-def race_legend(race: oc.Race) -> list:
-    """The map's legend: each racing optimizer's colour (HTML, drawn once per set of
-    optimizers, where a Plotly legend would be redrawn on every slider move)."""
-    return [html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer]],
-                      className="legend-item") for run in race.runs]
+def race_legend(race: oc.Race, overrides: dict) -> list:
+    """The map's legend: each racer's colour and what it runs with (HTML, drawn with the
+    leaderboard after the paths, where a Plotly legend would redraw the map)."""
+    return [html.Div([html.Span(racer(run, overrides.get(run.optimizer, {})),
+                                className="legend-item") for run in race.runs],
+                     className="legend-items")]  # a block: Markdown keeps its HTML as is
 
 
 def map_flags(race: oc.Race) -> list:
@@ -318,7 +362,7 @@ def race_section(settings: RaceSettings) -> html.Div:
             card("Paths on the surface", [
                 graphs(),
                 html_panel(ids.MAP_FLAGS, "map-flags"),
-                html.Div(id=ids.RACE_LEGEND, className="race-legend"),
+                html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),

@@ -198,20 +198,18 @@ def test_nothing_non_finite_reaches_a_figure():
     assert "NaN" not in body and "Infinity" not in body
 
 
-def test_the_legend_names_the_racers_and_is_sent_only_when_they_change():
-    from dash import no_update
-
+def test_the_legend_names_each_racer_with_the_values_it_runs_with():
     from callbacks.race import update_race
 
     values = {**RaceSettings().to_dict(), "optimizers": ["sgd", "adam"]}
-    first = update_race(values, {}, "light", None)
-    names = [item.children[1] for item in first["legend"]]
-    assert names == ["SGD", "Adam"]
-    moved = update_race({**values, "lr": 0.02}, {}, "light", first["structure"])
-    assert moved["legend"] is no_update and isinstance(moved["race"], Patch)
-    more = update_race({**values, "optimizers": ["sgd", "adam", "nadam"]}, {}, "light",
-                       first["structure"])
-    assert [item.children[1] for item in more["legend"]] == ["SGD", "Adam", "NAdam"]
+    overrides = {"adam": {"lr": 0.5, "beta2": 0.99}}
+    first = update_race(values, overrides, "light", None)["follow_up"]
+    assert "SGD <span class=\"racer-settings\">lr 0.03</span>" in first["legend"]
+    assert "Adam <span class=\"racer-settings\">own lr 0.5, β₁ 0.8, β₂ 0.99" in first["legend"]
+    moved = update_race({**values, "lr": 0.02}, {}, "light", None)["follow_up"]
+    assert "SGD <span class=\"racer-settings\">lr 0.02" in moved["legend"]
+    assert "Adam <span class=\"racer-settings\">lr 0.02, β₁ 0.8" in moved["legend"]
+    assert "Adam <span class=\"racer-settings\">lr 0.02, β₁ 0.8" in moved["board"]
 
 
 def test_panels_render_as_escaped_html_from_dash_components():
@@ -315,3 +313,11 @@ def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
 def test_a_theme_store_that_names_no_theme_means_light(stored):
     assert figures.theme_name(stored) == "light"
     assert figures.theme_name("dark") == "dark"
+
+
+def test_the_url_names_every_racing_optimizers_own_values():
+    query = RaceSettings().to_query()  # the ravine's preset gives Adam its own lr
+    assert "adam.lr=0.5" in query and "rmsprop.lr" not in query  # rmsprop is not racing
+    dropped = RaceSettings(overrides={})  # Adam follows the slider: the URL says so
+    assert "adam.lr=&" in dropped.to_query() + "&"
+    assert from_query(dropped.to_query())[0] == dropped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from .pages import press, race, text, type_into, value, wait, wait_for_change
 
@@ -63,3 +64,39 @@ def test_back_undoes_each_settled_change_and_a_drag_is_one_entry(page):
     driver.forward()
     wait(driver, lambda: race(driver)["paths"] == typed["paths"], 20, "Forward did not redo")
     assert dragged["paths"] != typed["paths"]
+
+
+def test_every_racers_own_values_are_named_and_the_slider_relation_is_explicit(page):
+    driver = page.driver
+    assert "adam.lr=0.5" in driver.current_url
+    wait(driver, lambda: "Adam own lr 0.5, β₁ 0.8" in text(driver, "#race-legend"))
+    assert "SGD lr 0.03" in text(driver, "#race-legend")
+    assert "Momentum lr 0.03, μ 0.8" in text(driver, "#race-legend")
+    wait(driver, lambda: "Adam own lr 0.5" in text(driver, "#leaderboard"))
+    assert "Adam: own lr 0.5" in text(driver, "#own-lr")
+    before = race(driver)
+    driver.find_element("css selector", "#own-lr button").click()  # follow the slider
+    wait(driver, lambda: "adam.lr=&" in driver.current_url + "&", 20, "the URL kept adam.lr")
+    wait_for_change(driver, before)
+    wait(driver, lambda: "Adam lr 0.03, β₁ 0.8" in text(driver, "#race-legend"))
+    assert text(driver, "#own-lr") == ""
+    press(driver, "#lr-slider [role=slider]", times=2)  # Adam follows the slider now
+    wait(driver, lambda: f"Adam lr {value(driver, '#lr-input')}," in text(driver, "#race-legend"))
+
+
+def test_typing_a_cells_own_value_into_it_keeps_that_value(page):
+    driver = page.driver
+    summary = driver.find_element("css selector", "#advanced-summary")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+    summary.click()
+    cell = '[name="adam.lr"]'
+    wait(driver, lambda: driver.find_elements("css selector", cell), 20, "no Advanced grid")
+    assert value(driver, cell) == "0.5"
+    box = driver.find_element("css selector", cell)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    box.send_keys("0.5", Keys.ENTER)
+    box.send_keys(Keys.TAB)
+    assert value(driver, cell) == "0.5"
+    assert text(driver, "#overrides-error") == ""
+    assert "adam.lr=0.5&" in driver.current_url + "&"

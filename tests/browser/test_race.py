@@ -36,7 +36,13 @@ def test_page_shows_a_contour_map_with_paths(page):
     assert drawn["start"] == [6, 6]
     # the leaderboard follows the paths (drawn once their frame is on screen)
     wait(page.driver, lambda: "converged" in text(page.driver, "#leaderboard"))
-    assert text(page.driver, "#race-legend").split() == ["SGD", "Momentum", "Nesterov", "Adam"]
+    def legend():
+        return [item.text for item in page.driver.find_elements(
+            "css selector", "#race-legend .legend-item")]
+
+    wait(page.driver, legend)
+    assert legend() == ["SGD lr 0.03", "Momentum lr 0.03, μ 0.8", "Nesterov lr 0.03, μ 0.8",
+                      "Adam own lr 0.5, β₁ 0.8"]
 
 
 def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
