@@ -109,6 +109,29 @@
         return overrides;
       },
 
+      /* "Copy link": the address, which always holds the race. */
+      shareLink: function () {
+        const span = function (props) {
+          return { namespace: "dash_html_components", type: "Span", props: props };
+        };
+        return [
+          span({ className: "muted", children: "Link to this race (the address bar always " +
+                                               "holds it; share it to share the race): " }),
+          { namespace: "dash_html_components", type: "Code",
+            props: { id: "share-text", children: window.location.href } },
+        ];
+      },
+
+      /* The text a copy button put in the share note, to the clipboard. */
+      copyShared: function (children) {
+        const code = (children || []).find((c) => c && c.props && c.props.id === "share-text");
+        const text = code && code.props.children;
+        if (typeof text !== "string") return no();
+        const refused = "(not copied: the browser refused; select it and copy)";
+        if (!navigator.clipboard) return refused;
+        return navigator.clipboard.writeText(text).then(() => "✓ copied", () => refused);
+      },
+
       resetStart: function () {
         return [null, null];
       },

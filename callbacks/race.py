@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import logging
 import math
+import shlex
 
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
 from layouts.components import to_html
-from layouts.race import leaderboard_table, map_flags, race_legend, theory_panel
+from layouts.race import (
+    CLI_LABEL,
+    leaderboard_table,
+    map_flags,
+    race_legend,
+    share_note,
+    theory_panel,
+)
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
@@ -159,8 +167,27 @@ def register(app, patch_updates: bool = True) -> None:
             raise PreventUpdate
         settings = RaceSettings.from_dict(state["settings"])
         race = settings.simulate()
-        return dcc.send_string(race_to_csv(race), f"optimizer-race-{settings.surface}.csv",
-                               type="text/csv")
+        return dcc.send_string(race_to_csv(race), settings.export_name(), type="text/csv")
+
+    @app.callback(
+        Output(ids.SHARE_NOTE, "children"),
+        Input(ids.CLI_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def cli_command(_clicks, state):
+        """The command line that writes the export's bytes (copied in the browser)."""
+        if not state:
+            raise PreventUpdate
+        args = RaceSettings.from_dict(state["settings"]).cli_args()
+        return share_note(CLI_LABEL, shlex.join(["python", "-m", "optim_core", *args]))
+
+    # the link is the address (see assets/app.js); either note's text goes to the clipboard
+    app.clientside_callback(ClientsideFunction("race", "shareLink"),
+                            Output(ids.SHARE_NOTE, "children", allow_duplicate=True),
+                            Input(ids.LINK_BUTTON, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("race", "copyShared"),
+                            Output(ids.SHARE_STATUS, "children"),
+                            Input(ids.SHARE_NOTE, "children"), prevent_initial_call=True)
 
     @app.callback(
         Output(ids.LR_INPUT, "value", allow_duplicate=True),

@@ -116,6 +116,34 @@ class RaceSettings:
     def from_dict(cls, data: dict) -> RaceSettings:
         return cls(**{**data, "optimizers": tuple(data["optimizers"])})
 
+    def cli_args(self) -> list[str]:
+        """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
+        byte the app's export (the file name included)."""
+        surface = self.surface_object()
+        args = ["run", "--surface", self.surface, "--optimizer", ",".join(self.optimizers),
+                "--steps", str(self.steps), "--lr", _text(self.lr)]
+        if any("momentum" in oc.OPTIMIZERS[name].defaults for name in self.optimizers):
+            args += ["--momentum", _text(self.momentum)]
+        if self.x0 is not None or self.y0 is not None:
+            args += ["--start", *(_text(float(v)) for v in self.start(surface))]
+        if self.surface == "ravine" and self.kappa != RaceSettings.kappa:
+            args += ["--kappa", _text(self.kappa)]
+        if self.points is not None:
+            args += ["--points", str(self.points)]
+        if self.batch_size is not None:
+            args += ["--batch-size", str(self.batch_size)]
+        if self.noise:
+            args += ["--noise", _text(self.noise)]
+        if self.seed:
+            args += ["--seed", str(self.seed)]
+        for run in self.runs():
+            for param, value in run.hyperparameters.items():
+                args += ["--set", f"{run.optimizer}.{param}={_text(value)}"]
+        return [*args, "--out", self.export_name()]
+
+    def export_name(self) -> str:
+        return f"optimizer-race-{self.surface}.csv"
+
     def to_query(self) -> str:
         """The URL query: the surface, the optimizers, lr, momentum, steps and every racing
         optimizer's own values (``adam.lr=0.5``) always, so the link says what runs; any

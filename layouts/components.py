@@ -61,6 +61,14 @@ def linear_slider(slider_id: str, input_id: str, value: float, low: float, high:
     ], className="slider-row"), input_id, hint)
 
 
+def graph_config(**config) -> dict:
+    """A graph's config: no Plotly logo, and no "Share chart" button, which uploads the
+    figure to Plotly Cloud (the app's link is its URL)."""
+    remove = ["sendChartToCloud", *config.pop("modeBarButtonsToRemove", [])]
+    return {"displaylogo": False, "responsive": True, **config,
+            "modeBarButtonsToRemove": remove}
+
+
 def _decade(exponent: int) -> str:
     return {-1: "0.1", 0: "1", 1: "10", -2: "0.01"}.get(exponent, f"1e{exponent}")
 

@@ -71,6 +71,11 @@ THEORY = "theory-readout"
 POLYAK_BUTTON = "polyak-button"
 EXPORT_BUTTON = "export-csv-button"
 EXPORT_DOWNLOAD = "export-csv-download"
+CLI_BUTTON = "copy-cli-button"
+LINK_BUTTON = "copy-link-button"
+SHARE_NOTE = "share-note"  # what the last copy button copied: a label and SHARE_TEXT
+SHARE_TEXT = "share-text"
+SHARE_STATUS = "share-status"  # whether the browser let it reach the clipboard
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the

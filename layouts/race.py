@@ -16,6 +16,7 @@ from . import ids
 from .components import (
     card,
     control,
+    graph_config,
     html_panel,
     linear_slider,
     log_slider,
@@ -171,9 +172,8 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
 
 
 def graphs() -> html.Div:
-    config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-              "toImageButtonOptions": {"filename": "optimizer-race"}}
+    config = graph_config(scrollZoom=True, toImageButtonOptions={"filename": "optimizer-race"},
+                          modeBarButtonsToRemove=["select2d", "lasso2d", "autoScale2d"])
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
@@ -344,6 +344,15 @@ def leaderboard_key() -> html.P:
     ], className="control-hint leaderboard-key")
 
 
+#: What the copy buttons say they copied (the link's is written in assets/app.js).
+CLI_LABEL = "CLI command (writes the same CSV as Export CSV): "
+
+
+def share_note(label: str, text: str) -> list:
+    """What a copy button copied: a label and the text itself, selectable."""
+    return [html.Span(label, className="muted"), html.Code(text, id=ids.SHARE_TEXT)]
+
+
 def map_key() -> html.P:
     """What the marks on the map mean."""
     return html.P([
@@ -360,13 +369,20 @@ def race_section(settings: RaceSettings) -> html.Div:
         html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
         html.Main([
             card("Paths on the surface", [
+                html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
+                         className="share-line"),
                 graphs(),
                 html_panel(ids.MAP_FLAGS, "map-flags"),
                 html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
-            ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
-                        dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
+            ], actions=[
+                html.Button("Copy link", id=ids.LINK_BUTTON, className="button ghost",
+                            title="The address bar always holds this race: share it"),
+                html.Button("Copy CLI command", id=ids.CLI_BUTTON, className="button ghost",
+                            title="The command line that writes the same CSV as Export CSV"),
+                html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
+                dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()]),
         ], className="main"),

@@ -14,7 +14,7 @@ from optim_core.params import LIMITS, OPTIMIZER_NAMES
 from optim_core.sweep import Sweep
 
 from . import ids
-from .components import card, control, number_input
+from .components import card, control, graph_config, number_input
 from .figures import LOSS_FLOOR, THEMES, TITLES, float32, themed_layout
 
 METRICS = {"final_loss": "final loss f − f* (log)", "steps": f"steps to reach {TOLERANCE:g}",
@@ -61,7 +61,7 @@ def sweep_section() -> html.Section:
         html.Div(id=ids.SWEEP_ERROR, className="control-error", role="alert"),
         html.Div([
             dcc.Graph(id=ids.SWEEP_GRAPH, figure=empty_sweep_figure("light"),
-                      config={"displaylogo": False, "responsive": True},
+                      config=graph_config(),
                       className="sweep-graph"),
             html.Div(id=ids.SWEEP_HOVER, className="sweep-hover", role="status"),
         ], className="sweep-body"),

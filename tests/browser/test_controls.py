@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from .pages import press, race, text, type_into, value, wait, wait_for_change
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(("slider", "box", "typed", "in_url"), [
@@ -100,3 +107,29 @@ def test_typing_a_cells_own_value_into_it_keeps_that_value(page):
     assert value(driver, cell) == "0.5"
     assert text(driver, "#overrides-error") == ""
     assert "adam.lr=0.5&" in driver.current_url + "&"
+
+
+def test_copy_cli_command_writes_the_exports_bytes_and_copy_link_gives_the_address(
+        page, tmp_path):
+    driver = page.driver
+    type_into(driver, "#steps-input", "40")  # a race that differs from the default
+    wait(driver, lambda: "steps=40" in driver.current_url)
+    driver.find_element("css selector", "#copy-cli-button").click()
+    wait(driver, lambda: driver.find_elements("css selector", "#share-text"), 20, "no command")
+    command = shlex.split(text(driver, "#share-text"))
+    assert command[:3] == ["python", "-m", "optim_core"] and "adam.lr=0.5" in command
+    done = subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, timeout=120,
+                          capture_output=True, env={"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    driver.find_element("css selector", "#export-csv-button").click()
+    exported = Path(page.download_path) / "optimizer-race-ravine.csv"
+    wait(driver, lambda: exported.exists() and exported.stat().st_size > 0, 20, "no CSV")
+    assert (tmp_path / "optimizer-race-ravine.csv").read_bytes() == exported.read_bytes()
+
+    driver.find_element("css selector", "#copy-link-button").click()
+    wait(driver, lambda: text(driver, "#share-text") == driver.current_url, 20, "no link")
+    assert "address bar" in text(driver, "#share-note")
+    wait(driver, lambda: text(driver, "#share-status") != "")  # copied, or says it was not
+    titles = driver.execute_script("return Array.from(document.querySelectorAll("
+                                   "'.modebar-btn')).map(b => b.getAttribute('data-title'))")
+    assert titles and not [t for t in titles if "Share" in t or "Cloud" in t]
