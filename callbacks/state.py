@@ -36,8 +36,10 @@ class Preset:
 
 
 #: Adaptive methods move about lr per step, so a fair race gives them their own lr.
+#: Each race shows what layouts/race.default_race_text says (tests/test_app_state.py
+#: checks it from the engine).
 PRESETS = {
-    "ravine": Preset(0.03, 0.8, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
+    "ravine": Preset(0.065, 0.2, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
                                       "nadam": {"lr": 0.5}, "rmsprop": {"lr": 0.15},
                                       "adagrad": {"lr": 1.5}}),
     "rosenbrock": Preset(0.0015, 0.9, 1000, {"adam": {"lr": 0.05}, "adamw": {"lr": 0.05},

@@ -7,7 +7,7 @@ import math
 from dash import dcc, html
 
 import optim_core as oc
-from callbacks.state import OVERRIDE_PARAMS, RaceSettings, own_lrs
+from callbacks.state import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
@@ -113,7 +113,35 @@ def own_lr_line(own: dict) -> list:
 
 
 def surface_about(surface: oc.Surface) -> list:
-    return [html.Span(surface.formula, className="formula"), " ", surface.description]
+    return [html.Span(surface.formula, className="formula"), " ", surface.description, " ",
+            html.Span(default_race_text(surface.name), className="default-race")]
+
+
+def default_race_text(surface: str) -> str:
+    """What the surface's preset race shows, its numbers taken from the preset and the
+    theory (tests/test_app_state.py checks each claim against the engine)."""
+    p = PRESETS[surface]
+    own = {name: values["lr"] for name, values in p.overrides.items()}
+    if surface == "ravine":
+        limit = 2 / theory.curvature(RaceSettings.preset(surface).surface_object()).L
+        return (f"First race: at lr {p.lr:g}, near its limit 2/L = {limit:g}, gradient "
+                f"descent zig-zags across the valley; heavy-ball momentum (μ {p.momentum:g}) "
+                f"damps the zig-zag and arrives sooner; Nesterov overshoots the steep axis at "
+                f"this lr and swings longest; Adam (own lr {own['adam']:g}) cuts straight "
+                "across and arrives first.")
+    if surface == "rosenbrock":
+        return (f"First race ({p.steps:,} steps at lr {p.lr:g}): all find the valley; "
+                f"along its flat floor GD crawls and stays far from (1, 1), and only momentum "
+                f"(μ {p.momentum:g}) reaches the minimum; Adam (own lr {own['adam']:g}) comes "
+                "closest of the rest.")
+    if surface == "saddle":
+        return (f"First race: starting just off the ridge, GD lingers near the saddle "
+                f"longest; Adam, whose step does not shrink with the gradient, leaves it at "
+                f"once; momentum and Nesterov (μ {p.momentum:g}) escape sooner than GD, and "
+                "Nesterov settles in a minimum first.")
+    return (f"First race: mini-batches of {p.batch_size} of {p.points} noisy points "
+            "make every optimizer jitter around the least-squares line instead of settling "
+            "on it.")
 
 
 def advanced() -> html.Details:

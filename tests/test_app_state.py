@@ -201,7 +201,7 @@ def test_nothing_non_finite_reaches_a_figure():
 def test_the_legend_names_each_racer_with_the_values_it_runs_with():
     from callbacks.race import update_race
 
-    values = {**RaceSettings().to_dict(), "optimizers": ["sgd", "adam"]}
+    values = {**RaceSettings(lr=0.03, momentum=0.8).to_dict(), "optimizers": ["sgd", "adam"]}
     overrides = {"adam": {"lr": 0.5, "beta2": 0.99}}
     first = update_race(values, overrides, "light", None)["follow_up"]
     assert "SGD <span class=\"racer-settings\">lr 0.03</span>" in first["legend"]
@@ -321,3 +321,42 @@ def test_the_url_names_every_racing_optimizers_own_values():
     dropped = RaceSettings(overrides={})  # Adam follows the slider: the URL says so
     assert "adam.lr=&" in dropped.to_query() + "&"
     assert from_query(dropped.to_query())[0] == dropped
+
+
+def _sign_changes(y, above: float = 0.1) -> int:
+    """How often a coordinate crosses 0 from a visible distance (|y| > ``above``)."""
+    return int(np.sum((np.sign(y[1:]) != np.sign(y[:-1])) & (np.abs(y[:-1]) > above)))
+
+
+def test_each_surfaces_text_says_what_its_first_race_shows():
+    """The claims of layouts.race.default_race_text, from the engine."""
+    from layouts.race import default_race_text
+
+    def board(surface):
+        race = RaceSettings.preset(surface).simulate()
+        return race, {s.optimizer: s for s in oc.leaderboard(race)}
+
+    race, ravine = board("ravine")
+    flips = {run.optimizer: _sign_changes(run.params[:, 1]) for run in race.runs}
+    assert flips["sgd"] >= 5 and flips["momentum"] <= flips["sgd"] / 2  # damped
+    assert flips["nesterov"] > flips["sgd"] and flips["adam"] == 0  # swings longest; straight
+    steps = {name: s.steps_to_tolerance for name, s in ravine.items()}
+    assert None not in steps.values()
+    assert steps["adam"] < steps["momentum"] < steps["sgd"]  # first; sooner than GD
+    assert "limit 2/L = 0.08" in default_race_text("ravine")
+
+    _, rosenbrock = board("rosenbrock")
+    assert [n for n, s in rosenbrock.items() if s.status == "converged"] == ["momentum"]
+    assert rosenbrock["sgd"].final_gap > 0.1  # far from (1, 1)
+    assert rosenbrock["adam"].final_gap == min(s.final_gap for n, s in rosenbrock.items()
+                                               if n != "momentum")
+
+    race, saddle = board("saddle")
+    escaped = {run.optimizer: int(np.argmax(np.abs(run.params[:, 1]) > 0.5))
+               for run in race.runs}  # the first step well off the ridge
+    assert escaped["adam"] < escaped["nesterov"] <= escaped["momentum"] < escaped["sgd"]
+    first = min(saddle, key=lambda name: saddle[name].steps_to_tolerance)
+    assert first == "nesterov"
+
+    _, regression = board("regression")
+    assert {s.status for s in regression.values()} == {"oscillating"}

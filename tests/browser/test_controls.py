@@ -11,14 +11,18 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from callbacks.state import PRESETS
+
 from .pages import press, race, text, type_into, value, wait, wait_for_change
 
 ROOT = Path(__file__).resolve().parents[2]
+PRESET = PRESETS["ravine"]  # the page opens on it
 
 
 @pytest.mark.parametrize(("slider", "box", "typed", "in_url"), [
-    ("#momentum-slider", "#momentum-input", "0.8", "momentum=0.8&"),
-    ("#lr-slider", "#lr-input", "0.03", "lr=0.03&"),
+    ("#momentum-slider", "#momentum-input", f"{PRESET.momentum:g}",
+     f"momentum={PRESET.momentum:g}&"),
+    ("#lr-slider", "#lr-input", f"{PRESET.lr:g}", f"lr={PRESET.lr:g}&"),
 ])
 def test_typing_back_the_value_before_a_slider_move_is_used(page, slider, box, typed, in_url):
     driver = page.driver
@@ -56,18 +60,19 @@ def test_back_undoes_each_settled_change_and_a_drag_is_one_entry(page):
     for _ in range(6):
         drag = drag.move_by_offset(-8, 0).pause(0.1)
     drag.release().perform()
-    wait(driver, lambda: "momentum=0.8&" not in driver.current_url)
+    wait(driver, lambda: f"momentum={PRESET.momentum:g}&" not in driver.current_url)
     dragged = wait_for_change(driver, typed)
     wait(driver, lambda: race(driver)["paths"] != typed["paths"])
     assert driver.execute_script("return history.length") == start + 2  # typed, dragged
     driver.back()  # the drag undone, all of it
-    wait(driver, lambda: "momentum=0.8&" in driver.current_url and
+    wait(driver, lambda: f"momentum={PRESET.momentum:g}&" in driver.current_url and
          race(driver)["paths"] == typed["paths"], 20, "Back did not undo the drag")
-    assert value(driver, "#momentum-input") == "0.8" and value(driver, "#lr-input") == "0.05"
+    assert value(driver, "#momentum-input") == f"{PRESET.momentum:g}"
+    assert value(driver, "#lr-input") == "0.05"
     driver.back()  # the typed lr undone
     wait(driver, lambda: race(driver)["paths"] == first["paths"], 20,
          "Back did not undo the typed value")
-    assert value(driver, "#lr-input") == "0.03"
+    assert value(driver, "#lr-input") == f"{PRESET.lr:g}"
     driver.forward()
     wait(driver, lambda: race(driver)["paths"] == typed["paths"], 20, "Forward did not redo")
     assert dragged["paths"] != typed["paths"]
@@ -76,16 +81,17 @@ def test_back_undoes_each_settled_change_and_a_drag_is_one_entry(page):
 def test_every_racers_own_values_are_named_and_the_slider_relation_is_explicit(page):
     driver = page.driver
     assert "adam.lr=0.5" in driver.current_url
-    wait(driver, lambda: "Adam own lr 0.5, β₁ 0.8" in text(driver, "#race-legend"))
-    assert "SGD lr 0.03" in text(driver, "#race-legend")
-    assert "Momentum lr 0.03, μ 0.8" in text(driver, "#race-legend")
+    lr, mu = f"{PRESET.lr:g}", f"{PRESET.momentum:g}"
+    wait(driver, lambda: f"Adam own lr 0.5, β₁ {mu}" in text(driver, "#race-legend"))
+    assert f"SGD lr {lr}" in text(driver, "#race-legend")
+    assert f"Momentum lr {lr}, μ {mu}" in text(driver, "#race-legend")
     wait(driver, lambda: "Adam own lr 0.5" in text(driver, "#leaderboard"))
     assert "Adam: own lr 0.5" in text(driver, "#own-lr")
     before = race(driver)
     driver.find_element("css selector", "#own-lr button").click()  # follow the slider
     wait(driver, lambda: "adam.lr=&" in driver.current_url + "&", 20, "the URL kept adam.lr")
     wait_for_change(driver, before)
-    wait(driver, lambda: "Adam lr 0.03, β₁ 0.8" in text(driver, "#race-legend"))
+    wait(driver, lambda: f"Adam lr {lr}, β₁ {mu}" in text(driver, "#race-legend"))
     assert text(driver, "#own-lr") == ""
     press(driver, "#lr-slider [role=slider]", times=2)  # Adam follows the slider now
     wait(driver, lambda: f"Adam lr {value(driver, '#lr-input')}," in text(driver, "#race-legend"))
