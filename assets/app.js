@@ -64,8 +64,13 @@
     }
     restoring = false;
     const url = raceState.query + window.location.hash;
-    if (push) window.history.pushState(null, "", url);
-    else window.history.replaceState(null, "", url);
+    if (push) {
+      window.history.pushState(null, "", url);
+      // the note on the opening link's unused values no longer describes the address
+      window.dash_clientside.set_props("url-note-text", { children: null });
+    } else {
+      window.history.replaceState(null, "", url);
+    }
   }
 
   function onSlider(event) {
@@ -130,6 +135,10 @@
         const refused = "(not copied: the browser refused; select it and copy)";
         if (!navigator.clipboard) return refused;
         return navigator.clipboard.writeText(text).then(() => "✓ copied", () => refused);
+      },
+
+      dismiss: function () {
+        return null;
       },
 
       resetStart: function () {

@@ -215,13 +215,16 @@ def from_slider(name: str, position) -> float | None:
 
 
 def slider_position(name: str, value) -> float | None:
-    """Where the slider of ``name`` shows ``value`` (clipped to its range); None when the
-    value is not one a slider can show (the number box then shows a message)."""
+    """Where the slider of ``name`` shows ``value`` (clipped to its range: lr 0 at the log
+    slider's low end); None when the value is not one a slider can show (the number box
+    then shows a message)."""
     number = _number(value)
-    if not _finite(number) or number < 0 or (name == "lr" and number == 0):
+    if not _finite(number) or number < 0:
         return None
     low, high = SLIDER_RANGES[name]
-    return min(high, max(low, math.log10(number) if name == "lr" else float(number)))
+    if name == "lr":
+        return low if number == 0 else min(high, max(low, math.log10(number)))
+    return min(high, max(low, float(number)))
 
 
 def pair_sliders(values: dict, sliders: dict, moved: set) -> tuple[dict, dict, dict]:

@@ -7,15 +7,20 @@ history store."""
 
 from __future__ import annotations
 
-import math
-
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
 
-from .state import RaceSettings, from_query, override_values, own_lrs, without_override
+from .state import (
+    RaceSettings,
+    from_query,
+    override_values,
+    own_lrs,
+    slider_position,
+    without_override,
+)
 
 OVERRIDES = ids.overrides()
 
@@ -24,8 +29,9 @@ def control_values(settings: RaceSettings, override_ids: list) -> tuple:
     surface = settings.surface_object()
     overrides = [settings.overrides.get(key["optimizer"], {}).get(key["param"])
                  for key in override_ids or []]
-    return (settings.surface, list(settings.optimizers), settings.lr, math.log10(settings.lr)
-            if settings.lr > 0 else -5, settings.momentum, settings.momentum, settings.steps,
+    return (settings.surface, list(settings.optimizers), settings.lr,
+            slider_position("lr", settings.lr), settings.momentum, settings.momentum,
+            settings.steps,
             settings.kappa, settings.noise, settings.batch_size, settings.points, settings.seed,
             settings.x0, settings.y0, f"{surface.default_start[0]:g}",
             f"{surface.default_start[1]:g}", overrides, f"controls surface-{settings.surface}",
@@ -43,7 +49,7 @@ def register(app) -> None:
         Output(ids.START_X, "placeholder"), Output(ids.START_Y, "placeholder"),
         Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
         Output(ids.SURFACE_ABOUT, "children"),
-        Output(ids.URL_NOTE, "children"), Output(ids.OVERRIDES_STORE, "data"),
+        Output(ids.URL_NOTE_TEXT, "children"), Output(ids.OVERRIDES_STORE, "data"),
         Input(ids.URL, "search"), Input(ids.HISTORY, "data"), Input(ids.SURFACE, "value"),
         State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),
         State(OVERRIDES, "id"),

@@ -85,7 +85,9 @@ RACE_ERROR = "race-error"
 
 # page
 URL = "url"
-URL_NOTE = "url-note"
+URL_NOTE = "url-note"  # what the link's values were not used, with a dismiss button
+URL_NOTE_TEXT = "url-note-text"
+URL_NOTE_DISMISS = "url-note-dismiss-button"
 #: the query of the history entry Back or Forward went to (assets/app.js sets it)
 HISTORY = "history-store"
 THEME = "theme-store"

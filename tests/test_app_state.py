@@ -124,6 +124,9 @@ def test_a_typed_number_is_used_exactly_and_moves_its_slider():
     _, _, sliders = pair_sliders({"lr": 1e6, "momentum": 0.9995}, {"lr": 0.0, "momentum": 0.5},
                                  set())
     assert sliders == {"lr": 1.0, "momentum": 0.999}  # clipped to the sliders' ranges
+    _, _, sliders = pair_sliders({"lr": 0, "momentum": 0.5}, {"lr": -1.0, "momentum": 0.5},
+                                 set())
+    assert sliders == {"lr": -5.0}  # lr 0: the log slider's low end
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), "abc", None, [1]])

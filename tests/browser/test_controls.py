@@ -13,7 +13,17 @@ from selenium.webdriver.common.keys import Keys
 
 from callbacks.state import PRESETS
 
-from .pages import press, race, text, type_into, value, wait, wait_for_change
+from .pages import (
+    free_port,
+    press,
+    race,
+    text,
+    type_into,
+    value,
+    wait,
+    wait_for_change,
+    wait_for_race,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = PRESETS["ravine"]  # the page opens on it
@@ -99,11 +109,8 @@ def test_every_racers_own_values_are_named_and_the_slider_relation_is_explicit(p
 
 def test_typing_a_cells_own_value_into_it_keeps_that_value(page):
     driver = page.driver
-    summary = driver.find_element("css selector", "#advanced-summary")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
-    summary.click()
+    open_advanced(driver)
     cell = '[name="adam.lr"]'
-    wait(driver, lambda: driver.find_elements("css selector", cell), 20, "no Advanced grid")
     assert value(driver, cell) == "0.5"
     box = driver.find_element("css selector", cell)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
@@ -139,3 +146,72 @@ def test_copy_cli_command_writes_the_exports_bytes_and_copy_link_gives_the_addre
     titles = driver.execute_script("return Array.from(document.querySelectorAll("
                                    "'.modebar-btn')).map(b => b.getAttribute('data-title'))")
     assert titles and not [t for t in titles if "Share" in t or "Cloud" in t]
+
+
+CLIPPED_JS = """
+return Array.from(document.querySelectorAll('.number-input input')).filter(box => {
+  const old = box.value;
+  box.value = arguments[0];
+  const clipped = box.scrollWidth > box.clientWidth;
+  box.value = old;
+  return clipped && box.offsetParent !== null;
+}).map(box => box.id || box.name);
+"""
+VISIBLE_JS = """
+const r = arguments[0].getBoundingClientRect();
+const s = document.querySelector('.sidebar').getBoundingClientRect();
+return r.height > 0 && r.top >= s.top && r.bottom <= Math.min(s.bottom, window.innerHeight);
+"""
+
+
+def open_advanced(driver):
+    summary = driver.find_element("css selector", "#advanced-summary")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+    summary.click()
+    wait(driver, lambda: driver.find_elements("css selector", '[name="adam.lr"]'), 20,
+         "no Advanced grid")
+
+
+def test_the_small_things_say_what_is_true(page):
+    driver = page.driver
+    # five digits fit every number box, the Advanced grid's included
+    open_advanced(driver)
+    assert driver.execute_script(CLIPPED_JS, "10000") == []
+    # an Advanced error is in view, not below the sidebar's fold
+    cell = driver.find_element("css selector", '[name="adagrad.eps"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", cell)
+    cell.click()
+    cell.send_keys("-1", Keys.ENTER)
+    error = driver.find_element("css selector", "#overrides-error")
+    wait(driver, lambda: "-1" in error.text, 20, "no Advanced error")
+    assert driver.execute_script(VISIBLE_JS, error)
+    # lr 0 puts the log slider at its low end
+    type_into(driver, "#lr-input", "0")
+    handle = "#lr-slider [role=slider]"
+    wait(driver, lambda: driver.find_element("css selector", handle)
+         .get_attribute("aria-valuenow") == "-5", 20, "the lr slider did not go to its end")
+    # the tolerance label sits on its line; the loss floor is said
+    label, line = driver.execute_script("""
+        const gd = document.querySelector('#loss-graph .js-plotly-plot');
+        const ya = gd._fullLayout.yaxis;
+        const note = gd._fullLayout.annotations.find(a => a.text.startsWith('tolerance'));
+        return [note.y, Math.log10(gd._fullLayout.shapes[0].y0)];""")
+    assert label == pytest.approx(line)
+    assert "below 1e-30 drawn at 1e-30" in driver.execute_script(
+        "return document.querySelector('#loss-graph .js-plotly-plot')"
+        "._fullLayout.yaxis.title.text")
+
+
+def test_the_links_note_can_be_dismissed_and_goes_once_the_address_changes(dash_duo, app):
+    dash_duo.start_server(app, port=free_port())
+    driver = dash_duo.driver
+    for leave in ("dismiss", "fix"):
+        driver.get(dash_duo.server_url + "/?lr=banana")
+        wait_for_race(driver)
+        wait(driver, lambda: "lr='banana'" in text(driver, "#url-note"))
+        if leave == "dismiss":
+            driver.find_element("css selector", "#url-note-dismiss-button").click()
+        else:
+            type_into(driver, "#lr-input", "0.05")
+        wait(driver, lambda: not driver.find_element("css selector", "#url-note")
+             .is_displayed(), 20, f"the note stayed ({leave})")
