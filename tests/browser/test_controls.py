@@ -97,12 +97,16 @@ def test_every_racers_own_values_are_named_and_the_slider_relation_is_explicit(p
     assert f"Momentum lr {lr}, μ {mu}" in text(driver, "#race-legend")
     wait(driver, lambda: "Adam own lr 0.5" in text(driver, "#leaderboard"))
     assert "Adam: own lr 0.5" in text(driver, "#own-lr")
+    open_advanced(driver)  # its cell holds the own lr, and must let it go too
+    assert value(driver, '[name="adam.lr"]') == "0.5"
     before = race(driver)
-    driver.find_element("css selector", "#own-lr button").click()  # follow the slider
+    button = driver.find_element("css selector", "#own-lr button")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()  # follow the slider
     wait(driver, lambda: "adam.lr=&" in driver.current_url + "&", 20, "the URL kept adam.lr")
     wait_for_change(driver, before)
     wait(driver, lambda: f"Adam lr {lr}, β₁ {mu}" in text(driver, "#race-legend"))
-    assert text(driver, "#own-lr") == ""
+    assert text(driver, "#own-lr") == "" and value(driver, '[name="adam.lr"]') == ""
     press(driver, "#lr-slider [role=slider]", times=2)  # Adam follows the slider now
     wait(driver, lambda: f"Adam lr {value(driver, '#lr-input')}," in text(driver, "#race-legend"))
 
