@@ -63,6 +63,9 @@
       gesture.pushed = true;
     }
     restoring = false;
+    // what a copy button copied described the race before this change
+    window.dash_clientside.set_props("share-note", { children: null });
+    window.dash_clientside.set_props("share-status", { children: null });
     const url = raceState.query + window.location.hash;
     if (push) {
       window.history.pushState(null, "", url);

@@ -150,6 +150,9 @@ def test_copy_cli_command_writes_the_exports_bytes_and_copy_link_gives_the_addre
     titles = driver.execute_script("return Array.from(document.querySelectorAll("
                                    "'.modebar-btn')).map(b => b.getAttribute('data-title'))")
     assert titles and not [t for t in titles if "Share" in t or "Cloud" in t]
+    type_into(driver, "#steps-input", "50")  # what was copied no longer describes the race
+    wait(driver, lambda: not driver.find_elements("css selector", "#share-text"), 20,
+         "the copied text stayed after the race changed")
 
 
 CLIPPED_JS = """
