@@ -42,12 +42,61 @@
     });
   }
 
-  /* The URL follows the race without adding history entries. */
+  /* The URL follows the race. A settled change (a typed value, a preset, a click, a
+   * slider's key press or drag) adds a history entry, so Back undoes it; the moves of
+   * one drag share one entry, replaced as the drag goes on (and by its last update,
+   * which may arrive after the release). The page's first race, and the race that Back
+   * or Forward brought, replace: they change nothing the user did. */
+  let gesture = null;    // the slider drag or key press under way: {pushed}
+  let restoring = true;  // the next write follows the page's load or Back/Forward
   function writeUrl(raceState) {
-    if (raceState && typeof raceState.query === "string") {
-      window.history.replaceState(null, "", raceState.query + window.location.hash);
+    if (!raceState || typeof raceState.query !== "string") return;
+    const fromSlider = raceState.cause === "slider";
+    if (!fromSlider) gesture = null;
+    if (raceState.query === window.location.search) {
+      restoring = false;
+      return;
+    }
+    let push = !restoring;
+    if (fromSlider && gesture) {
+      push = push && !gesture.pushed;
+      gesture.pushed = true;
+    }
+    restoring = false;
+    // what a copy button copied described the race before this change
+    window.dash_clientside.set_props("share-note", { children: null });
+    window.dash_clientside.set_props("share-status", { children: null });
+    const url = raceState.query + window.location.hash;
+    if (push) {
+      window.history.pushState(null, "", url);
+      // the note on the opening link's unused values no longer describes the address
+      window.dash_clientside.set_props("url-note-text", { children: null });
+    } else {
+      window.history.replaceState(null, "", url);
     }
   }
+
+  function onSlider(event) {
+    return event.target && event.target.closest && event.target.closest(".slider");
+  }
+  document.addEventListener("pointerdown", function (event) {
+    if (onSlider(event)) gesture = { pushed: false };
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (onSlider(event) && !event.repeat) gesture = { pushed: false };
+  }, true);
+
+  /* Back and Forward: the race of that entry. dcc.Location compares the address with
+   * the search it last saw, and misses the entries written here, so this listener
+   * (added before dcc.Location's) answers popstate alone, through the history store. */
+  window.addEventListener("popstate", function (event) {
+    event.stopImmediatePropagation();
+    restoring = true;
+    gesture = null;
+    window.dash_clientside.set_props("history-store", {
+      data: { search: window.location.search, at: Date.now() },
+    });
+  });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     race: {
@@ -68,6 +117,33 @@
         return overrides;
       },
 
+      /* "Copy link": the address, which always holds the race. */
+      shareLink: function () {
+        const span = function (props) {
+          return { namespace: "dash_html_components", type: "Span", props: props };
+        };
+        return [
+          span({ className: "muted", children: "Link to this race (the address bar always " +
+                                               "holds it; share it to share the race): " }),
+          { namespace: "dash_html_components", type: "Code",
+            props: { id: "share-text", children: window.location.href } },
+        ];
+      },
+
+      /* The text a copy button put in the share note, to the clipboard. */
+      copyShared: function (children) {
+        const code = (children || []).find((c) => c && c.props && c.props.id === "share-text");
+        const text = code && code.props.children;
+        if (typeof text !== "string") return no();
+        const refused = "(not copied: the browser refused; select it and copy)";
+        if (!navigator.clipboard) return refused;
+        return navigator.clipboard.writeText(text).then(() => "✓ copied", () => refused);
+      },
+
+      dismiss: function () {
+        return null;
+      },
+
       resetStart: function () {
         return [null, null];
       },
@@ -86,7 +162,7 @@
       },
 
       /* After each race update: the loss curves, leaderboard, theory readout, the map's
-       * flags and the phase diagram marker, once the frame with the new paths is on
+       * flags and legend, the phase diagram marker, once the frame with the new paths is on
        * screen (else their redraw, ~30 ms, can run first and hold that frame back); the
        * URL. */
       afterRace: function (followUp, raceState, sweep) {
@@ -94,13 +170,29 @@
         const fresh = (window.dash_clientside.callback_context.triggered || [])
           .some((t) => t.prop_id === "race-follow-up-store.data");
         const outputs = !fresh || !followUp
-          ? [no(), no(), no(), no(), markCurrent(raceState, sweep)]
+          ? [no(), no(), no(), no(), no(), markCurrent(raceState, sweep)]
           : [drawLoss(followUp.loss), followUp.board, followUp.theory, followUp.flags,
-             markCurrent(raceState, sweep)];
+             followUp.legend, markCurrent(raceState, sweep)];
         return afterNextFrame().then(function () { return outputs; });
       },
     },
   });
+
+  /* A number box selects its text when focused, so typing replaces the value, as in a
+   * spreadsheet cell: typed after the old text, "0.5" into a box holding 0.5 would read
+   * "0.50.5". (The click that focused it would place the caret: its mouseup is skipped.) */
+  let focusedByPointer = null;
+  document.addEventListener("focusin", function (event) {
+    const box = event.target;
+    if (box && box.matches && box.matches(".number-input input")) {
+      box.select();
+      focusedByPointer = box;
+    }
+  });
+  document.addEventListener("mouseup", function (event) {
+    if (focusedByPointer && event.target === focusedByPointer) event.preventDefault();
+    focusedByPointer = null;
+  }, true);
 
   /* Click on the map (not a drag, not a double-click, which resets the zoom) to move the
    * start there. Plotly covers the page while the mouse is down, so the click is read

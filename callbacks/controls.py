@@ -28,5 +28,9 @@ def register(app) -> None:
                [Output(ids.START_X, "value", allow_duplicate=True),
                 Output(ids.START_Y, "value", allow_duplicate=True)],
                [Input(ids.START_RESET, "n_clicks")], prevent_initial_call=True)
+    # the note on a link's unused values goes when dismissed, or once the address changes
+    # (writeUrl, assets/app.js): it described the link the page opened
+    clientside(app, "dismiss", Output(ids.URL_NOTE_TEXT, "children", allow_duplicate=True),
+               [Input(ids.URL_NOTE_DISMISS, "n_clicks")], prevent_initial_call=True)
     clientside(app, "theme", Output(ids.THEME, "data"),
                [Input(ids.THEME_TOGGLE, "n_clicks")], [State(ids.THEME, "data")])

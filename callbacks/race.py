@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import logging
 import math
+import shlex
 
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
 from layouts.components import to_html
-from layouts.race import leaderboard_table, map_flags, race_legend, theory_panel
+from layouts.race import (
+    CLI_LABEL,
+    leaderboard_table,
+    map_flags,
+    race_legend,
+    share_note,
+    theory_panel,
+)
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
@@ -43,7 +51,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                "race_error": ""}
     if settings is None:  # keep what is drawn; say what to fix
         return outputs | dict.fromkeys(("race", "animate", "loss", "follow_up", "polyak",
-                                        "state", "structure", "legend"), no_update)
+                                        "state", "structure"), no_update)
     race = settings.simulate()
     surface = race.surface
     new_structure = settings.structure(theme)
@@ -55,16 +63,19 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
         race_fig, loss_curves = figures.race_figure(race, theme), None
         loss_fig = figures.loss_figure(race, theme)
     summaries = leaderboard(race)  # once: the table and the theory panel share it
+    own = settings.overrides
     c = theory.curvature(surface)
     polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
     return outputs | {
         "race": race_fig, "animate": patched, "loss": loss_fig,
-        "follow_up": {"loss": loss_curves, "board": to_html(leaderboard_table(summaries)),
+        "follow_up": {"loss": loss_curves,
+                      "board": to_html(leaderboard_table(summaries, race, own)),
+                      "legend": to_html(race_legend(race, own)),
                       "flags": to_html(map_flags(race)),
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
-        "legend": race_legend(race) if new_structure != structure else no_update,
         "polyak": polyak,
-        "state": {"settings": settings.to_dict(), "query": settings.to_query()},
+        "state": {"settings": settings.to_dict(), "query": settings.to_query(),
+                  "cause": "other"},
         "structure": new_structure}
 
 
@@ -88,7 +99,7 @@ def register(app, patch_updates: bool = True) -> None:
         Output(ids.RACE_GRAPH, "figure"), Output(ids.RACE_GRAPH, "animate"),
         Output(ids.LOSS_GRAPH, "figure"), Output(ids.RACE_FOLLOW_UP, "data"),
         Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"),
-        Output(ids.RACE_LEGEND, "children"), pairs,
+        pairs,
         [Output(component, prop) for component, prop in shown],
         [Input(control, "value") for _, control in SETTING_CONTROLS],
         [Input(slider, "value") for slider in sliders.values()],
@@ -113,7 +124,7 @@ def register(app, patch_updates: bool = True) -> None:
                               structure, patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
-            return (*[no_update] * (7 + len(pair_outputs)), no_update,
+            return (*[no_update] * (6 + len(pair_outputs)), no_update,
                     "Something went wrong drawing this race; the server log has the details."
                     " Try other settings.", *[no_update] * (len(shown) - 2))
         rarely = [out["polyak"], out["race_error"], out["overrides_error"],
@@ -122,8 +133,10 @@ def register(app, patch_updates: bool = True) -> None:
             rarely = [no_update if new == old else new
                       for new, old in zip(rarely, showing, strict=True)]
         new_structure = no_update if out["structure"] == structure else out["structure"]
+        if moved and out["state"] is not no_update:  # a drag's moves share a history entry
+            out["state"]["cause"] = "slider"
         return (out["race"], out["animate"], out["loss"], out["follow_up"], out["state"],
-                new_structure, out["legend"], *pair_outputs, *rarely)
+                new_structure, *pair_outputs, *rarely)
 
     # What follows each race update, in the browser (assets/app.js ``afterRace``): the
     # loss curves of a slider move, the leaderboard, the theory readout, the map's flags
@@ -136,7 +149,7 @@ def register(app, patch_updates: bool = True) -> None:
         ClientsideFunction("race", "afterRace"),
         Output(ids.LOSS_GRAPH, "figure", allow_duplicate=True),
         Output(ids.LEADERBOARD, "children"), Output(ids.THEORY, "children"),
-        Output(ids.MAP_FLAGS, "children"),
+        Output(ids.MAP_FLAGS, "children"), Output(ids.RACE_LEGEND, "children"),
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Input(ids.RACE_FOLLOW_UP, "data"), Input(ids.RACE_STATE, "data"),
         State(ids.SWEEP_RESULT, "data"),
@@ -155,8 +168,28 @@ def register(app, patch_updates: bool = True) -> None:
         if settings is None:
             raise PreventUpdate
         race = settings.simulate()
-        return dcc.send_string(race_to_csv(race), f"optimizer-race-{settings.surface}.csv",
-                               type="text/csv")
+        return dcc.send_string(race_to_csv(race), settings.export_name(), type="text/csv")
+
+    @app.callback(
+        Output(ids.SHARE_NOTE, "children"),
+        Input(ids.CLI_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def cli_command(_clicks, state):
+        """The command line that writes the export's bytes (copied in the browser)."""
+        settings, _ = settings_from_state(state)
+        if settings is None:
+            raise PreventUpdate
+        args = settings.cli_args()
+        return share_note(CLI_LABEL, shlex.join(["python", "-m", "optim_core", *args]))
+
+    # the link is the address (see assets/app.js); either note's text goes to the clipboard
+    app.clientside_callback(ClientsideFunction("race", "shareLink"),
+                            Output(ids.SHARE_NOTE, "children", allow_duplicate=True),
+                            Input(ids.LINK_BUTTON, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("race", "copyShared"),
+                            Output(ids.SHARE_STATUS, "children"),
+                            Input(ids.SHARE_NOTE, "children"), prevent_initial_call=True)
 
     @app.callback(
         Output(ids.LR_INPUT, "value", allow_duplicate=True),

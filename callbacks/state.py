@@ -42,8 +42,10 @@ class Preset:
 
 
 #: Adaptive methods move about lr per step, so a fair race gives them their own lr.
+#: Each race shows what layouts/race.default_race_text says (tests/test_app_state.py
+#: checks it from the engine).
 PRESETS = {
-    "ravine": Preset(0.03, 0.8, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
+    "ravine": Preset(0.065, 0.2, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
                                       "nadam": {"lr": 0.5}, "rmsprop": {"lr": 0.15},
                                       "adagrad": {"lr": 1.5}}),
     "rosenbrock": Preset(0.0015, 0.9, 1000, {"adam": {"lr": 0.05}, "adamw": {"lr": 0.05},
@@ -119,9 +121,39 @@ class RaceSettings:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
         return asdict(self) | {"optimizers": list(self.optimizers)}
 
+    def cli_args(self) -> list[str]:
+        """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
+        byte the app's export (the file name included)."""
+        surface = self.surface_object()
+        args = ["run", "--surface", self.surface, "--optimizer", ",".join(self.optimizers),
+                "--steps", str(self.steps), "--lr", _text(self.lr)]
+        if any("momentum" in oc.OPTIMIZERS[name].defaults for name in self.optimizers):
+            args += ["--momentum", _text(self.momentum)]
+        if self.x0 is not None or self.y0 is not None:
+            args += ["--start", *(_text(float(v)) for v in self.start(surface))]
+        if self.surface == "ravine" and self.kappa != RaceSettings.kappa:
+            args += ["--kappa", _text(self.kappa)]
+        if self.points is not None:
+            args += ["--points", str(self.points)]
+        if self.batch_size is not None:
+            args += ["--batch-size", str(self.batch_size)]
+        if self.noise:
+            args += ["--noise", _text(self.noise)]
+        if self.seed:
+            args += ["--seed", str(self.seed)]
+        for run in self.runs():
+            for param, value in run.hyperparameters.items():
+                args += ["--set", f"{run.optimizer}.{param}={_text(value)}"]
+        return [*args, "--out", self.export_name()]
+
+    def export_name(self) -> str:
+        return f"optimizer-race-{self.surface}.csv"
+
     def to_query(self) -> str:
-        """The URL query: every setting that differs from the surface's preset, plus the
-        surface, the optimizers, lr, momentum and steps (always)."""
+        """The URL query: the surface, the optimizers, lr, momentum, steps and every racing
+        optimizer's own values (``adam.lr=0.5``) always, so the link says what runs; any
+        other setting where it differs from the surface's preset (``adam.lr=`` where the
+        preset's own lr was dropped)."""
         preset = RaceSettings.preset(self.surface)
         pairs = [("surface", self.surface), ("optimizers", ",".join(self.optimizers))]
         for name in SCALARS:
@@ -131,8 +163,9 @@ class RaceSettings:
         for optimizer in OPTIMIZER_NAMES:
             mine = self.overrides.get(optimizer, {})
             for param in OVERRIDE_PARAMS:
-                if mine.get(param) != preset.overrides.get(optimizer, {}).get(param):
-                    value = mine.get(param)
+                value = mine.get(param)
+                racing = optimizer in self.optimizers and value is not None
+                if racing or value != preset.overrides.get(optimizer, {}).get(param):
                     pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
         return "?" + urlencode(pairs, safe=",")
 
@@ -156,12 +189,12 @@ def _show(value) -> str:
 
 
 def _number(value):
-    """A control's number: numbers pass through, numeric text is parsed, else as is."""
+    """A control's number: numbers pass through, numeric text is parsed (integer text as
+    an int, so a message shows ``2.5`` or ``100000`` as typed), blank is None, else the
+    text as is (and its message quotes it)."""
     if isinstance(value, str):
-        try:
-            return float(value) if value.strip() else None
-        except ValueError:
-            return value
+        text = value.strip().replace("\u2212", "-")  # a typographic minus
+        return _parse_number(text) if text else None
     return value
 
 
@@ -185,13 +218,16 @@ def from_slider(name: str, position) -> float | None:
 
 
 def slider_position(name: str, value) -> float | None:
-    """Where the slider of ``name`` shows ``value`` (clipped to its range); None when the
-    value is not one a slider can show (the number box then shows a message)."""
+    """Where the slider of ``name`` shows ``value`` (clipped to its range: lr 0 at the log
+    slider's low end); None when the value is not one a slider can show (the number box
+    then shows a message)."""
     number = _number(value)
-    if not _finite(number) or number < 0 or (name == "lr" and number == 0):
+    if not _finite(number) or number < 0:
         return None
     low, high = SLIDER_RANGES[name]
-    return min(high, max(low, math.log10(number) if name == "lr" else float(number)))
+    if name == "lr":
+        return low if number == 0 else min(high, max(low, math.log10(number)))
+    return min(high, max(low, float(number)))
 
 
 def pair_sliders(values: dict, sliders: dict, moved: set) -> tuple[dict, dict, dict]:
@@ -222,6 +258,18 @@ def override_values(stored) -> dict:
                         if isinstance(param, str)}
             for optimizer, params in stored.items()
             if isinstance(optimizer, str) and isinstance(params, dict)}
+
+
+def own_lrs(stored, optimizers) -> dict:
+    """{optimizer: its own lr} for the racing ``optimizers`` that have a valid one in the
+    overrides store (typed text included)."""
+    overrides = override_values(stored)
+    own = {}
+    for name in optimizers if isinstance(optimizers, (list, tuple)) else ():
+        lr = _number(overrides.get(name, {}).get("lr")) if isinstance(name, str) else None
+        if _finite(lr) and lr >= 0:
+            own[name] = float(lr)
+    return own
 
 
 def without_override(stored, optimizer: str, param: str) -> dict:
@@ -378,6 +426,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
 
 
 def _parse_number(text: str):
+    """``text`` as an int (integer text) or a float; text that is no number, as is."""
     try:
         value = float(text)
     except ValueError:

@@ -1,19 +1,26 @@
 """Settings into the controls: from the URL when the page opens, from a surface's preset
 when the user picks another surface; the Advanced panel's inputs when it first opens.
-The URL itself is written in the browser (``history.replaceState``, by the race's
-follow-up callback, see callbacks/race.py) from the race's canonical query."""
+The URL itself is written in the browser (assets/app.js ``writeUrl``, by the race's
+follow-up callback, see callbacks/race.py) from the race's canonical query: a settled
+change adds a history entry, so Back undoes it; Back and Forward come here through the
+history store."""
 
 from __future__ import annotations
 
-import math
-
-from dash import Input, Output, State, ctx, html
+from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.race import overrides_grid, surface_about
+from layouts.race import overrides_grid, own_lr_line, surface_about
 
-from .state import RaceSettings, from_query, override_values
+from .state import (
+    RaceSettings,
+    from_query,
+    override_values,
+    own_lrs,
+    slider_position,
+    without_override,
+)
 
 OVERRIDES = ids.overrides()
 
@@ -22,8 +29,9 @@ def control_values(settings: RaceSettings, override_ids: list) -> tuple:
     surface = settings.surface_object()
     overrides = [settings.overrides.get(key["optimizer"], {}).get(key["param"])
                  for key in override_ids or []]
-    return (settings.surface, list(settings.optimizers), settings.lr, math.log10(settings.lr)
-            if settings.lr > 0 else -5, settings.momentum, settings.momentum, settings.steps,
+    return (settings.surface, list(settings.optimizers), settings.lr,
+            slider_position("lr", settings.lr), settings.momentum, settings.momentum,
+            settings.steps,
             settings.kappa, settings.noise, settings.batch_size, settings.points, settings.seed,
             settings.x0, settings.y0, f"{surface.default_start[0]:g}",
             f"{surface.default_start[1]:g}", overrides, f"controls surface-{settings.surface}",
@@ -41,13 +49,15 @@ def register(app) -> None:
         Output(ids.START_X, "placeholder"), Output(ids.START_Y, "placeholder"),
         Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
         Output(ids.SURFACE_ABOUT, "children"),
-        Output(ids.URL_NOTE, "children"), Output(ids.OVERRIDES_STORE, "data"),
-        Input(ids.URL, "search"), Input(ids.SURFACE, "value"),
+        Output(ids.URL_NOTE_TEXT, "children"), Output(ids.OVERRIDES_STORE, "data"),
+        Input(ids.URL, "search"), Input(ids.HISTORY, "data"), Input(ids.SURFACE, "value"),
         State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),
         State(OVERRIDES, "id"),
     )
-    def apply_settings(search, surface, optimizers, seed, noise, override_ids):
+    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids):
         notes = []
+        if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
+            search = went_to.get("search")
         if ctx.triggered_id == ids.SURFACE:  # the user picked a surface: its preset
             keep = {"optimizers": tuple(optimizers or ()) or RaceSettings().optimizers}
             settings = RaceSettings.preset(surface, **keep,
@@ -55,8 +65,8 @@ def register(app) -> None:
                                            else 0,
                                            noise=noise if isinstance(noise, (int, float))
                                            and 0 <= noise <= 100 else 0.0)
-        else:  # the page opened (or the user went back): the URL says
-            settings, notes = from_query(search or "")
+        else:  # the page opened, or the user went back or forward: the URL says
+            settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
         return (*control_values(settings, override_ids), note, settings.overrides)
@@ -73,3 +83,26 @@ def register(app) -> None:
         if "drawn" in (class_name or "").split():
             raise PreventUpdate
         return overrides_grid(override_values(stored)), f"{class_name or ''} drawn".strip()
+
+    @app.callback(Output(ids.OWN_LR, "children"),
+                  Input(ids.OVERRIDES_STORE, "data"), Input(ids.OPTIMIZERS, "value"))
+    def show_own_lr(stored, optimizers):
+        """Under the lr slider: which racers have an lr of their own."""
+        return own_lr_line(own_lrs(stored, optimizers))
+
+    @app.callback(
+        Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
+        Output(ids.overrides("lr"), "value", allow_duplicate=True),
+        Input(ids.follow_slider_id(), "n_clicks"),
+        State(ids.OVERRIDES_STORE, "data"), State(ids.overrides("lr"), "id"),
+        prevent_initial_call=True,
+    )
+    def follow_slider(clicks, stored, lr_cells):
+        """Drop one optimizer's own lr: it follows the lr slider (its Advanced cell, if
+        drawn, is cleared too, or gathering the cells would bring the value back)."""
+        optimizer = (ctx.triggered_id or {}).get("optimizer")
+        if not any(clicks) or not isinstance(optimizer, str):
+            raise PreventUpdate  # the buttons were (re)drawn, not clicked
+        return (without_override(stored, optimizer, "lr"),
+                [None if cell["optimizer"] == optimizer else no_update
+                 for cell in lr_cells or []])

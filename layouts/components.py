@@ -26,11 +26,17 @@ def control(label: str, body, control_id: str, hint: str | None = None,
     ], className=f"control {class_name}".strip())
 
 
-def number_input(control_id: str, value, *, minimum=None, maximum=None, step="any",
-                 placeholder: str = "", width: str = "100%") -> dcc.Input:
-    return dcc.Input(id=control_id, type="number", value=value, min=minimum, max=maximum,
-                     step=step, placeholder=placeholder, debounce=True,
-                     className="number-input", style={"width": width})
+def number_input(control_id, value, *, placeholder: str = "", width: str | None = "100%",
+                 class_name: str = "", integer: bool = False, **kwargs) -> dcc.Input:
+    """A box for one number, as text: the server parses and checks what was typed and
+    names it in its message. (A ``type=number`` box sends nothing for text the browser
+    deems invalid, out of its min/max or off its step, so the message could only say
+    "got nothing"; and Dash's number box ignores an Enter that retypes the value the box
+    held before a callback last wrote it.)"""
+    return dcc.Input(id=control_id, type="text", inputMode="numeric" if integer else "decimal",
+                     value=value, placeholder=placeholder, debounce=True, autoComplete="off",
+                     className=f"number-input {class_name}".strip(),
+                     style={"width": width} if width else None, **kwargs)
 
 
 def log_slider(slider_id: str, input_id: str, value: float, low: int, high: int,
@@ -41,7 +47,7 @@ def log_slider(slider_id: str, input_id: str, value: float, low: int, high: int,
         html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=0.01,
                             value=math.log10(value), marks=marks, updatemode="drag",
                             allow_direct_input=False), className="slider"),
-        number_input(input_id, value, minimum=0, width="6.5em"),
+        number_input(input_id, value, width="6.5em"),
     ], className="slider-row"), input_id, hint)
 
 
@@ -51,8 +57,16 @@ def linear_slider(slider_id: str, input_id: str, value: float, low: float, high:
         html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value,
                             marks={k: {"label": v} for k, v in marks.items()},
                             updatemode="drag", allow_direct_input=False), className="slider"),
-        number_input(input_id, value, minimum=low, maximum=high, width="6.5em"),
+        number_input(input_id, value, width="6.5em"),
     ], className="slider-row"), input_id, hint)
+
+
+def graph_config(**config) -> dict:
+    """A graph's config: no Plotly logo, and no "Share chart" button, which uploads the
+    figure to Plotly Cloud (the app's link is its URL)."""
+    remove = ["sendChartToCloud", *config.pop("modeBarButtonsToRemove", [])]
+    return {"displaylogo": False, "responsive": True, **config,
+            "modeBarButtonsToRemove": remove}
 
 
 def _decade(exponent: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import struct
 import zlib
 
@@ -258,17 +259,20 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
             name=TITLES[run.optimizer], legendgroup=run.optimizer,
             line={"color": COLORS[run.optimizer], "width": 2},
             hovertemplate=f"{TITLES[run.optimizer]}: %{{y:.3e}}<extra></extra>"))
-    fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]},
-                  annotation={"text": f"tolerance {TOLERANCE:g}",
-                              "font": {"size": 10, "color": colors["muted"]}},
-                  annotation_position="bottom right")
+    fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]})
+    # on a log axis an annotation's y is log10 of the value (add_hline's own label would
+    # sit at 10^1e-6, i.e. at 1, far above its line)
+    fig.add_annotation(text=f"tolerance {TOLERANCE:g}", x=1, xref="paper", xanchor="right",
+                       y=math.log10(TOLERANCE), yref="y", yanchor="top", showarrow=False,
+                       font={"size": 10, "color": colors["muted"]})
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 64, "r": 10, "t": 30, "b": 48}, showlegend=False,
         uirevision=str(race.surface.key), hovermode="x unified",
         xaxis={"title": {"text": "step"}, "gridcolor": colors["grid"], "zeroline": False,
                "showspikes": True, "spikemode": "across", "spikethickness": 1},
-        yaxis={"title": {"text": "f(x) − f*  (log scale)"}, "type": "log",
+        yaxis={"title": {"text": f"f(x) − f*  (log scale; below {LOSS_FLOOR:g} drawn at "
+                                 f"{LOSS_FLOOR:g})"}, "type": "log",
                "gridcolor": colors["grid"], "exponentformat": "power"})
     return fig
 

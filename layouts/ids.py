@@ -26,6 +26,8 @@ START_RESET = "start-reset-button"
 START_CLICK = "start-click-store"
 OVERRIDE = "override-input"  # pattern: {"type": OVERRIDE, "optimizer": ..., "param": ...}
 OVERRIDES_ERROR = "overrides-error"
+OWN_LR = "own-lr"  # the racers with an lr of their own, under the lr slider
+FOLLOW_SLIDER = "follow-slider-button"  # pattern: {"type": FOLLOW_SLIDER, "optimizer": ...}
 #: the override inputs' values as one {optimizer: {param: value}}, gathered in the browser:
 #: the race callback takes this one input rather than ~40 pattern-matched ones
 OVERRIDES_STORE = "overrides-store"
@@ -49,6 +51,11 @@ def override_id(optimizer: str, param: str) -> dict:
     return {"type": OVERRIDE, "optimizer": optimizer, "param": param}
 
 
+def follow_slider_id(optimizer: str = ALL) -> dict:
+    """The button that drops ``optimizer``'s own lr (every such button, by default)."""
+    return {"type": FOLLOW_SLIDER, "optimizer": optimizer}
+
+
 def overrides(param: str = ALL) -> dict:
     """Every override input (or every optimizer's ``param``), for pattern-matching."""
     return {"type": OVERRIDE, "optimizer": ALL, "param": param}
@@ -64,6 +71,11 @@ THEORY = "theory-readout"
 POLYAK_BUTTON = "polyak-button"
 EXPORT_BUTTON = "export-csv-button"
 EXPORT_DOWNLOAD = "export-csv-download"
+CLI_BUTTON = "copy-cli-button"
+LINK_BUTTON = "copy-link-button"
+SHARE_NOTE = "share-note"  # what the last copy button copied: a label and SHARE_TEXT
+SHARE_TEXT = "share-text"
+SHARE_STATUS = "share-status"  # whether the browser let it reach the clipboard
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the
@@ -73,7 +85,11 @@ RACE_ERROR = "race-error"
 
 # page
 URL = "url"
-URL_NOTE = "url-note"
+URL_NOTE = "url-note"  # what the link's values were not used, with a dismiss button
+URL_NOTE_TEXT = "url-note-text"
+URL_NOTE_DISMISS = "url-note-dismiss-button"
+#: the query of the history entry Back or Forward went to (assets/app.js sets it)
+HISTORY = "history-store"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
 

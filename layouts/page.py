@@ -21,6 +21,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.RACE_FOLLOW_UP),
         dcc.Store(id=ids.OVERRIDES_STORE, data=settings.overrides),
         dcc.Store(id=ids.START_CLICK),
+        dcc.Store(id=ids.HISTORY),
         dcc.Store(id=ids.SWEEP_RESULT),
         html.Header([
             html.Div([
@@ -35,7 +36,9 @@ def build_layout() -> html.Div:
                             title="Switch between light and dark"),
             ], className="header-actions"),
         ], className="page-header"),
-        html.Div(id=ids.URL_NOTE, className="url-note", role="status"),
+        html.Div([html.Div(id=ids.URL_NOTE_TEXT),
+                  html.Button("Dismiss", id=ids.URL_NOTE_DISMISS, className="link-button")],
+                 id=ids.URL_NOTE, className="url-note", role="status"),
         race_section(settings),
         sweep_section(),
         html.Footer([

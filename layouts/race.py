@@ -7,7 +7,7 @@ import math
 from dash import dcc, html
 
 import optim_core as oc
-from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from callbacks.state import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
@@ -16,6 +16,7 @@ from . import ids
 from .components import (
     card,
     control,
+    graph_config,
     html_panel,
     linear_slider,
     log_slider,
@@ -45,8 +46,10 @@ def controls(settings: RaceSettings) -> html.Div:
             options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
                      for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
         log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, -5, 1,
-                   "Learning rate γ (lr)", "Log scale. Each optimizer's own lr in Advanced "
-                                           "overrides this one."),
+                   "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
+                                           "(below, and in Advanced) does not follow it."),
+        html.Div(own_lr_line(own_lrs(settings.overrides, settings.optimizers)), id=ids.OWN_LR,
+                 className="own-lr"),
         linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum, 0.0, 0.999,
                       0.001, {0: "0", 0.5: "0.5", 0.9: "0.9"}, "Momentum μ",
                       "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
@@ -58,11 +61,9 @@ def controls(settings: RaceSettings) -> html.Div:
                         className="small-button", style={"display": "none"}),
         ], className="theory-box"),
         html.Div([
-            control("Steps", number_input(ids.STEPS, settings.steps, minimum=1,
-                                          maximum=LIMITS["steps"], step=1), ids.STEPS,
+            control("Steps", number_input(ids.STEPS, settings.steps, integer=True), ids.STEPS,
                     f"1 to {LIMITS['steps']:,}"),
-            control("κ (condition number)", number_input(
-                ids.KAPPA, settings.kappa, minimum=1, maximum=LIMITS["kappa"]), ids.KAPPA,
+            control("κ (condition number)", number_input(ids.KAPPA, settings.kappa), ids.KAPPA,
                 "Ravine only: Hessian diag(1, κ)", class_name="only-ravine"),
         ], className="control-pair"),
         html.Div([
@@ -79,27 +80,68 @@ def controls(settings: RaceSettings) -> html.Div:
         html.Details([
             html.Summary("Noise, data and seed"),
             html.Div([
-                control("Gradient noise σ", number_input(ids.NOISE, settings.noise, minimum=0,
-                                                         maximum=LIMITS["noise"]), ids.NOISE,
+                control("Gradient noise σ", number_input(ids.NOISE, settings.noise), ids.NOISE,
                         "Gaussian noise added to every gradient"),
-                control("Seed", number_input(ids.SEED, settings.seed, minimum=0, step=1),
+                control("Seed", number_input(ids.SEED, settings.seed, integer=True),
                         ids.SEED, "Noise, mini-batches and data"),
             ], className="control-pair"),
             html.Div([
                 control("Data points", number_input(
-                    ids.POINTS, settings.points, minimum=2, maximum=LIMITS["points"], step=1,
-                    placeholder="5 on y = x"), ids.POINTS, "Line fit: noisy points"),
+                    ids.POINTS, settings.points, integer=True, placeholder="5 on y = x"),
+                    ids.POINTS, "Line fit: noisy points"),
                 control("Batch size", number_input(
-                    ids.BATCH_SIZE, settings.batch_size, minimum=1, maximum=LIMITS["points"],
-                    step=1, placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
+                    ids.BATCH_SIZE, settings.batch_size, integer=True,
+                    placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
             ], className="control-pair only-regression"),
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
 
 
+def own_lr_line(own: dict) -> list:
+    """The racers that do not follow the lr slider (``own``: {optimizer: its own lr}),
+    each with a button that drops its lr (the optimizer then follows the slider)."""
+    if not own:
+        return []
+    items = [html.Span([swatch(COLORS[name]), f"{TITLES[name]}: own lr {_fmt(lr, 4)} ",
+                        html.Button("follow slider", id=ids.follow_slider_id(name),
+                                    className="link-button",
+                                    title=f"Drop {TITLES[name]}'s own lr: it follows the "
+                                          "lr slider")], className="nowrap")
+             for name, lr in own.items()]
+    return [html.Span("Not following the slider: ", className="muted"), *_join(items, " · ")]
+
+
 def surface_about(surface: oc.Surface) -> list:
-    return [html.Span(surface.formula, className="formula"), " ", surface.description]
+    return [html.Span(surface.formula, className="formula"), " ", surface.description, " ",
+            html.Span(default_race_text(surface.name), className="default-race")]
+
+
+def default_race_text(surface: str) -> str:
+    """What the surface's preset race shows, its numbers taken from the preset and the
+    theory (tests/test_app_state.py checks each claim against the engine)."""
+    p = PRESETS[surface]
+    own = {name: values["lr"] for name, values in p.overrides.items()}
+    if surface == "ravine":
+        limit = 2 / theory.curvature(RaceSettings.preset(surface).surface_object()).L
+        return (f"First race: at lr {p.lr:g}, near its limit 2/L = {limit:g}, gradient "
+                f"descent zig-zags across the valley; heavy-ball momentum (μ {p.momentum:g}) "
+                f"damps the zig-zag and arrives sooner; Nesterov overshoots the steep axis at "
+                f"this lr and swings longest; Adam (own lr {own['adam']:g}) cuts straight "
+                "across and arrives first.")
+    if surface == "rosenbrock":
+        return (f"First race ({p.steps:,} steps at lr {p.lr:g}): all find the valley; "
+                f"along its flat floor GD crawls and stays far from (1, 1), and only momentum "
+                f"(μ {p.momentum:g}) reaches the minimum; Adam (own lr {own['adam']:g}) comes "
+                "closest of the rest.")
+    if surface == "saddle":
+        return (f"First race: starting just off the ridge, GD lingers near the saddle "
+                f"longest; Adam, whose step does not shrink with the gradient, leaves it at "
+                f"once; momentum and Nesterov (μ {p.momentum:g}) escape sooner than GD, and "
+                "Nesterov settles in a minimum first.")
+    return (f"First race: mini-batches of {p.batch_size} of {p.points} noisy points "
+            "make every optimizer jitter around the least-squares line instead of settling "
+            "on it.")
 
 
 def advanced() -> html.Details:
@@ -140,10 +182,10 @@ def overrides_grid(overrides: dict) -> html.Div:
                     cells.append(html.Span("—", className="muted"))
                     continue
                 placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
-                cells.append(dcc.Input(
-                    id=ids.override_id(name, param), type="number", debounce=True, step="any",
-                    value=overrides.get(name, {}).get(param), placeholder=placeholder,
-                    className="number-input compact", name=f"{name}.{param}"))
+                cells.append(number_input(
+                    ids.override_id(name, param), overrides.get(name, {}).get(param),
+                    placeholder=placeholder, width=None, class_name="compact",
+                    name=f"{name}.{param}"))
         grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
                               else "overrides-grid"))  # room for the lr's "slider"
     return html.Div(grids, className="overrides-grids")
@@ -158,9 +200,8 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
 
 
 def graphs() -> html.Div:
-    config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-              "toImageButtonOptions": {"filename": "optimizer-race"}}
+    config = graph_config(scrollZoom=True, toImageButtonOptions={"filename": "optimizer-race"},
+                          modeBarButtonsToRemove=["select2d", "lasso2d", "autoScale2d"])
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
@@ -187,9 +228,36 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
 
 
-def leaderboard_table(summaries: list) -> html.Table:
+#: The Adam family's momentum is β₁ (the slider's μ); the others' is μ.
+BETA1_USERS = ("adam", "adamw", "nadam")
+
+
+def run_settings(run: oc.Trajectory, own: dict) -> str:
+    """What one racer runs with: its lr (marked "own" where it does not follow the lr
+    slider), its μ or β₁, and any other value of its own that is not torch's default
+    (``own``: the optimizer's values from the Advanced panel)."""
+    h, defaults = run.hyperparameters, oc.OPTIMIZERS[run.optimizer].defaults
+    parts = [f"{'own lr' if 'lr' in own else 'lr'} {_fmt(h['lr'], 4)}"]
+    if "momentum" in h:
+        parts.append(f"{'β₁' if run.optimizer in BETA1_USERS else 'μ'} "
+                     f"{_fmt(h['momentum'], 4)}")
+    parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} {_fmt(h[k], 4)}"
+              for k in OVERRIDE_PARAMS[1:] if k in own and own[k] != defaults[k]]
+    return ", ".join(parts)
+
+
+def racer(run: oc.Trajectory, own: dict) -> html.Span:
+    """A racer where its colour is named: swatch, name and what it runs with."""
+    return html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer], " ",
+                      html.Span(run_settings(run, own), className="racer-settings")],
+                     className="nowrap")
+
+
+def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.Table:
     """Best first: converged runs by how soon, then the rest by final loss
-    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race)."""
+    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race; ``overrides``:
+    the optimizers' own values)."""
+    runs = {run.optimizer: run for run in race.runs}
     order = sorted(range(len(summaries)), key=lambda i: (
         STATUS_ORDER[summaries[i].status],
         summaries[i].steps_to_tolerance if summaries[i].steps_to_tolerance is not None
@@ -199,8 +267,8 @@ def leaderboard_table(summaries: list) -> html.Table:
         s = summaries[i]
         status = html.Span(s.status_text,
                            className=f"status status-{s.status.replace(' ', '-')}")
-        rows.append([str(rank), html.Span([swatch(COLORS[s.optimizer]), TITLES[s.optimizer]],
-                                          className="nowrap"), status,
+        rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
+                     status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
                      _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
@@ -261,11 +329,12 @@ def _join(parts: list, separator: str) -> list:
     return out
 
 
-def race_legend(race: oc.Race) -> list:
-    """The map's legend: each racing optimizer's colour (HTML, drawn once per set of
-    optimizers, where a Plotly legend would be redrawn on every slider move)."""
-    return [html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer]],
-                      className="legend-item") for run in race.runs]
+def race_legend(race: oc.Race, overrides: dict) -> list:
+    """The map's legend: each racer's colour and what it runs with (HTML, drawn with the
+    leaderboard after the paths, where a Plotly legend would redraw the map)."""
+    return [html.Div([html.Span(racer(run, overrides.get(run.optimizer, {})),
+                                className="legend-item") for run in race.runs],
+                     className="legend-items")]  # a block: Markdown keeps its HTML as is
 
 
 def map_flags(race: oc.Race) -> list:
@@ -303,6 +372,15 @@ def leaderboard_key() -> html.P:
     ], className="control-hint leaderboard-key")
 
 
+#: What the copy buttons say they copied (the link's is written in assets/app.js).
+CLI_LABEL = "CLI command (writes the same CSV as Export CSV): "
+
+
+def share_note(label: str, text: str) -> list:
+    """What a copy button copied: a label and the text itself, selectable."""
+    return [html.Span(label, className="muted"), html.Code(text, id=ids.SHARE_TEXT)]
+
+
 def map_key() -> html.P:
     """What the marks on the map mean."""
     return html.P([
@@ -319,13 +397,20 @@ def race_section(settings: RaceSettings) -> html.Div:
         html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
         html.Main([
             card("Paths on the surface", [
+                html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
+                         className="share-line"),
                 graphs(),
                 html_panel(ids.MAP_FLAGS, "map-flags"),
-                html.Div(id=ids.RACE_LEGEND, className="race-legend"),
+                html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
-            ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
-                        dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
+            ], actions=[
+                html.Button("Copy link", id=ids.LINK_BUTTON, className="button ghost",
+                            title="The address bar always holds this race: share it"),
+                html.Button("Copy CLI command", id=ids.CLI_BUTTON, className="button ghost",
+                            title="The command line that writes the same CSV as Export CSV"),
+                html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
+                dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()]),
         ], className="main"),

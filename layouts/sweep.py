@@ -14,7 +14,7 @@ from optim_core.params import LIMITS, OPTIMIZER_NAMES
 from optim_core.sweep import Sweep
 
 from . import ids
-from .components import card, control, number_input
+from .components import card, control, graph_config, number_input
 from .figures import LOSS_FLOOR, THEMES, TITLES, float32, themed_layout
 
 METRICS = {"final_loss": "final loss f − f* (log)", "steps": f"steps to reach {TOLERANCE:g}",
@@ -38,15 +38,13 @@ def sweep_section() -> html.Section:
                 id=ids.SWEEP_METRIC, value="final_loss", className="segmented",
                 options=[{"label": label, "value": key} for key, label in METRICS.items()],
                 inline=True), ids.SWEEP_METRIC),
-            control("Grid", number_input(ids.SWEEP_RESOLUTION, 128, minimum=2,
-                                         maximum=LIMITS["sweep_resolution"], step=1),
+            control("Grid", number_input(ids.SWEEP_RESOLUTION, 128, integer=True),
                     ids.SWEEP_RESOLUTION, f"cells per axis, ≤ {LIMITS['sweep_resolution']}"),
-            control("Steps", number_input(ids.SWEEP_STEPS, 500, minimum=1,
-                                          maximum=LIMITS["sweep_steps"], step=1),
+            control("Steps", number_input(ids.SWEEP_STEPS, 500, integer=True),
                     ids.SWEEP_STEPS, f"per cell, ≤ {LIMITS['sweep_steps']:,}"),
-            control("lr from", number_input(ids.SWEEP_LR_MIN, None, minimum=0,
+            control("lr from", number_input(ids.SWEEP_LR_MIN, None,
                                             placeholder="surface default"), ids.SWEEP_LR_MIN),
-            control("lr to", number_input(ids.SWEEP_LR_MAX, None, minimum=0,
+            control("lr to", number_input(ids.SWEEP_LR_MAX, None,
                                           placeholder="surface default"), ids.SWEEP_LR_MAX),
         ], className="sweep-controls"),
         html.Div([
@@ -63,7 +61,7 @@ def sweep_section() -> html.Section:
         html.Div(id=ids.SWEEP_ERROR, className="control-error", role="alert"),
         html.Div([
             dcc.Graph(id=ids.SWEEP_GRAPH, figure=empty_sweep_figure("light"),
-                      config={"displaylogo": False, "responsive": True},
+                      config=graph_config(),
                       className="sweep-graph"),
             html.Div(id=ids.SWEEP_HOVER, className="sweep-hover", role="status"),
         ], className="sweep-body"),

@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  o for o, s in OPTIMIZERS.items() if name in s.defaults))
         else:
             run.add_argument(_flag(name), metavar=name.upper(), help=_hyper_help(name))
+    run.add_argument("--set", action="append", metavar="OPTIMIZER.PARAM=VALUE",
+                     dest="per_optimizer",
+                     help="one optimizer's own value, under the URL's name (adam.lr=0.5); "
+                          "repeat it; it wins over the shared flag (--lr) for that optimizer")
     run.add_argument("--noise", default="0", help=f"gradient noise σ, {_allowed('noise')}")
     run.add_argument("--batch-size", help="regression only: points per mini-batch, "
                                           f"{_allowed('batch_size')} (default: full batch)")
@@ -196,6 +200,41 @@ def _hyperparameters(args, names: list[str]) -> dict:
     return shared
 
 
+def _per_optimizer(values, names: list[str]) -> dict:
+    """{optimizer: {param: value}} from the ``--set optimizer.param=value`` flags."""
+    own: dict = {}
+    for text in values or []:
+        key, equals, raw = text.partition("=")
+        optimizer, dot, param = key.strip().partition(".")
+        if not (equals and dot and optimizer and param and raw.strip()):
+            raise UsageError(f"--set takes OPTIMIZER.PARAM=VALUE (adam.lr=0.5), got {text!r}")
+        if optimizer not in OPTIMIZER_NAMES:
+            raise UsageError(f"--set {key}: the optimizer must be one of "
+                             f"{', '.join(OPTIMIZER_NAMES)}, got {optimizer!r}")
+        if optimizer not in names:
+            raise UsageError(f"--set {key}: {optimizer} is not racing (--optimizer "
+                             f"{','.join(names)})")
+        defaults = OPTIMIZERS[optimizer].defaults
+        if param not in defaults:
+            raise UsageError(f"--set {key}: {optimizer} has no {param!r}; it takes "
+                             f"{', '.join(defaults)}")
+        if param in own.get(optimizer, {}):
+            raise UsageError(f"--set {key} is given twice")
+        raw = raw.strip()
+        if isinstance(CONSTRAINTS[param], Boolean):
+            if raw.lower() not in ("true", "false"):
+                raise UsageError(f"--set {key} must be true or false, got {raw!r}")
+            value = raw.lower() == "true"
+        else:
+            try:
+                value = float(_number(param, raw, optimizer))
+            except UsageError:
+                raise UsageError(f"--set {key} must be {_allowed(param, optimizer)}, "
+                                 f"got {raw!r}") from None
+        own.setdefault(optimizer, {})[param] = value
+    return own
+
+
 def _write(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text)
@@ -218,14 +257,16 @@ def _batch_size(args, surface_name):
 
 def command_run(args) -> int:
     from .export import race_to_csv
-    from .simulate import simulate
+    from .simulate import Run, simulate
 
     options = _surface_options(args)
     names = _optimizer_names(args.optimizer)
     steps = _number("steps", args.steps)
     noise = _number("noise", args.noise)
     batch_size = _batch_size(args, args.surface)
-    race = simulate(args.surface, names, steps=steps, start=_start(args), noise=noise,
+    own = _per_optimizer(args.per_optimizer, names)
+    runs = [Run(name, own.get(name, {})) for name in names]
+    race = simulate(args.surface, runs, steps=steps, start=_start(args), noise=noise,
                     batch_size=batch_size, **options, **_hyperparameters(args, names))
     _write(race_to_csv(race), args.out)
     for run in race.runs:

@@ -278,8 +278,7 @@ def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = 
             name="ravine",
             title="Ravine quadratic",
             description=(f"A quadratic bowl stretched into a narrow valley: curvature 1 "
-                         f"along x and κ = {kappa:g} along y. Gradient descent zig-zags "
-                         "across the valley; momentum damps that."),
+                         f"along x and κ = {kappa:g} along y."),
             formula="f(x, y) = ½(x² + κ·y²)",
             x_label="x", y_label="y",
             window=((-7.5, 7.5), (-7.5, 7.5)), default_start=(6.0, 6.0),

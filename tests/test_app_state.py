@@ -124,6 +124,9 @@ def test_a_typed_number_is_used_exactly_and_moves_its_slider():
     _, _, sliders = pair_sliders({"lr": 1e6, "momentum": 0.9995}, {"lr": 0.0, "momentum": 0.5},
                                  set())
     assert sliders == {"lr": 1.0, "momentum": 0.999}  # clipped to the sliders' ranges
+    _, _, sliders = pair_sliders({"lr": 0, "momentum": 0.5}, {"lr": -1.0, "momentum": 0.5},
+                                 set())
+    assert sliders == {"lr": -5.0}  # lr 0: the log slider's low end
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), "abc", None, [1]])
@@ -198,20 +201,18 @@ def test_nothing_non_finite_reaches_a_figure():
     assert "NaN" not in body and "Infinity" not in body
 
 
-def test_the_legend_names_the_racers_and_is_sent_only_when_they_change():
-    from dash import no_update
-
+def test_the_legend_names_each_racer_with_the_values_it_runs_with():
     from callbacks.race import update_race
 
-    values = {**RaceSettings().to_dict(), "optimizers": ["sgd", "adam"]}
-    first = update_race(values, {}, "light", None)
-    names = [item.children[1] for item in first["legend"]]
-    assert names == ["SGD", "Adam"]
-    moved = update_race({**values, "lr": 0.02}, {}, "light", first["structure"])
-    assert moved["legend"] is no_update and isinstance(moved["race"], Patch)
-    more = update_race({**values, "optimizers": ["sgd", "adam", "nadam"]}, {}, "light",
-                       first["structure"])
-    assert [item.children[1] for item in more["legend"]] == ["SGD", "Adam", "NAdam"]
+    values = {**RaceSettings(lr=0.03, momentum=0.8).to_dict(), "optimizers": ["sgd", "adam"]}
+    overrides = {"adam": {"lr": 0.5, "beta2": 0.99}}
+    first = update_race(values, overrides, "light", None)["follow_up"]
+    assert "SGD <span class=\"racer-settings\">lr 0.03</span>" in first["legend"]
+    assert "Adam <span class=\"racer-settings\">own lr 0.5, β₁ 0.8, β₂ 0.99" in first["legend"]
+    moved = update_race({**values, "lr": 0.02}, {}, "light", None)["follow_up"]
+    assert "SGD <span class=\"racer-settings\">lr 0.02" in moved["legend"]
+    assert "Adam <span class=\"racer-settings\">lr 0.02, β₁ 0.8" in moved["legend"]
+    assert "Adam <span class=\"racer-settings\">lr 0.02, β₁ 0.8" in moved["board"]
 
 
 def test_panels_render_as_escaped_html_from_dash_components():
@@ -315,3 +316,50 @@ def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
 def test_a_theme_store_that_names_no_theme_means_light(stored):
     assert figures.theme_name(stored) == "light"
     assert figures.theme_name("dark") == "dark"
+
+
+def test_the_url_names_every_racing_optimizers_own_values():
+    query = RaceSettings().to_query()  # the ravine's preset gives Adam its own lr
+    assert "adam.lr=0.5" in query and "rmsprop.lr" not in query  # rmsprop is not racing
+    dropped = RaceSettings(overrides={})  # Adam follows the slider: the URL says so
+    assert "adam.lr=&" in dropped.to_query() + "&"
+    assert from_query(dropped.to_query())[0] == dropped
+
+
+def _sign_changes(y, above: float = 0.1) -> int:
+    """How often a coordinate crosses 0 from a visible distance (|y| > ``above``)."""
+    return int(np.sum((np.sign(y[1:]) != np.sign(y[:-1])) & (np.abs(y[:-1]) > above)))
+
+
+def test_each_surfaces_text_says_what_its_first_race_shows():
+    """The claims of layouts.race.default_race_text, from the engine."""
+    from layouts.race import default_race_text
+
+    def board(surface):
+        race = RaceSettings.preset(surface).simulate()
+        return race, {s.optimizer: s for s in oc.leaderboard(race)}
+
+    race, ravine = board("ravine")
+    flips = {run.optimizer: _sign_changes(run.params[:, 1]) for run in race.runs}
+    assert flips["sgd"] >= 5 and flips["momentum"] <= flips["sgd"] / 2  # damped
+    assert flips["nesterov"] > flips["sgd"] and flips["adam"] == 0  # swings longest; straight
+    steps = {name: s.steps_to_tolerance for name, s in ravine.items()}
+    assert None not in steps.values()
+    assert steps["adam"] < steps["momentum"] < steps["sgd"]  # first; sooner than GD
+    assert "limit 2/L = 0.08" in default_race_text("ravine")
+
+    _, rosenbrock = board("rosenbrock")
+    assert [n for n, s in rosenbrock.items() if s.status == "converged"] == ["momentum"]
+    assert rosenbrock["sgd"].final_gap > 0.1  # far from (1, 1)
+    assert rosenbrock["adam"].final_gap == min(s.final_gap for n, s in rosenbrock.items()
+                                               if n != "momentum")
+
+    race, saddle = board("saddle")
+    escaped = {run.optimizer: int(np.argmax(np.abs(run.params[:, 1]) > 0.5))
+               for run in race.runs}  # the first step well off the ridge
+    assert escaped["adam"] < escaped["nesterov"] <= escaped["momentum"] < escaped["sgd"]
+    first = min(saddle, key=lambda name: saddle[name].steps_to_tolerance)
+    assert first == "nesterov"
+
+    _, regression = board("regression")
+    assert {s.status for s in regression.values()} == {"oscillating"}

@@ -62,6 +62,12 @@ def test_diverged_run_ends_at_its_last_finite_step():
     (["--steps", "100001"], "--steps"), (["--steps", "2.5"], "--steps"),
     (["--start", "6"], "--start"), (["--start", "6", "y"], "--start"),
     (["--start", "1e9", "0"], "--start"), (["--surface", "bowl"], "--surface"),
+    (["--set", "adam.lr"], "--set"), (["--set", "adam.lr=-1"], "--set adam.lr"),
+    (["--set", "adam.lr=abc"], "--set adam.lr"), (["--set", "warp.lr=1"], "--set warp.lr"),
+    (["--set", "rmsprop.lr=1"], "--set rmsprop.lr"), (["--set", "adam.alpha=1"], "adam.alpha"),
+    (["--set", "adam.amsgrad=yes"], "--set adam.amsgrad"),
+    (["--set", "adam.lr=1", "--set", "adam.lr=2"], "--set adam.lr"),
+    (["--optimizer", "nesterov", "--set", "nesterov.momentum=0"], "nesterov.momentum"),
     (["--optimizer", "adamx"], "--optimizer"), (["--optimizer", "sgd,sgd"], "--optimizer"),
     (["--optimizer", "sgd", "--alpha", "0.5"], "--alpha"),
     (["--batch-size", "2"], "--batch-size"), (["--kappa", "0"], "--kappa"),
@@ -120,3 +126,36 @@ def test_zero_eps_is_a_flagged_run_not_a_crash(capsys):
     captured = capsys.readouterr()
     assert "adam diverged at step 1" in captured.err
     assert captured.out.count("\nadam,") == 1  # its rows end at step 0
+
+
+CLI_RACES = {
+    "the default race": {},
+    "all eight, own values, a start": {
+        "optimizers": tuple(oc.OPTIMIZERS), "lr": 0.0123456789, "momentum": 0.95, "steps": 40,
+        "x0": -3.25, "kappa": 12.5,
+        "overrides": {"adam": {"lr": 0.3, "beta2": 0.95}, "rmsprop": {"alpha": 0.9},
+                      "momentum": {"dampening": 0.1, "weight_decay": 0.01}}},
+    "a noisy line fit": {"surface": "regression", "optimizers": ("sgd", "adam"), "lr": 0.05,
+                         "steps": 30, "points": 30, "batch_size": 7, "noise": 0.5, "seed": 3},
+    "SGD alone (no μ flag)": {"surface": "rosenbrock", "optimizers": ("sgd",), "lr": 0.001},
+}
+
+
+@pytest.mark.parametrize("name", CLI_RACES)
+def test_the_apps_cli_command_writes_the_exports_bytes(name, tmp_path):
+    from dash import dcc
+
+    from app import app as dash_app
+    from callbacks.state import RaceSettings
+
+    settings = RaceSettings(**CLI_RACES[name])
+    args = settings.cli_args()
+    assert args[-2:] == ["--out", f"optimizer-race-{settings.surface}.csv"]
+    done = subprocess.run([sys.executable, "-m", "optim_core", *args], capture_output=True,
+                          timeout=120, cwd=tmp_path, env={"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    export = dash_app.callback_map["export-csv-download.data"]["callback"]
+    sent = export.__wrapped__(1, {"settings": settings.to_dict()})
+    assert sent == dcc.send_string((tmp_path / args[-1]).read_text(), args[-1],
+                                   type="text/csv")
+    assert (tmp_path / args[-1]).read_bytes() == sent["content"].encode()

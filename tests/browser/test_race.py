@@ -36,7 +36,14 @@ def test_page_shows_a_contour_map_with_paths(page):
     assert drawn["start"] == [6, 6]
     # the leaderboard follows the paths (drawn once their frame is on screen)
     wait(page.driver, lambda: "converged" in text(page.driver, "#leaderboard"))
-    assert text(page.driver, "#race-legend").split() == ["SGD", "Momentum", "Nesterov", "Adam"]
+    def legend():
+        return [item.text for item in page.driver.find_elements(
+            "css selector", "#race-legend .legend-item")]
+
+    wait(page.driver, legend)
+    lr, mu = f"{RaceSettings().lr:g}", f"{RaceSettings().momentum:g}"
+    assert legend() == [f"SGD lr {lr}", f"Momentum lr {lr}, μ {mu}",
+                        f"Nesterov lr {lr}, μ {mu}", f"Adam own lr 0.5, β₁ {mu}"]
 
 
 def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
@@ -44,7 +51,8 @@ def test_keyboard_on_the_lr_slider_redraws_the_paths(page):
     press(page.driver, "#lr-slider [role=slider]", times=3)
     after = wait_for_change(page.driver, before)
     lr = float(value(page.driver, "#lr-input"))
-    assert lr == pytest.approx(0.03 * 10 ** 0.03, rel=0.01)  # three steps of 0.01 decades
+    # three steps of 0.01 decades
+    assert lr == pytest.approx(RaceSettings().lr * 10 ** 0.03, rel=0.01)
     # the new paths are the engine's paths for the new lr
     expected = RaceSettings(lr=lr).simulate()
     for (x, y), run in zip(after["paths"], expected.runs, strict=True):
@@ -62,7 +70,8 @@ def test_momentum_slider_moves_by_keyboard(page):
     before = race(page.driver)
     press(page.driver, "#momentum-slider [role=slider]", times=5)
     wait_for_change(page.driver, before)
-    assert float(value(page.driver, "#momentum-input")) == pytest.approx(0.805)
+    assert float(value(page.driver, "#momentum-input")) == pytest.approx(
+        RaceSettings().momentum + 0.005)
 
 
 def test_clicking_the_map_moves_every_start(page):
@@ -162,7 +171,7 @@ def test_bad_url_values_fall_back_with_a_note(dash_duo, app):
     note = text(dash_duo.driver, "#url-note")
     assert "lr='banana'" in note and "steps='-4'" in note and "warp" in note
     assert "momentum='1.5'" in note
-    assert value(dash_duo.driver, "#lr-input") == "0.03"  # the ravine's preset
+    assert value(dash_duo.driver, "#lr-input") == f"{RaceSettings().lr:g}"  # the preset
     assert race(dash_duo.driver)["names"] == ["SGD"]
     assert severe_console_errors(dash_duo) == []
 
@@ -178,7 +187,7 @@ def test_diverging_settings_are_flagged(page):
     # the cross is far off the map: the flags under it say where the path was cut
     wait(driver, lambda: "diverged at step" in text(driver, "#map-flags"))
     assert "off the map" in text(driver, "#map-flags")
-    type_into(driver, "#lr-input", "0.03")
+    type_into(driver, "#lr-input", f"{RaceSettings().lr:g}")
     wait(driver, lambda: text(driver, "#map-flags") == "", 20, "the flags stayed")
 
 

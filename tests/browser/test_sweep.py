@@ -48,7 +48,7 @@ def test_sweep_draws_the_phase_diagram_and_a_click_races_there(page):
     assert drawn["rows"] == 24 and drawn["visible"] == [True, False, False]
     assert "diverged" in drawn["names"]
     assert any(name.startswith("heavy ball") for name in drawn["names"])  # theory on top
-    assert drawn["current"] == [pytest.approx(0.03)]
+    assert drawn["current"] == [pytest.approx(RaceSettings().lr)]
 
     driver.find_element("css selector", "#sweep-metric input[value=rate]").click()
     wait(driver, lambda: (heatmap(driver) or {}).get("visible") == [False, False, True])
@@ -56,7 +56,8 @@ def test_sweep_draws_the_phase_diagram_and_a_click_races_there(page):
     area = driver.find_element("css selector", "#sweep-graph .nsewdrag")
     ActionChains(driver).move_to_element_with_offset(area, area.size["width"] // 3,
                                                      area.size["height"] // 2).click().perform()
-    wait(driver, lambda: value(driver, "#lr-input") != "0.03", 20, "the race kept its lr")
+    wait(driver, lambda: value(driver, "#lr-input") != f"{RaceSettings().lr:g}", 20,
+         "the race kept its lr")
     lr, momentum = float(value(driver, "#lr-input")), float(value(driver, "#momentum-input"))
     assert 1e-4 < lr < 1 and 0 < momentum < 0.999
     wait(driver, lambda: (heatmap(driver) or {}).get("current") == [pytest.approx(lr)])
