@@ -24,14 +24,48 @@
     return patch.build();
   }
 
-  /* The phase diagram marks the race's (lr, μ): a patch of one marker trace. */
+  /* Does a phase diagram drawn with ``context`` (callbacks/state.py ``sweep_context``:
+   * race settings and the swept optimizer's own "own.<param>" values besides lr and μ)
+   * still describe the race? */
+  function sweepMatches(context, settings, optimizer) {
+    const own = (settings.overrides || {})[optimizer] || {};
+    const now = {};
+    Object.keys(context).forEach(function (key) {
+      if (!key.startsWith("own.")) now[key] = settings[key] === undefined ? null : settings[key];
+    });
+    Object.keys(own).forEach(function (param) {
+      if (param !== "lr" && param !== "momentum") now["own." + param] = own[param];
+    });
+    const keys = new Set(Object.keys(context).concat(Object.keys(now)));
+    return Array.from(keys).every(function (key) {
+      return (context[key] === undefined ? null : context[key]) ===
+        (now[key] === undefined ? null : now[key]);
+    });
+  }
+
+  /* The phase diagram marks the swept optimizer's own (lr, μ) in the race (its Advanced
+   * value, else the slider's), or, when the race has changed what the diagram depends
+   * on, is faded and titled stale (its cells are not applied: callbacks/sweep.py). */
   function markCurrent(raceState, sweep) {
     const settings = raceState && raceState.settings;
-    if (!settings || !sweep || !Number.isInteger(sweep.current_trace)) return no();
-    return new window.dash_clientside.Patch()
-      .assign(["data", sweep.current_trace, "x"], [settings.lr])
-      .assign(["data", sweep.current_trace, "y"], [settings.momentum])
-      .build();
+    if (!settings || !sweep || !Number.isInteger(sweep.current_trace) || !sweep.context) {
+      return no();
+    }
+    const fresh = sweepMatches(sweep.context, settings, sweep.optimizer);
+    const own = (settings.overrides || {})[sweep.optimizer] || {};
+    const lr = isNumber(own.lr) ? own.lr : settings.lr;
+    const mu = !sweep.takes_momentum ? 0.5
+      : isNumber(own.momentum) ? own.momentum : settings.momentum;
+    const patch = new window.dash_clientside.Patch()
+      .assign(["data", sweep.current_trace, "x"], fresh ? [lr] : [])
+      .assign(["data", sweep.current_trace, "y"], fresh ? [mu] : [])
+      .assign(["layout", "title", "text"], fresh ? sweep.title
+        : "<b>Stale</b>: drawn for other race settings, not applied on click; run the " +
+          "sweep again. (" + sweep.title + ")");
+    for (let i = 0; i <= sweep.diverged_layer; i++) {
+      patch.assign(["data", i, "opacity"], fresh ? 1 : 0.3);
+    }
+    return patch.build();
   }
 
   /* Resolves once the browser has rendered the next frame: work after it does not hold
@@ -55,6 +89,13 @@
         const no = window.dash_clientside.no_update;
         if (!click || !isNumber(click.x) || !isNumber(click.y)) return [no, no];
         return [click.x, click.y];
+      },
+
+      /* A phase-diagram cell was applied: the race comes into view. */
+      showRace: function (applied) {
+        const race = document.getElementById("race-graph");
+        if (applied && race) race.scrollIntoView({ block: "center" });
+        return no();
       },
 
       /* The override inputs as {optimizer: {param: value}} (blank ones left out). */

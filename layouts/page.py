@@ -22,6 +22,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.OVERRIDES_STORE, data=settings.overrides),
         dcc.Store(id=ids.START_CLICK),
         dcc.Store(id=ids.SWEEP_RESULT),
+        dcc.Store(id=ids.SWEEP_APPLIED),
         html.Header([
             html.Div([
                 html.H1("Optimizer Race"),

@@ -28,8 +28,8 @@ from .figures import COLORS, TITLES
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
                   "regression": "Line fit"}
 GRAPH_HEIGHT = "clamp(420px, calc(100vh - 190px), 640px)"
-OVERRIDE_LABELS = {"lr": "lr", "dampening": "damp\u00adening", "weight_decay": "weight decay",
-                   "beta2": "β₂", "eps": "ε", "alpha": "α"}
+OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
+                   "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
 
 
 def controls(settings: RaceSettings) -> html.Div:
@@ -118,8 +118,10 @@ def advanced() -> html.Details:
     ], id=ids.ADVANCED, className="details")
 
 
-#: The Advanced panel's two grids: three columns each fit the sidebar without scrolling.
-OVERRIDE_GROUPS = (OVERRIDE_PARAMS[:3], OVERRIDE_PARAMS[3:])  # lr, dampening, wd | β₂, ε, α
+#: The Advanced panel's two grids, each narrow enough for the sidebar. The sliders' two
+#: (lr, μ) come first: blank, an optimizer follows the slider.
+OVERRIDE_GROUPS = (("lr", "momentum", "dampening"), ("weight_decay", "beta2", "eps", "alpha"))
+assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS)
 
 
 def overrides_grid(overrides: dict) -> html.Div:
@@ -139,13 +141,17 @@ def overrides_grid(overrides: dict) -> html.Div:
                 if param not in spec.defaults:
                     cells.append(html.Span("—", className="muted"))
                     continue
-                placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
+                placeholder = "slider" if param in ("lr", "momentum") \
+                    else f"{spec.defaults[param]:g}"
                 cells.append(dcc.Input(
                     id=ids.override_id(name, param), type="number", debounce=True, step="any",
                     value=overrides.get(name, {}).get(param), placeholder=placeholder,
                     className="number-input compact", name=f"{name}.{param}"))
         grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
-                              else "overrides-grid"))  # room for the lr's "slider"
+                              else "overrides-grid",  # room for the lr's "slider"
+                              style={"gridTemplateColumns": "max-content repeat("
+                                     f"{len(params)}, minmax(3em, 1fr))"}
+                              if "lr" not in params else None))
     return html.Div(grids, className="overrides-grids")
 
 

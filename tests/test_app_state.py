@@ -259,15 +259,71 @@ def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
     assert override_values("oops") == {} and override_values(None) == {}
 
 
-def test_racing_at_a_phase_diagram_cell_clears_only_the_swept_optimizers_lr():
-    from callbacks.state import without_override
+def test_racing_at_a_phase_diagram_cell_sets_only_the_swept_optimizers_own_values():
+    from callbacks.state import with_own
 
     stored = {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
-    assert without_override(stored, "adam", "lr") == {"adam": {"beta2": 0.95},
-                                                      "nadam": {"lr": 0.5}}
-    assert without_override(stored, "nadam", "lr") == {"adam": {"lr": 0.5, "beta2": 0.95}}
-    assert without_override(stored, "sgd", "lr") == stored
+    assert with_own(stored, "adam", {"lr": 0.1, "momentum": 0.5}) == {
+        "adam": {"lr": 0.1, "momentum": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
+    assert with_own(stored, "sgd", {"lr": 0.2}) == {**stored, "sgd": {"lr": 0.2}}
     assert stored == {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}  # untouched
+
+
+def test_an_optimizers_own_lr_and_momentum_race_and_the_others_keep_the_sliders():
+    from callbacks.state import RaceSettings, own_values
+
+    race = RaceSettings(optimizers=("sgd", "momentum", "adam"),
+                        overrides={"adam": {"lr": 0.1, "momentum": 0.5}})
+    assert own_values(race, "adam") == {"lr": 0.1, "momentum": 0.5}
+    assert own_values(race, "momentum") == {"lr": race.lr, "momentum": race.momentum}
+    assert own_values(race, "sgd") == {"lr": race.lr}  # SGD takes no μ
+    hyper = {run.optimizer: run.hyperparameters for run in race.simulate().runs}
+    assert hyper["adam"]["lr"] == 0.1 and hyper["adam"]["momentum"] == 0.5
+    assert hyper["momentum"]["momentum"] == race.momentum
+    assert "adam.momentum=0.5" in race.to_query()
+
+
+def test_a_phase_diagram_is_stale_when_the_race_changes_what_its_cells_depend_on():
+    from dataclasses import replace
+
+    from callbacks.state import RaceSettings, stale_reasons, sweep_context
+
+    race = RaceSettings()
+    drawn = sweep_context(race, "adam")
+    assert stale_reasons(drawn, race, "adam") == []
+    # its (lr, μ) and the sliders are what a cell sets: not a reason
+    moved = replace(race, lr=0.5, momentum=0.3, overrides={"adam": {"lr": 0.01}})
+    assert stale_reasons(drawn, moved, "adam") == []
+    assert stale_reasons(drawn, RaceSettings.preset("rosenbrock"), "adam") == [
+        "surface 'ravine' → 'rosenbrock'"]
+    assert stale_reasons(drawn, replace(race, x0=3.0), "adam") == ["x0 nothing → 3.0"]
+    assert stale_reasons(drawn, replace(race, overrides={"adam": {"beta2": 0.9}}),
+                         "adam") == ["own.beta2 nothing → 0.9"]
+
+
+def test_sweep_settings_default_to_the_race_and_the_swept_optimizers_lr():
+    from callbacks.state import RaceSettings, parse_sweep
+
+    race = RaceSettings.preset("rosenbrock", optimizers=("sgd", "adam"))
+    state = {"settings": race.to_dict()}
+    settings, errors = parse_sweep(state, "adam", 16, None, {})
+    assert errors == {} and settings.steps == race.steps == 1000
+    assert settings.lr_range() == (0.0005, 5.0)  # centred on Adam's own 0.05
+    assert (settings.momentum_min, settings.momentum_max) == (0.0, 0.999)
+    result = parse_sweep(state, "adam", 16, "", {"momentum_min": "0.5", "momentum_max": 0.99,
+                                                 "lr_min": "1e-3"})[0]
+    assert (result.momentum_min, result.momentum_max, result.lr_range()) == (0.5, 0.99,
+                                                                              (1e-3, 5.0))
+    assert parse_sweep({"settings": RaceSettings(steps=5000).to_dict()}, "sgd", 8, None,
+                       {})[0].steps == 2000  # the sweep's limit
+    for typed, message in (("-1", "got -1.0"), ("abc", "got 'abc'"), ("10", "below 5.0")):
+        _, errors = parse_sweep(state, "adam", 16, None, {"lr_min": typed})
+        assert list(errors) == ["lr_min"] and message in errors["lr_min"], errors
+    _, errors = parse_sweep(state, "adam", 16, None, {"momentum_min": 0.9,
+                                                      "momentum_max": "0.5"})
+    assert list(errors) == ["momentum_min"]
+    _, errors = parse_sweep(state, "adam", 16, 0, {})
+    assert list(errors) == ["steps"]
 
 
 def apply_patch(figure: dict, patch: Patch) -> dict:
