@@ -211,10 +211,37 @@
     }
   }
 
+  /* The map keeps the user's view (zoom, pan) while the surface stays the same
+   * (``layout.uirevision``), also across a whole new figure (an optimizer toggled):
+   * Plotly's own uirevision loses it there, so the view is kept here and put back. */
+  let mapView = null;
+  function keepView(race, event) {
+    const layout = race._fullLayout;
+    if (!event || !layout) return;
+    if (event["xaxis.autorange"] || event["yaxis.autorange"]) {
+      mapView = null;
+    } else if ("xaxis.range[0]" in event || "xaxis.range" in event ||
+               "yaxis.range[0]" in event || "yaxis.range" in event) {
+      mapView = { revision: race.layout.uirevision, x: layout.xaxis.range.slice(),
+                  y: layout.yaxis.range.slice() };
+    }
+  }
+  function restoreView(race) {
+    const layout = race._fullLayout;
+    if (!mapView || !layout || !layout.xaxis || !window.Plotly) return;
+    if (race.layout.uirevision !== mapView.revision) { mapView = null; return; }
+    const same = (a, b) => Math.abs(a[0] - b[0]) < 1e-9 && Math.abs(a[1] - b[1]) < 1e-9;
+    if (same(layout.xaxis.range, mapView.x) && same(layout.yaxis.range, mapView.y)) return;
+    window.Plotly.relayout(race, { "xaxis.range": mapView.x.slice(),
+                                   "yaxis.range": mapView.y.slice() });
+  }
+
   function hook() {
     const { race, loss } = plots();
     if (race && typeof race.on === "function" && !race.__optimizerRace) {
       race.__optimizerRace = true;
+      race.on("plotly_relayout", function (event) { keepView(race, event); });
+      race.on("plotly_afterplot", function () { restoreView(race); });
       race.on("plotly_hover", function (data) {
         if (!(data.event instanceof MouseEvent) || data.points.length !== 1) return;
         const point = data.points[0];

@@ -154,15 +154,66 @@ def path_mode(race: Race) -> str:
     return "lines+markers" if points <= STEP_DOT_BUDGET else "lines"
 
 
+def window_exit(a, b, window) -> tuple[float, float]:
+    """Where the segment from ``a`` (inside ``window``) to ``b`` (outside) crosses the
+    window's edge (Liang–Barsky: the smallest t in (0, 1] at which a bound is met)."""
+    t_exit = 1.0
+    for axis, (low, high) in enumerate(window):
+        delta = b[axis] - a[axis]
+        for bound in (low, high):
+            if delta != 0:
+                t = (bound - a[axis]) / delta
+                if 0 <= t < t_exit:
+                    t_exit = t
+    return (a[0] + t_exit * (b[0] - a[0]), a[1] + t_exit * (b[1] - a[1]))
+
+
+def runaway(run, window) -> bool:
+    """A path that does not come back: it diverged, or it ends more than the window's
+    size beyond its edge. Drawn in full, its last segments cross the whole map."""
+    if run.diverged_at is not None:
+        return True
+    (x0, x1), (y0, y1) = window
+    x, y = run.params[-1]
+    return not (2 * x0 - x1 <= x <= 2 * x1 - x0 and 2 * y0 - y1 <= y <= 2 * y1 - y0)
+
+
+def drawn_path(run, window) -> tuple[np.ndarray, bool]:
+    """The points of ``run`` the map draws, and whether they were cut: a runaway path
+    up to where it last leaves the window (that edge point included), else all."""
+    params = run.params
+    if not runaway(run, window):
+        return params, False
+    (x0, x1), (y0, y1) = window
+    inside = ((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 1] >= y0)
+              & (params[:, 1] <= y1))
+    if not inside.any():  # it never was on the map: its start alone
+        return params[:1], True
+    last = int(np.flatnonzero(inside)[-1])
+    if last == len(params) - 1:
+        return params, False
+    edge = window_exit(params[last], params[last + 1], window)
+    return np.vstack([params[:last + 1], [edge]]), True
+
+
+def end_label(run, cut: bool) -> str:
+    """What a run's end marker stands for (its hover text)."""
+    title = f"<b>{TITLES[run.optimizer]}</b>"
+    why = "" if run.diverged_at is None else f", diverged at step {run.diverged_at}"
+    return f"{title} leaves the map here{why}" if cut else f"{title} end{why}"
+
+
 def path_traces_data(race: Race) -> dict:
-    """What changes when a slider moves: per run its path; the runs' end points (one
-    trace: a cross where a run diverged); the start."""
-    paths = [{"x": float32(run.params[:, 0]), "y": float32(run.params[:, 1])}
-             for run in race.runs]
-    last = np.array([run.params[-1] for run in race.runs])
+    """What changes when a slider move: per run its path (a runaway one cut where it
+    leaves the map); the runs' end points (one trace: a cross where a run was cut or
+    diverged, at the edge of the map); the start."""
+    drawn = [drawn_path(run, race.surface.window) for run in race.runs]
+    paths = [{"x": float32(points[:, 0]), "y": float32(points[:, 1])} for points, _ in drawn]
+    last = np.array([points[-1] for points, _ in drawn])
     ends = {"x": float32(last[:, 0]), "y": float32(last[:, 1]),
-            "marker.symbol": ["x-thin-open" if run.diverged_at is not None else "circle"
-                              for run in race.runs]}
+            "marker.symbol": ["x-thin-open" if cut or run.diverged_at is not None else "circle"
+                              for run, (_, cut) in zip(race.runs, drawn, strict=True)],
+            "text": [end_label(run, cut) for run, (_, cut) in zip(race.runs, drawn, strict=True)]}
     starts = np.array([run.start for run in race.runs])
     return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
                                                     "y": float32(starts[:1, 1])}}
@@ -199,10 +250,10 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
     ends, colours = data["ends"], [COLORS[run.optimizer] for run in race.runs]
     fig.add_trace(go.Scatter(  # one trace for all ends: each trace costs every redraw
         x=ends["x"], y=ends["y"], mode="markers", showlegend=False, name="ends",
-        text=[TITLES[run.optimizer] for run in race.runs],
+        text=ends["text"],
         marker={"size": 11, "color": colours, "symbol": ends["marker.symbol"],
                 "line": {"width": 2.5, "color": colours}},
-        hovertemplate="<b>%{text}</b> end (%{x:.4g}, %{y:.4g})<extra></extra>"))
+        hovertemplate="%{text} (%{x:.4g}, %{y:.4g})<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=data["start"]["x"], y=data["start"]["y"], mode="markers", name="start",
         marker={"symbol": "star", "size": 15, "color": colors["start"],
@@ -250,6 +301,7 @@ def patch_race_figure(patch, race: Race) -> None:
     patch["data"][layout["ends"]]["x"] = typed(ends["x"])
     patch["data"][layout["ends"]]["y"] = typed(ends["y"])
     patch["data"][layout["ends"]]["marker"]["symbol"] = ends["marker.symbol"]
+    patch["data"][layout["ends"]]["text"] = ends["text"]
     patch["data"][layout["start"]]["x"] = typed(data["start"]["x"])
     patch["data"][layout["start"]]["y"] = typed(data["start"]["y"])
 

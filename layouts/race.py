@@ -284,8 +284,9 @@ def map_flags(race: oc.Race) -> list:
         where = f"({_fmt(x)}, {_fmt(y)})"
         outside = not (x0 <= x <= x1 and y0 <= y <= y1)
         if run.diverged_at is not None:
-            text = (f" diverged at step {run.diverged_at}: its path is cut at the last finite "
-                    f"point, {where}" + (", off the map" if outside else ""))
+            text = (f" diverged at step {run.diverged_at}: its last finite point is {where}"
+                    + (", off the map; its path is drawn to where it leaves the map (✕)"
+                       if outside else ""))
         elif outside:
             text = f" ends off the map, at {where}"
         else:
@@ -314,7 +315,8 @@ def map_key() -> html.P:
     return html.P([
         html.Span("★", className="key-mark"), " start (click the map to move it) · ",
         html.Span("●", className="key-mark"), " last step · ",
-        html.Span("✕", className="key-mark"), " last finite step of a diverged run · ",
+        html.Span("✕", className="key-mark"), " where a diverged or runaway path leaves the map"
+        " (or a diverged run's last finite step) · ",
         html.Span("+", className="key-mark"), " minimum · ",
         "hover a step to see every optimizer's same step, here and on the loss plot",
     ], className="map-key control-hint")

@@ -371,3 +371,27 @@ def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
 def test_a_theme_store_that_names_no_theme_means_light(stored):
     assert figures.theme_name(stored) == "light"
     assert figures.theme_name("dark") == "dark"
+
+
+def test_a_diverged_path_is_drawn_to_where_it_leaves_the_map():
+    from layouts.figures import drawn_path, path_traces_data, window_exit
+
+    assert window_exit((0.0, 0.0), (20.0, 10.0), ((-10, 10), (-10, 10))) == (10.0, 5.0)
+    assert window_exit((1.0, 1.0), (1.0, -30.0), ((-10, 10), (-10, 10))) == (1.0, -10.0)
+    race = RaceSettings(lr=0.5, optimizers=("sgd", "adam")).simulate()
+    (x0, x1), (y0, y1) = race.surface.window
+    sgd, adam = race.runs
+    points, cut = drawn_path(sgd, race.surface.window)
+    assert cut and sgd.diverged_at is not None
+    inside = (x0 <= points[:, 0]) & (points[:, 0] <= x1) & (y0 <= points[:, 1]) \
+        & (points[:, 1] <= y1)
+    assert inside.all()  # no segment crosses the map to a point far outside it
+    edge = points[-1]
+    assert np.isclose(edge[0], x0) or np.isclose(edge[0], x1) or np.isclose(edge[1], y0) \
+        or np.isclose(edge[1], y1)
+    np.testing.assert_array_equal(points[:-1], sgd.params[:len(points) - 1])
+    assert drawn_path(adam, race.surface.window)[0] is adam.params  # drawn in full
+    data = path_traces_data(race)
+    assert data["ends"]["marker.symbol"] == ["x-thin-open", "circle"]
+    assert "leaves the map" in data["ends"]["text"][0] and "end" in data["ends"]["text"][1]
+    assert float(data["ends"]["x"][0]) == np.float32(edge[0])

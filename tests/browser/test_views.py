@@ -1,0 +1,53 @@
+"""What the figures show, in headless Chromium: runaway paths kept on the map, the map's
+view kept, laptop layouts, colours against the surface, slide-ready exports, the line
+fit's data."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+
+from callbacks.state import RaceSettings
+
+from .pages import race, text, type_into, wait, wait_for_change
+
+RANGES_JS = """
+const gd = document.querySelector('#race-graph .js-plotly-plot');
+return gd._fullLayout.xaxis.range.concat(gd._fullLayout.yaxis.range);
+"""
+
+
+def test_a_diverged_path_ends_where_it_leaves_the_map(page):
+    driver = page.driver
+    before = race(driver)
+    type_into(driver, "#lr-input", "0.5")
+    after = wait_for_change(driver, before)
+    wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
+    (x0, x1), (y0, y1) = RaceSettings().surface_object().window
+    slack = 1e-5 * (x1 - x0)
+    for name, (xs, ys) in zip(after["names"], after["paths"], strict=True):
+        assert all(x0 - slack <= x <= x1 + slack for x in xs), name
+        assert all(y0 - slack <= y <= y1 + slack for y in ys), name
+    assert after["ends"].count("x-thin-open") == 3  # SGD, momentum, Nesterov cut at the edge
+
+
+def pan_map(driver) -> list:
+    area = driver.find_element("css selector", "#race-graph .nsewdrag")
+    ActionChains(driver).move_to_element(area).click_and_hold().move_by_offset(60, 40) \
+        .move_by_offset(60, 40).release().perform()
+    wait(driver, lambda: driver.execute_script(RANGES_JS)[0] != -10, 10, "no pan")
+    return driver.execute_script(RANGES_JS)
+
+
+def test_the_map_keeps_its_view_when_optimizers_or_steps_change(page):
+    driver = page.driver
+    view = pan_map(driver)
+    before = race(driver)
+    type_into(driver, "#steps-input", "80")
+    wait(driver, lambda: len((race(driver) or before)["paths"][0][0]) == 81, 20)
+    assert driver.execute_script(RANGES_JS) == pytest.approx(view)
+    before = race(driver)
+    driver.find_element("css selector", "#optimizer-select input[value=adamw]").click()
+    wait(driver, lambda: len((race(driver) or before)["paths"]) == 5, 20)
+    wait(driver, lambda: driver.execute_script(RANGES_JS) == pytest.approx(view), 5,
+         "a toggled optimizer reset the view")
