@@ -113,8 +113,9 @@
         return [null, null];
       },
 
-      /* The stored choice, else the system's; the toggle flips it. */
-      theme: function (clicks, stored) {
+      /* The stored choice, else the system's; the toggle flips it. The racers' swatch
+       * colours follow (CSS variables from the palette store). */
+      theme: function (clicks, stored, palettes) {
         let theme = stored === "dark" || stored === "light" ? stored : null;
         if (!theme) {
           const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
@@ -122,7 +123,11 @@
         } else if (clicks) {
           theme = theme === "dark" ? "light" : "dark";
         }
-        document.documentElement.dataset.theme = theme;
+        const root = document.documentElement;
+        root.dataset.theme = theme;
+        Object.entries((palettes || {})[theme] || {}).forEach(function ([name, color]) {
+          root.style.setProperty("--racer-" + name, color);
+        });
         return theme;
       },
 

@@ -29,4 +29,5 @@ def register(app) -> None:
                 Output(ids.START_Y, "value", allow_duplicate=True)],
                [Input(ids.START_RESET, "n_clicks")], prevent_initial_call=True)
     clientside(app, "theme", Output(ids.THEME, "data"),
-               [Input(ids.THEME_TOGGLE, "n_clicks")], [State(ids.THEME, "data")])
+               [Input(ids.THEME_TOGGLE, "n_clicks")],
+               [State(ids.THEME, "data"), State(ids.PALETTE, "data")])

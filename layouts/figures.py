@@ -20,20 +20,40 @@ import plotly.io as pio
 from optim_core import Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
 
-#: Okabe & Ito's colour-blind-safe palette, one colour per optimizer.
-COLORS = {
-    "sgd": "#D55E00", "momentum": "#0072B2", "nesterov": "#009E73", "adam": "#CC79A7",
-    "adamw": "#E69F00", "nadam": "#56B4E9", "rmsprop": "#B8A000", "adagrad": "#555555",
+#: One colour per optimizer and theme, after Okabe & Ito's colour-blind-safe hues: dark
+#: on the light surface, bright on the dark one, each at least 3:1 (WCAG contrast)
+#: against every colour of the surface image, its iso-lines included
+#: (tests/test_app_state.py checks).
+PALETTES = {
+    "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
+              "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
+              "rmsprop": "#5A5A00", "adagrad": "#404040"},
+    "dark": {"sgd": "#FF8A5C", "momentum": "#5EBBF2", "nesterov": "#2FD3A0",
+             "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
+             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8"},
 }
+#: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
+#: dash as well as their colour.
+DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
+          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
+#: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
+#: ``theme``, from the palette store), the light colour until it has.
+COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
+
+
+def racer_color(optimizer: str, theme: str) -> str:
+    return PALETTES[theme][optimizer]
+
+
 TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam",
           "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",
-              "low": (250, 251, 252), "high": (150, 170, 196), "line": 0.80,
+              "low": (250, 251, 252), "high": (196, 208, 224), "line": 0.90,
               "start": "#111111", "base": "plotly_white"},
     "dark": {"paper": "#0d1117", "ink": "#e6edf3", "muted": "#9198a1", "grid": "#30363d",
-             "low": (22, 27, 34), "high": (70, 92, 122), "line": 1.45,
+             "low": (22, 27, 34), "high": (44, 56, 74), "line": 1.30,
              "start": "#f5f5f5", "base": "plotly_dark"},
 }
 #: What the figures take from Plotly's light and dark templates: fonts, axes, hover
@@ -243,11 +263,14 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
     for run, path in zip(race.runs, data["paths"], strict=True):
         fig.add_trace(go.Scatter(
             x=path["x"], y=path["y"], mode=path_mode(race), name=TITLES[run.optimizer],
-            legendgroup=run.optimizer, line={"color": COLORS[run.optimizer], "width": 2},
-            marker={"size": 3.5, "color": COLORS[run.optimizer]},
+            legendgroup=run.optimizer,
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
+            marker={"size": 3.5, "color": racer_color(run.optimizer, theme)},
             hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
                            "x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
-    ends, colours = data["ends"], [COLORS[run.optimizer] for run in race.runs]
+    ends = data["ends"]
+    colours = [racer_color(run.optimizer, theme) for run in race.runs]
     fig.add_trace(go.Scatter(  # one trace for all ends: each trace costs every redraw
         x=ends["x"], y=ends["y"], mode="markers", showlegend=False, name="ends",
         text=ends["text"],
@@ -315,7 +338,8 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
         fig.add_trace(go.Scatter(
             y=float32(loss_gap(race, run)), x0=0, dx=1, mode="lines",
             name=TITLES[run.optimizer], legendgroup=run.optimizer,
-            line={"color": COLORS[run.optimizer], "width": 2},
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
             hovertemplate=f"{TITLES[run.optimizer]}: %{{y:.3e}}<extra></extra>"))
     fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]},
                   annotation={"text": f"tolerance {TOLERANCE:g}",

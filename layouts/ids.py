@@ -76,6 +76,7 @@ URL = "url"
 URL_NOTE = "url-note"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
+PALETTE = "palette-store"
 
 # phase diagram
 SWEEP_GRAPH = "sweep-graph"

@@ -395,3 +395,54 @@ def test_a_diverged_path_is_drawn_to_where_it_leaves_the_map():
     assert data["ends"]["marker.symbol"] == ["x-thin-open", "circle"]
     assert "leaves the map" in data["ends"]["text"][0] and "end" in data["ends"]["text"][1]
     assert float(data["ends"]["x"][0]) == np.float32(edge[0])
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0..255 channels)."""
+    def linear(channel):
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def hex_rgb(color: str) -> tuple:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_racers_colour_stands_out_on_the_surface(theme):
+    colors = figures.THEMES[theme]
+    # the image's colours run from low to high; iso-lines are those times the line factor
+    surface = [colors["low"], colors["high"],
+               tuple(min(255, round(c * colors["line"])) for c in colors["low"]),
+               tuple(min(255, round(c * colors["line"])) for c in colors["high"])]
+    for optimizer, color in figures.PALETTES[theme].items():
+        for background in surface:
+            assert contrast(hex_rgb(color), background) >= 3.0, (optimizer, background)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_racers_of_near_hues_differ_in_dash(theme):
+    import colorsys
+
+    hues = {}
+    for optimizer, color in figures.PALETTES[theme].items():
+        h, _, s = colorsys.rgb_to_hls(*(c / 255 for c in hex_rgb(color)))
+        if s > 0.15:  # a grey has no hue to confuse
+            hues[optimizer] = h * 360
+    for a in hues:
+        for b in hues:
+            near = min(abs(hues[a] - hues[b]), 360 - abs(hues[a] - hues[b])) < 30
+            if a < b and near:
+                assert figures.DASHES[a] != figures.DASHES[b], (a, b)
+    drawn = figures.race_figure(RaceSettings(optimizers=("sgd", "adamw", "rmsprop")).simulate(),
+                                theme)
+    assert [fig.line.dash for fig in drawn.data[1:4]] == ["solid", "dash", "dot"]
+    assert [fig.line.color for fig in drawn.data[1:4]] == [
+        figures.PALETTES[theme][o] for o in ("sgd", "adamw", "rmsprop")]

@@ -51,3 +51,31 @@ def test_the_map_keeps_its_view_when_optimizers_or_steps_change(page):
     wait(driver, lambda: len((race(driver) or before)["paths"]) == 5, 20)
     wait(driver, lambda: driver.execute_script(RANGES_JS) == pytest.approx(view), 5,
          "a toggled optimizer reset the view")
+
+
+COLOURS_JS = """
+const gd = document.querySelector('#race-graph .js-plotly-plot');
+const t = gd._fullLayout.meta.traces;
+const swatch = document.querySelector('#race-legend .swatch');
+return {paths: t.paths.map(i => gd._fullData[i].line.color),
+        dashes: t.paths.map(i => gd._fullData[i].line.dash),
+        swatch: swatch ? getComputedStyle(swatch).backgroundColor : null};
+"""
+
+
+def rgb_text(color: str) -> str:
+    return "rgb({}, {}, {})".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
+
+
+def test_dark_mode_draws_the_racers_in_the_dark_palette(page):
+    from layouts.figures import PALETTES
+
+    driver = page.driver
+    shown = driver.execute_script(COLOURS_JS)
+    order = ("sgd", "momentum", "nesterov", "adam")
+    assert shown["paths"] == [PALETTES["light"][o] for o in order]
+    assert shown["swatch"] == rgb_text(PALETTES["light"]["sgd"])
+    driver.find_element("css selector", "#theme-toggle-button").click()
+    wait(driver, lambda: driver.execute_script(COLOURS_JS)["paths"]
+         == [PALETTES["dark"][o] for o in order], 20, "the paths kept the light colours")
+    assert driver.execute_script(COLOURS_JS)["swatch"] == rgb_text(PALETTES["dark"]["sgd"])
