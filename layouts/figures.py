@@ -50,10 +50,10 @@ TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": 
 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",
-              "low": (250, 251, 252), "high": (196, 208, 224), "line": 0.90,
+              "low": (250, 251, 252), "high": (196, 208, 224), "line": 0.86,
               "start": "#111111", "base": "plotly_white"},
     "dark": {"paper": "#0d1117", "ink": "#e6edf3", "muted": "#9198a1", "grid": "#30363d",
-             "low": (22, 27, 34), "high": (44, 56, 74), "line": 1.30,
+             "low": (22, 27, 34), "high": (44, 56, 74), "line": 1.50,
              "start": "#f5f5f5", "base": "plotly_dark"},
 }
 #: What the figures take from Plotly's light and dark templates: fonts, axes, hover

@@ -27,7 +27,9 @@ from .figures import COLORS, TITLES
 
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
                   "regression": "Line fit"}
-GRAPH_HEIGHT = "clamp(420px, calc(100vh - 190px), 640px)"
+#: The map and loss plot leave room for the header above and the legend below them, so
+#: a 720-pixel-high laptop screen shows all three at once.
+GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
 OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
                    "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
 

@@ -79,3 +79,39 @@ def test_dark_mode_draws_the_racers_in_the_dark_palette(page):
     wait(driver, lambda: driver.execute_script(COLOURS_JS)["paths"]
          == [PALETTES["dark"][o] for o in order], 20, "the paths kept the light colours")
     assert driver.execute_script(COLOURS_JS)["swatch"] == rgb_text(PALETTES["dark"]["sgd"])
+
+
+FIT_JS = """
+const rect = (css) => { const r = document.querySelector(css).getBoundingClientRect();
+                        return [r.left, r.top, r.right, r.bottom]; };
+const board = document.querySelector('#leaderboard');
+return {width: innerWidth, height: innerHeight,
+        map: rect('#race-graph'), loss: rect('#loss-graph'), legend: rect('#race-legend'),
+        page: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+        board: [board.scrollWidth, board.clientWidth]};
+"""
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)])
+def test_a_laptop_screen_shows_map_loss_plot_and_legend_at_once(page, size):
+    driver = page.driver
+    width, height = size
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        driver.execute_script("window.scrollTo(0, 0); window.dispatchEvent(new Event('resize'))")
+        wait(driver, lambda: driver.execute_script("return innerWidth") == width)
+        wait(driver, lambda: driver.execute_script(
+            "return document.querySelector('#race-legend .legend-item') !== null"))
+        # the responsive plots follow the new size a moment later
+        wait(driver, lambda: (lambda f: f["page"][0] <= f["page"][1])(
+            driver.execute_script(FIT_JS)), 10, "the page scrolls sideways")
+        fit = driver.execute_script(FIT_JS)
+        for name in ("map", "loss", "legend"):
+            left, top, right, bottom = fit[name]
+            assert left >= 0 and right <= width and top >= 0 and bottom <= height, (name, fit)
+        assert fit["map"][2] <= fit["loss"][0]  # side by side, not stacked
+        assert fit["page"][0] <= fit["page"][1], fit  # no sideways scrolling
+        assert fit["board"][0] <= fit["board"][1], fit  # nor in the leaderboard
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
