@@ -91,6 +91,43 @@
         return [click.x, click.y];
       },
 
+      /* Both plots as images for slides (callbacks/images.py): a copy of each, as it is
+       * zoomed, with its legend shown, no band above the plot, and the settings as a
+       * caption; distinct file names. */
+      exportImages: function (request) {
+        if (!request || !window.Plotly) return no();
+        const plots = { map: "#race-graph .js-plotly-plot", loss: "#loss-graph .js-plotly-plot" };
+        Object.keys(plots).forEach(function (name) {
+          const gd = document.querySelector(plots[name]);
+          if (!gd || !gd._fullLayout) return;
+          const [width, height] = request.sizes[name];
+          const lines = request.caption.split("<br>").length;
+          const layout = Object.assign({}, gd.layout, {
+            showlegend: true, width: width, height: height,
+            legend: { orientation: "h", x: 0, y: -0.1, yanchor: "top" },
+            margin: { l: 70, r: 20, t: 24 + 17 * lines, b: 110 },
+            title: { text: "" },
+            annotations: (gd.layout.annotations || []).concat([{
+              text: request.caption, xref: "paper", yref: "paper", x: 0, y: 1, yshift: 8,
+              xanchor: "left", yanchor: "bottom", align: "left", showarrow: false,
+              font: { size: 13 } }]),
+            xaxis: Object.assign({}, gd.layout.xaxis, { range: gd._fullLayout.xaxis.range.slice() }),
+            yaxis: Object.assign({}, gd.layout.yaxis, { range: gd._fullLayout.yaxis.range.slice() }),
+          });
+          window.Plotly.toImage({ data: gd.data, layout: layout }, {
+            format: request.format, width: width, height: height,
+          }).then(function (url) {
+            const link = document.createElement("a");
+            link.href = url;
+            link.download = request.names[name] + "." + request.format;
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+          });
+        });
+        return no();
+      },
+
       /* A phase-diagram cell was applied: the race comes into view. */
       showRace: function (applied) {
         const race = document.getElementById("race-graph");

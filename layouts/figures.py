@@ -360,3 +360,44 @@ def loss_curves(race: Race) -> list:
     """What a slider move changes on the loss plot: each run's curve (typed arrays, in
     trace order). The browser patches them in (``drawLoss`` in assets/app.js)."""
     return [typed(loss_gap(race, run)) for run in race.runs]
+
+
+# --- images for slides -------------------------------------------------------------------------
+
+#: Pixel size of the exported images (Plotly scales the fonts with them).
+IMAGE_SIZES = {"map": (1000, 900), "loss": (1000, 700)}
+CAPTION_WIDTH = 110
+
+
+def image_caption(settings, surface: Surface) -> str:
+    """One line of settings under an exported plot: the surface and the race, then each
+    racer's own lr and μ (``settings``: callbacks.state.RaceSettings)."""
+    from callbacks.state import own_values  # the settings model, below layouts
+
+    start = settings.start(surface)
+    parts = [surface.name + (f" (κ = {surface.kappa:g})" if surface.name == "ravine" else ""),
+             f"start ({start[0]:g}, {start[1]:g})", f"{settings.steps} steps"]
+    if settings.noise:
+        parts.append(f"noise σ {settings.noise:g}, seed {settings.seed}")
+    if settings.batch_size:
+        parts.append(f"batch {settings.batch_size}")
+    for optimizer in settings.optimizers:
+        own = own_values(settings, optimizer)
+        mu = "β₁" if optimizer in ("adam", "adamw", "nadam") else "μ"
+        parts.append(f"{TITLES[optimizer]} lr {own['lr']:g}"
+                     + (f", {mu} {own['momentum']:g}" if "momentum" in own else ""))
+    lines = [parts[0]]
+    for part in parts[1:]:  # lines of at most CAPTION_WIDTH characters, cut at a " · "
+        if len(lines[-1]) + 3 + len(part) > CAPTION_WIDTH:
+            lines.append(part)
+        else:
+            lines[-1] += " · " + part
+    return "<br>".join(lines)
+
+
+def image_export(settings, surface: Surface, image_format: str) -> dict:
+    """What the browser needs to export both plots (assets/app.js ``exportImages``):
+    the caption, the file names and sizes."""
+    names = {plot: f"optimizer-race-{plot}-{surface.name}" for plot in IMAGE_SIZES}
+    return {"format": image_format, "caption": image_caption(settings, surface),
+            "names": names, "sizes": {k: list(v) for k, v in IMAGE_SIZES.items()}}

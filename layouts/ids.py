@@ -64,6 +64,13 @@ THEORY = "theory-readout"
 POLYAK_BUTTON = "polyak-button"
 EXPORT_BUTTON = "export-csv-button"
 EXPORT_DOWNLOAD = "export-csv-download"
+EXPORT_PNG = "export-png-button"
+EXPORT_SVG = "export-svg-button"
+#: what an image export draws: {format, caption, names} (assets/app.js ``exportImages``)
+EXPORT_IMAGE = "export-image-store"
+#: the line fit's data and each optimizer's fitted line (shown on the line fit only)
+DATA_GRAPH = "data-graph"
+DATA_CELL = "data-graph-cell"
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the

@@ -168,13 +168,15 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
 def graphs() -> html.Div:
     config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
               "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-              "toImageButtonOptions": {"filename": "optimizer-race"}}
+              "toImageButtonOptions": {"filename": "optimizer-race-map"}}
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
                            animation_options=PATHS_ONLY),
                  className="graph-cell"),
-        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
+        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={
+            **config, "scrollZoom": False, "toImageButtonOptions": {
+                "filename": "optimizer-race-loss"}},
                            className="loss-graph", style={"height": GRAPH_HEIGHT},
                            clear_on_unhover=True), className="graph-cell"),
     ], className="graphs")
@@ -335,7 +337,13 @@ def race_section(settings: RaceSettings) -> html.Div:
                 map_key(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
-                        dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
+                        dcc.Download(id=ids.EXPORT_DOWNLOAD),
+                        html.Button("PNG", id=ids.EXPORT_PNG, className="button",
+                                    title="Both plots as images for slides: legend and "
+                                          "settings in the picture"),
+                        html.Button("SVG", id=ids.EXPORT_SVG, className="button",
+                                    title="Both plots as scalable vector images"),
+                        dcc.Store(id=ids.EXPORT_IMAGE)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()]),
         ], className="main"),

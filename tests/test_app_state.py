@@ -446,3 +446,18 @@ def test_racers_of_near_hues_differ_in_dash(theme):
     assert [fig.line.dash for fig in drawn.data[1:4]] == ["solid", "dash", "dot"]
     assert [fig.line.color for fig in drawn.data[1:4]] == [
         figures.PALETTES[theme][o] for o in ("sgd", "adamw", "rmsprop")]
+
+
+def test_an_exported_images_caption_names_the_settings_and_each_racers_own_values():
+    settings = RaceSettings(optimizers=("sgd", "momentum", "adam", "rmsprop"), noise=0.1,
+                            overrides={"adam": {"lr": 0.5}, "rmsprop": {"momentum": 0.5}})
+    export = figures.image_export(settings, settings.surface_object(), "svg")
+    lines = export["caption"].split("<br>")
+    assert all(len(line) <= figures.CAPTION_WIDTH for line in lines)
+    text = " · ".join(lines)
+    assert text == ("ravine (κ = 25) · start (6, 6) · 150 steps · noise σ 0.1, seed 0 · "
+                    "SGD lr 0.03 · Momentum lr 0.03, μ 0.8 · Adam lr 0.5, β₁ 0.8 · "
+                    "RMSprop lr 0.03, μ 0.5")
+    assert export["names"] == {"map": "optimizer-race-map-ravine",
+                               "loss": "optimizer-race-loss-ravine"}
+    assert export["format"] == "svg"

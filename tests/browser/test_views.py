@@ -115,3 +115,27 @@ def test_a_laptop_screen_shows_map_loss_plot_and_legend_at_once(page, size):
         assert fit["board"][0] <= fit["board"][1], fit  # nor in the leaderboard
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_images_for_slides_have_legend_caption_and_distinct_names(page):
+    from pathlib import Path
+
+    driver = page.driver
+    folder = Path(page.download_path)
+    button = driver.find_element("css selector", "#export-svg-button")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    names = ("optimizer-race-map-ravine.svg", "optimizer-race-loss-ravine.svg")
+    wait(driver, lambda: all((folder / n).exists() and (folder / n).stat().st_size > 1000
+                             for n in names), 30, "no SVGs were downloaded")
+    for name in names:
+        svg = (folder / name).read_text()
+        for title in ("SGD", "Momentum", "Nesterov", "Adam"):  # the legend
+            assert f">{title}</text>" in svg, (name, title)
+        assert "ravine (κ = 25) · start (6, 6) · 150 steps" in svg  # the caption, in the image
+        assert "Adam lr 0.5, β₁ 0.8" in svg
+    driver.find_element("css selector", "#export-png-button").click()
+    pngs = [n.replace(".svg", ".png") for n in names]
+    wait(driver, lambda: all((folder / n).exists() and (folder / n).stat().st_size > 1000
+                             for n in pngs), 30, "no PNGs were downloaded")
+    assert (folder / pngs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
