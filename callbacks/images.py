@@ -7,7 +7,7 @@ that caption (assets/app.js ``exportImages``): what is on screen, as it is zoome
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
@@ -35,3 +35,22 @@ def register(app) -> None:
         ClientsideFunction("race", "exportImages"),
         Output(ids.EXPORT_IMAGE, "data", allow_duplicate=True),
         Input(ids.EXPORT_IMAGE, "data"), prevent_initial_call=True)
+
+    @app.callback(
+        output={"figure": Output(ids.DATA_GRAPH, "figure"),
+                "style": Output(ids.DATA_CELL, "style")},
+        inputs={"state": Input(ids.RACE_STATE, "data"), "theme": State(ids.THEME, "data"),
+                "style": State(ids.DATA_CELL, "style")},
+        prevent_initial_call=True,
+    )
+    def draw_fit(state, theme, style):
+        """On the line fit, the data and each optimizer's fitted line at the end of the
+        race (a small figure, drawn whole: its lines change with every move)."""
+        shown = bool(state) and state["settings"]["surface"] == "regression"
+        new_style = {"display": "block" if shown else "none"}
+        if not shown:
+            return {"figure": no_update,
+                    "style": no_update if style == new_style else new_style}
+        race = RaceSettings.from_dict(state["settings"]).simulate()
+        return {"figure": figures.fit_figure(race, figures.theme_name(theme)),
+                "style": no_update if style == new_style else new_style}

@@ -362,6 +362,61 @@ def loss_curves(race: Race) -> list:
     return [typed(loss_gap(race, run)) for run in race.runs]
 
 
+# --- the line fit in data space ---------------------------------------------------------------
+
+def fit_lines(race: Race, step: int | None = None) -> dict:
+    """Each run's line y = w·x + b at ``step`` (None: its last; a run ends where it
+    diverged), over the data's x range: {"x": [x0, x1], "y": [[y0, y1] per run]}."""
+    surface = race.surface
+    ends = np.array([surface.data_x.min(), surface.data_x.max()])
+    lines = []
+    for run in race.runs:
+        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+        w, b = run.params[k]
+        lines.append((w * ends + b).tolist())
+    return {"x": ends.tolist(), "y": lines}
+
+
+def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.Figure:
+    """The line fit's data points and each optimizer's fitted line (its (w, b) on the
+    map) at ``step``: what the path means in data space. The least-squares line is the
+    map's minimum."""
+    surface = race.surface
+    colors = THEMES[theme]
+    lines = fit_lines(race, step)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=float32(surface.data_x), y=float32(surface.data_y), mode="markers", name="data",
+        marker={"size": 6, "color": colors["muted"], "opacity": 0.8},
+        hovertemplate="(%{x:.3g}, %{y:.3g})<extra>data</extra>"))
+    (w_best, b_best), = surface.minima[:1]
+    fig.add_trace(go.Scatter(
+        x=lines["x"], y=[w_best * x + b_best for x in lines["x"]], mode="lines",
+        name="least squares", line={"color": colors["ink"], "width": 1, "dash": "dot"},
+        hovertemplate=f"least squares: y = {w_best:.4g}·x + {b_best:.4g}<extra></extra>"))
+    for run, y in zip(race.runs, lines["y"], strict=True):
+        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+        w, b = run.params[k]
+        fig.add_trace(go.Scatter(
+            x=lines["x"], y=y, mode="lines", name=TITLES[run.optimizer],
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
+            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + "
+                          f"{b:.4g}<extra></extra>"))
+    low, high = float(surface.data_y.min()), float(surface.data_y.max())
+    pad = 0.25 * (high - low or 1.0)
+    fig.update_layout(
+        **themed_layout(theme),
+        title={"text": "The data, and each optimizer's line y = w·x + b at its last step",
+               "font": {"size": 12}, "x": 0.01},
+        margin={"l": 48, "r": 10, "t": 28, "b": 36}, showlegend=False,
+        uirevision=str(surface.key), hovermode="closest",
+        xaxis={"title": {"text": "x"}, "gridcolor": colors["grid"], "zeroline": False},
+        yaxis={"title": {"text": "y"}, "gridcolor": colors["grid"], "zeroline": False,
+               "range": [low - pad, high + pad]})
+    return fig
+
+
 # --- images for slides -------------------------------------------------------------------------
 
 #: Pixel size of the exported images (Plotly scales the fonts with them).

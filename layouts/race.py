@@ -326,6 +326,14 @@ def map_key() -> html.P:
     ], className="map-key control-hint")
 
 
+def data_plot() -> html.Div:
+    """The line fit's data and fitted lines (callbacks/images.py fills it in; hidden on
+    the other surfaces)."""
+    return html.Div(dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
+                              config={"displayModeBar": False, "responsive": True}),
+                    id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
+
+
 def race_section(settings: RaceSettings) -> html.Div:
     return html.Div([
         html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
@@ -335,6 +343,7 @@ def race_section(settings: RaceSettings) -> html.Div:
                 html_panel(ids.MAP_FLAGS, "map-flags"),
                 html.Div(id=ids.RACE_LEGEND, className="race-legend"),
                 map_key(),
+                data_plot(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
                         dcc.Download(id=ids.EXPORT_DOWNLOAD),

@@ -461,3 +461,19 @@ def test_an_exported_images_caption_names_the_settings_and_each_racers_own_value
     assert export["names"] == {"map": "optimizer-race-map-ravine",
                                "loss": "optimizer-race-loss-ravine"}
     assert export["format"] == "svg"
+
+
+def test_the_line_fits_data_plot_draws_each_runs_line_at_a_step():
+    race = RaceSettings.preset("regression", optimizers=("sgd", "adam")).simulate()
+    lines = figures.fit_lines(race)
+    data_x = race.surface.data_x
+    assert lines["x"] == [data_x.min(), data_x.max()]
+    for run, (y0, y1) in zip(race.runs, lines["y"], strict=True):
+        w, b = run.params[-1]
+        assert (y0, y1) == (w * data_x.min() + b, w * data_x.max() + b)
+    early = figures.fit_lines(race, step=0)  # every run starts at (0, 0): y = 0
+    assert early["y"] == [[0.0, 0.0], [0.0, 0.0]]
+    fig = figures.fit_figure(race, "dark")
+    assert [t.name for t in fig.data] == ["data", "least squares", "SGD", "Adam"]
+    assert len(fig.data[0].x) == race.surface.n_points
+    assert fig.data[3].line.color == figures.PALETTES["dark"]["adam"]

@@ -139,3 +139,38 @@ def test_images_for_slides_have_legend_caption_and_distinct_names(page):
     wait(driver, lambda: all((folder / n).exists() and (folder / n).stat().st_size > 1000
                              for n in pngs), 30, "no PNGs were downloaded")
     assert (folder / pngs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+FIT_JS_LINES = """
+const gd = document.querySelector('#data-graph .js-plotly-plot');
+const cell = document.getElementById('data-graph-cell');
+if (!gd || !gd._fullData || getComputedStyle(cell).display === 'none') return null;
+return gd._fullData.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y),
+                               color: t.line ? t.line.color : null}));
+"""
+
+
+def test_the_line_fit_shows_its_data_and_each_optimizers_line(page):
+    driver = page.driver
+    assert driver.execute_script(FIT_JS_LINES) is None  # not on the ravine
+    surface = driver.find_element("css selector", "#surface-select input[value=regression]")
+    surface.click()
+    wait(driver, lambda: driver.execute_script(FIT_JS_LINES), 20, "no data plot")
+    settings = RaceSettings.preset("regression")
+    race_ = settings.simulate()
+    drawn = driver.execute_script(FIT_JS_LINES)
+    assert drawn[0]["name"] == "data" and len(drawn[0]["x"]) == settings.points
+    lines = {t["name"]: t for t in drawn[2:]}
+    assert list(lines) == ["SGD", "Momentum", "Nesterov", "Adam"]
+    for run in race_.runs:
+        w, b = run.params[-1]
+        line = lines[{"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov",
+                      "adam": "Adam"}[run.optimizer]]
+        assert line["y"] == pytest.approx([w * x + b for x in line["x"]], rel=1e-5)
+    before = drawn
+    type_into(driver, "#steps-input", "3")  # early in the race: other lines
+    wait(driver, lambda: driver.execute_script(FIT_JS_LINES) not in (None, before), 20)
+    back = driver.find_element("css selector", "#surface-select input[value=ravine]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", back)
+    back.click()
+    wait(driver, lambda: driver.execute_script(FIT_JS_LINES) is None, 20, "the plot stayed")
