@@ -7,7 +7,7 @@ import math
 from dash import dcc, html
 
 import optim_core as oc
-from callbacks.state import OVERRIDE_PARAMS, RaceSettings
+from callbacks.state import RaceSettings
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
 from optim_core.params import LIMITS, OPTIMIZER_NAMES
@@ -120,16 +120,15 @@ def advanced() -> html.Details:
     ], id=ids.ADVANCED, className="details")
 
 
-#: The Advanced panel's two grids, each narrow enough for the sidebar. The sliders' two
+#: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
 #: (lr, μ) come first: blank, an optimizer follows the slider.
-OVERRIDE_GROUPS = (("lr", "momentum", "dampening"), ("weight_decay", "beta2", "eps", "alpha"))
-assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS)
+OVERRIDE_GROUPS = (("lr", "momentum"), ("dampening", "weight_decay"), ("beta2", "eps", "alpha"))
 
 
 def overrides_grid(overrides: dict) -> html.Div:
     """One input per optimizer and hyperparameter it has; a blank cell takes the slider
-    (lr) or torch's default. CSS grids rather than tables: one component a cell. The
-    second grid lists only the optimizers that have β₂, ε or α."""
+    (lr, μ) or torch's default. CSS grids rather than tables: one component a cell. A
+    grid lists only the optimizers that have one of its hyperparameters."""
     grids = []
     for params in OVERRIDE_GROUPS:
         cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
@@ -149,11 +148,11 @@ def overrides_grid(overrides: dict) -> html.Div:
                     id=ids.override_id(name, param), type="number", debounce=True, step="any",
                     value=overrides.get(name, {}).get(param), placeholder=placeholder,
                     className="number-input compact", name=f"{name}.{param}"))
-        grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
-                              else "overrides-grid",  # room for the lr's "slider"
-                              style={"gridTemplateColumns": "max-content repeat("
-                                     f"{len(params)}, minmax(3em, 1fr))"}
-                              if "lr" not in params else None))
+        # the slider's pair get room for their placeholder, "slider"
+        columns = " ".join(["max-content"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
+                                              else "minmax(3em, 1fr)" for p in params])
+        grids.append(html.Div(cells, className="overrides-grid",
+                              style={"gridTemplateColumns": columns}))
     return html.Div(grids, className="overrides-grids")
 
 

@@ -39,8 +39,11 @@ def sweep_section() -> html.Section:
     return card("Phase diagram: which (lr, μ) work?", [
         html.P(["Every cell races one optimizer from the race's start on the race's surface "
                 "(same noise, seed and the optimizer's other settings) at one (lr, μ). The "
-                "grid runs in the background; ", html.B("click a cell"), " to race at its "
-                "(lr, μ)."], className="control-hint"),
+                "grid runs in the background; ", html.B("click a cell"), " to race that "
+                "optimizer at the cell's (lr, μ): they become its own lr and μ (Advanced), "
+                "so the sliders and the other racers stay as they are. The ring marks its "
+                "(lr, μ) in the race. A diagram drawn for other race settings is marked "
+                "stale and cannot be applied."], className="control-hint"),
         html.Div([
             control("Optimizer", dcc.Dropdown(
                 id=ids.SWEEP_OPTIMIZER, value="momentum", clearable=False,

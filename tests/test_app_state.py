@@ -477,3 +477,10 @@ def test_the_line_fits_data_plot_draws_each_runs_line_at_a_step():
     assert [t.name for t in fig.data] == ["data", "least squares", "SGD", "Adam"]
     assert len(fig.data[0].x) == race.surface.n_points
     assert fig.data[3].line.color == figures.PALETTES["dark"]["adam"]
+
+
+def test_the_advanced_grids_hold_every_override_once():
+    from callbacks.state import OVERRIDE_PARAMS
+    from layouts.race import OVERRIDE_GROUPS, OVERRIDE_LABELS
+
+    assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS) == sorted(OVERRIDE_LABELS)

@@ -157,6 +157,10 @@ def page_settings(driver) -> dict:
 
 def test_an_adam_cell_sets_adams_own_lr_and_beta1_and_nothing_shared(page):
     driver = page.driver
+    summary = driver.find_element("css selector", "#advanced-summary")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+    summary.click()  # the Advanced grid is drawn: its inputs follow the click too
+    wait(driver, lambda: driver.find_elements("css selector", "input[name='adam.momentum']"))
     choose_sweep_optimizer(driver, "Adam")
     run_sweep(driver, 12, 60)
     wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 60, "the sweep never ended")
@@ -172,6 +176,9 @@ def test_an_adam_cell_sets_adams_own_lr_and_beta1_and_nothing_shared(page):
     assert all(v != "" for v in query.values())  # no empty adam.lr=
     wait(driver, lambda: (heatmap(driver) or {}).get("current") == [pytest.approx(own_lr)])
     assert "Adam races at its own" in text(driver, "#sweep-status")
+    assert float(value(driver, "input[name='adam.momentum']")) == own_mu
+    assert float(value(driver, "input[name='adam.lr']")) == own_lr
+    assert value(driver, "input[name='momentum.momentum']") in ("", None)
     # the race came into view
     top = driver.execute_script(
         "return document.getElementById('race-graph').getBoundingClientRect().top")
