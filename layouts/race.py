@@ -23,7 +23,7 @@ from .components import (
     swatch,
     table,
 )
-from .figures import COLORS, TITLES
+from .figures import COLORS, DASHES, TITLES
 
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
                   "regression": "Line fit"}
@@ -271,10 +271,16 @@ def _join(parts: list, separator: str) -> list:
 
 
 def race_legend(race: oc.Race) -> list:
-    """The map's legend: each racing optimizer's colour (HTML, drawn once per set of
-    optimizers, where a Plotly legend would be redrawn on every slider move)."""
-    return [html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer]],
+    """The map's legend: each racing optimizer's colour and dash (HTML, drawn once per set
+    of optimizers, where a Plotly legend would be redrawn on every slider move)."""
+    return [html.Span([line_swatch(run.optimizer), TITLES[run.optimizer]],
                       className="legend-item") for run in race.runs]
+
+
+def line_swatch(optimizer: str) -> html.Span:
+    """A short line in the optimizer's colour and dash, as its paths are drawn."""
+    return html.Span(className=f"line-swatch dash-{DASHES[optimizer]}",
+                     style={"borderTopColor": COLORS[optimizer]})
 
 
 def map_flags(race: oc.Race) -> list:

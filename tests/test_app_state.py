@@ -484,3 +484,17 @@ def test_the_advanced_grids_hold_every_override_once():
     from layouts.race import OVERRIDE_GROUPS, OVERRIDE_LABELS
 
     assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS) == sorted(OVERRIDE_LABELS)
+
+
+def test_a_hovered_cells_numbers_arrive_as_a_float32_row_and_read_back():
+    from callbacks.sweep import cell_values
+    from layouts.sweep import hover_text
+
+    row = {"0": 3.2e-7, "1": 143, "2": 0.87, "3": 0.86, "4": -1}  # a Float32Array, as JSON
+    assert cell_values(row) == [3.2e-7, 143, 0.87, 0.86, -1]
+    assert cell_values([1, 2, 3]) is None and cell_values("x") is None
+    assert cell_values({"0": 1}) is None
+    text = hover_text(cell_values(row), 0.03, 0.8)
+    assert text == ("lr 0.03, μ 0.8000 · final f − f* 3.2e-07 · reached 1e-06 at step 143 · "
+                    "measured rate 0.8700 · predicted rate 0.8600")
+    assert "diverged at step 7" in hover_text([1e9, -1, -1, -1, 7], 0.5, None)

@@ -56,10 +56,12 @@ def test_the_map_keeps_its_view_when_optimizers_or_steps_change(page):
 COLOURS_JS = """
 const gd = document.querySelector('#race-graph .js-plotly-plot');
 const t = gd._fullLayout.meta.traces;
-const swatch = document.querySelector('#race-legend .swatch');
+const swatch = document.querySelector('#race-legend .line-swatch');
 return {paths: t.paths.map(i => gd._fullData[i].line.color),
         dashes: t.paths.map(i => gd._fullData[i].line.dash),
-        swatch: swatch ? getComputedStyle(swatch).backgroundColor : null};
+        swatch: swatch ? getComputedStyle(swatch).borderTopColor : null,
+        legendDashes: Array.from(document.querySelectorAll('#race-legend .line-swatch'))
+          .map(e => getComputedStyle(e).borderTopStyle)};
 """
 
 
@@ -75,6 +77,14 @@ def test_dark_mode_draws_the_racers_in_the_dark_palette(page):
     order = ("sgd", "momentum", "nesterov", "adam")
     assert shown["paths"] == [PALETTES["light"][o] for o in order]
     assert shown["swatch"] == rgb_text(PALETTES["light"]["sgd"])
+    assert shown["dashes"] == ["solid"] * 4 and shown["legendDashes"] == ["solid"] * 4
+    driver.find_element("css selector", "#optimizer-select input[value=adamw]").click()
+    driver.find_element("css selector", "#optimizer-select input[value=rmsprop]").click()
+    wait(driver, lambda: len(driver.execute_script(COLOURS_JS)["paths"]) == 6)
+    wait(driver, lambda: driver.execute_script(COLOURS_JS)["legendDashes"][4:]
+         == ["dashed", "dotted"], 10, "the legend does not show the dashes")
+    assert driver.execute_script(COLOURS_JS)["dashes"][4:] == ["dash", "dot"]
+    order = (*order, "adamw", "rmsprop")
     driver.find_element("css selector", "#theme-toggle-button").click()
     wait(driver, lambda: driver.execute_script(COLOURS_JS)["paths"]
          == [PALETTES["dark"][o] for o in order], 20, "the paths kept the light colours")
