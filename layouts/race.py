@@ -165,17 +165,16 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
 
 
 def graphs() -> html.Div:
+    # no camera button: the card's PNG and SVG buttons export both plots with their
+    # legend and a caption (callbacks/images.py), where the camera's image has neither
     config = {"displaylogo": False, "scrollZoom": True, "responsive": True,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-              "toImageButtonOptions": {"filename": "optimizer-race-map"}}
+              "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toImage"]}
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
                            animation_options=PATHS_ONLY),
                  className="graph-cell"),
-        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={
-            **config, "scrollZoom": False, "toImageButtonOptions": {
-                "filename": "optimizer-race-loss"}},
+        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
                            className="loss-graph", style={"height": GRAPH_HEIGHT},
                            clear_on_unhover=True), className="graph-cell"),
     ], className="graphs")

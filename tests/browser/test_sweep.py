@@ -263,3 +263,17 @@ def test_sweep_ranges_are_checked_and_steps_follow_the_race(page):
     low = driver.execute_script("const gd = document.querySelector('#sweep-graph "
                                 ".js-plotly-plot'); return gd._fullLayout.yaxis.range[0];")
     assert low == pytest.approx(0.5)
+
+
+def test_a_sweep_that_ends_after_the_surface_changed_is_stale(page):
+    driver = page.driver
+    run_sweep(driver, 384, 2000)
+    wait(driver, lambda: driver.find_element("css selector", "#sweep-cancel-button")
+         .is_enabled(), 20, "the sweep did not start")
+    surface = driver.find_element("css selector", "#surface-select input[value=saddle]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", surface)
+    surface.click()  # while it sweeps the ravine
+    wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 90, "the sweep never ended")
+    wait(driver, lambda: "Stale" in driver.execute_script(STALE_JS)["title"], 20,
+         "a diagram of the old surface arrived unmarked")
+    assert driver.execute_script(STALE_JS)["current"] == []
