@@ -93,7 +93,7 @@ def range_input(control_id: str, placeholder: str) -> dcc.Input:
 def hover_template(metric: str, takes_momentum: bool) -> str:
     where = "lr %{x:.3g}, μ %{y:.3f}" if takes_momentum else "lr %{x:.3g}"
     return (f"{where}<br>{METRIC_HOVER[metric]}<br>diverged at step %{{customdata[4]}} "
-            "(−1: no)<extra></extra>")
+            "(−1: never)<extra></extra>")
 
 
 def empty_sweep_figure(theme: str, message: str = "Run a sweep to draw the phase diagram."):
