@@ -128,6 +128,14 @@
         return no();
       },
 
+      /* The race, for the line fit's data plot, while it is a line fit; null once when it
+       * stops being one (the plot hides); else nothing, and no request. */
+      fitRequest: function (raceState, current) {
+        const settings = raceState && raceState.settings;
+        if (settings && settings.surface === "regression") return raceState;
+        return current ? null : no();
+      },
+
       /* A phase-diagram cell was applied: the race comes into view. */
       showRace: function (applied) {
         const race = document.getElementById("race-graph");

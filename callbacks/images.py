@@ -36,21 +36,23 @@ def register(app) -> None:
         Output(ids.EXPORT_IMAGE, "data", allow_duplicate=True),
         Input(ids.EXPORT_IMAGE, "data"), prevent_initial_call=True)
 
+    app.clientside_callback(
+        ClientsideFunction("race", "fitRequest"),
+        Output(ids.DATA_REQUEST, "data"),
+        Input(ids.RACE_STATE, "data"), State(ids.DATA_REQUEST, "data"),
+        prevent_initial_call=True)
+
     @app.callback(
         output={"figure": Output(ids.DATA_GRAPH, "figure"),
                 "style": Output(ids.DATA_CELL, "style")},
-        inputs={"state": Input(ids.RACE_STATE, "data"), "theme": State(ids.THEME, "data"),
-                "style": State(ids.DATA_CELL, "style")},
+        inputs={"state": Input(ids.DATA_REQUEST, "data"), "theme": State(ids.THEME, "data")},
         prevent_initial_call=True,
     )
-    def draw_fit(state, theme, style):
+    def draw_fit(state, theme):
         """On the line fit, the data and each optimizer's fitted line at the end of the
         race (a small figure, drawn whole: its lines change with every move)."""
-        shown = bool(state) and state["settings"]["surface"] == "regression"
-        new_style = {"display": "block" if shown else "none"}
-        if not shown:
-            return {"figure": no_update,
-                    "style": no_update if style == new_style else new_style}
+        if not state:
+            return {"figure": no_update, "style": {"display": "none"}}
         race = RaceSettings.from_dict(state["settings"]).simulate()
         return {"figure": figures.fit_figure(race, figures.theme_name(theme)),
-                "style": no_update if style == new_style else new_style}
+                "style": {"display": "block"}}

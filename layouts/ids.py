@@ -71,6 +71,9 @@ EXPORT_IMAGE = "export-image-store"
 #: the line fit's data and each optimizer's fitted line (shown on the line fit only)
 DATA_GRAPH = "data-graph"
 DATA_CELL = "data-graph-cell"
+#: the race's state while it is a line fit, null when it stops being one: the data plot's
+#: server callback is not asked on every move of the other surfaces
+DATA_REQUEST = "data-request-store"
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the

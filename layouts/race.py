@@ -333,8 +333,9 @@ def map_key() -> html.P:
 def data_plot() -> html.Div:
     """The line fit's data and fitted lines (callbacks/images.py fills it in; hidden on
     the other surfaces)."""
-    return html.Div(dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
-                              config={"displayModeBar": False, "responsive": True}),
+    return html.Div([dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
+                               config={"displayModeBar": False, "responsive": True}),
+                     dcc.Store(id=ids.DATA_REQUEST)],
                     id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 
