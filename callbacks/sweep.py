@@ -161,7 +161,8 @@ def register(app) -> None:
         """The swept optimizer races at the cell's (lr, μ), as its own lr and μ (the
         Advanced panel's): the sliders, and so every other racer, stay as they are. A
         diagram drawn for other settings than the race's is not applied."""
-        if not click or not stored or not click.get("points") or not race_state:
+        if not click or not stored or not click.get("points") or not race_state \
+                or not isinstance(stored.get("context"), dict):
             raise PreventUpdate
         swept = stored["optimizer"]
         reasons = stale_reasons(stored["context"],
