@@ -399,8 +399,13 @@ def stale_reasons(drawn: dict, race: RaceSettings, optimizer: str) -> list[str]:
 
 def default_lr_range(race: RaceSettings, optimizer: str) -> tuple[float, float]:
     """The lr range a sweep takes when none is typed: centred (log scale) on the lr the
-    optimizer races with, so Adam's good region is not at an edge of SGD's range."""
+    optimizer races with, so Adam's good region is not at an edge of SGD's range (at lr
+    0, the surface's default range)."""
+    from optim_core.sweep import DEFAULT_LR_RANGE
+
     lr = own_values(race, optimizer)["lr"]
+    if lr <= 0:
+        return DEFAULT_LR_RANGE[race.surface]
     spread = 10.0 ** SWEEP_LR_DECADES
     return (float(f"{lr / spread:.3g}"), float(f"{lr * spread:.3g}"))
 

@@ -316,6 +316,8 @@ def test_sweep_settings_default_to_the_race_and_the_swept_optimizers_lr():
                                                                               (1e-3, 5.0))
     assert parse_sweep({"settings": RaceSettings(steps=5000).to_dict()}, "sgd", 8, None,
                        {})[0].steps == 2000  # the sweep's limit
+    still = parse_sweep({"settings": RaceSettings(lr=0.0).to_dict()}, "sgd", 8, None, {})[0]
+    assert still.lr_range() == (1e-4, 1.0)  # lr 0: the surface's range
     for typed, message in (("-1", "got -1.0"), ("abc", "got 'abc'"), ("10", "below 5.0")):
         _, errors = parse_sweep(state, "adam", 16, None, {"lr_min": typed})
         assert list(errors) == ["lr_min"] and message in errors["lr_min"], errors
