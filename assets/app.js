@@ -24,14 +24,48 @@
     return patch.build();
   }
 
-  /* The phase diagram marks the race's (lr, μ): a patch of one marker trace. */
+  /* Does a phase diagram drawn with ``context`` (callbacks/state.py ``sweep_context``:
+   * race settings and the swept optimizer's own "own.<param>" values besides lr and μ)
+   * still describe the race? */
+  function sweepMatches(context, settings, optimizer) {
+    const own = (settings.overrides || {})[optimizer] || {};
+    const now = {};
+    Object.keys(context).forEach(function (key) {
+      if (!key.startsWith("own.")) now[key] = settings[key] === undefined ? null : settings[key];
+    });
+    Object.keys(own).forEach(function (param) {
+      if (param !== "lr" && param !== "momentum") now["own." + param] = own[param];
+    });
+    const keys = new Set(Object.keys(context).concat(Object.keys(now)));
+    return Array.from(keys).every(function (key) {
+      return (context[key] === undefined ? null : context[key]) ===
+        (now[key] === undefined ? null : now[key]);
+    });
+  }
+
+  /* The phase diagram marks the swept optimizer's own (lr, μ) in the race (its Advanced
+   * value, else the slider's), or, when the race has changed what the diagram depends
+   * on, is faded and titled stale (its cells are not applied: callbacks/sweep.py). */
   function markCurrent(raceState, sweep) {
     const settings = raceState && raceState.settings;
-    if (!settings || !sweep || !Number.isInteger(sweep.current_trace)) return no();
-    return new window.dash_clientside.Patch()
-      .assign(["data", sweep.current_trace, "x"], [settings.lr])
-      .assign(["data", sweep.current_trace, "y"], [settings.momentum])
-      .build();
+    if (!settings || !sweep || !Number.isInteger(sweep.current_trace) || !sweep.context) {
+      return no();
+    }
+    const fresh = sweepMatches(sweep.context, settings, sweep.optimizer);
+    const own = (settings.overrides || {})[sweep.optimizer] || {};
+    const lr = isNumber(own.lr) ? own.lr : settings.lr;
+    const mu = !sweep.takes_momentum ? 0.5
+      : isNumber(own.momentum) ? own.momentum : settings.momentum;
+    const patch = new window.dash_clientside.Patch()
+      .assign(["data", sweep.current_trace, "x"], fresh ? [lr] : [])
+      .assign(["data", sweep.current_trace, "y"], fresh ? [mu] : [])
+      .assign(["layout", "title", "text"], fresh ? sweep.title
+        : "<b>Stale</b>: drawn for other race settings, not applied on click; run the " +
+          "sweep again. (" + sweep.title + ")");
+    for (let i = 0; i <= sweep.diverged_layer; i++) {
+      patch.assign(["data", i, "opacity"], fresh ? 1 : 0.3);
+    }
+    return patch.build();
   }
 
   /* Resolves once the browser has rendered the next frame: work after it does not hold
@@ -106,6 +140,58 @@
         return [click.x, click.y];
       },
 
+      /* Both plots as images for slides (callbacks/images.py): a copy of each, as it is
+       * zoomed, with its legend shown, no band above the plot, and the settings as a
+       * caption; distinct file names. */
+      exportImages: function (request) {
+        if (!request || !window.Plotly) return no();
+        const plots = { map: "#race-graph .js-plotly-plot", loss: "#loss-graph .js-plotly-plot" };
+        Object.keys(plots).forEach(function (name) {
+          const gd = document.querySelector(plots[name]);
+          if (!gd || !gd._fullLayout) return;
+          const [width, height] = request.sizes[name];
+          const lines = request.caption.split("<br>").length;
+          const layout = Object.assign({}, gd.layout, {
+            showlegend: true, width: width, height: height,
+            legend: { orientation: "h", x: 0, y: -0.1, yanchor: "top" },
+            margin: { l: 70, r: 20, t: 24 + 17 * lines, b: 110 },
+            title: { text: "" },
+            annotations: (gd.layout.annotations || []).concat([{
+              text: request.caption, xref: "paper", yref: "paper", x: 0, y: 1, yshift: 8,
+              xanchor: "left", yanchor: "bottom", align: "left", showarrow: false,
+              font: { size: 13 } }]),
+            xaxis: Object.assign({}, gd.layout.xaxis, { range: gd._fullLayout.xaxis.range.slice() }),
+            yaxis: Object.assign({}, gd.layout.yaxis, { range: gd._fullLayout.yaxis.range.slice() }),
+          });
+          window.Plotly.toImage({ data: gd.data, layout: layout }, {
+            format: request.format, width: width, height: height,
+          }).then(function (url) {
+            const link = document.createElement("a");
+            link.href = url;
+            link.download = request.names[name] + "." + request.format;
+            document.body.appendChild(link);
+            link.click();
+            link.remove();
+          });
+        });
+        return no();
+      },
+
+      /* The race, for the line fit's data plot, while it is a line fit; null once when it
+       * stops being one (the plot hides); else nothing, and no request. */
+      fitRequest: function (raceState, current) {
+        const settings = raceState && raceState.settings;
+        if (settings && settings.surface === "regression") return raceState;
+        return current ? null : no();
+      },
+
+      /* A phase-diagram cell was applied: the race comes into view. */
+      showRace: function (applied) {
+        const race = document.getElementById("race-graph");
+        if (applied && race) race.scrollIntoView({ block: "center" });
+        return no();
+      },
+
       /* The override inputs as {optimizer: {param: value}} (blank ones left out). */
       collectOverrides: function (values, ids) {
         const overrides = {};
@@ -148,8 +234,9 @@
         return [null, null];
       },
 
-      /* The stored choice, else the system's; the toggle flips it. */
-      theme: function (clicks, stored) {
+      /* The stored choice, else the system's; the toggle flips it. The racers' swatch
+       * colours follow (CSS variables from the palette store). */
+      theme: function (clicks, stored, palettes) {
         let theme = stored === "dark" || stored === "light" ? stored : null;
         if (!theme) {
           const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
@@ -157,7 +244,11 @@
         } else if (clicks) {
           theme = theme === "dark" ? "light" : "dark";
         }
-        document.documentElement.dataset.theme = theme;
+        const root = document.documentElement;
+        root.dataset.theme = theme;
+        Object.entries((palettes || {})[theme] || {}).forEach(function ([name, color]) {
+          root.style.setProperty("--racer-" + name, color);
+        });
         return theme;
       },
 
@@ -262,10 +353,37 @@
     }
   }
 
+  /* The map keeps the user's view (zoom, pan) while the surface stays the same
+   * (``layout.uirevision``), also across a whole new figure (an optimizer toggled):
+   * Plotly's own uirevision loses it there, so the view is kept here and put back. */
+  let mapView = null;
+  function keepView(race, event) {
+    const layout = race._fullLayout;
+    if (!event || !layout) return;
+    if (event["xaxis.autorange"] || event["yaxis.autorange"]) {
+      mapView = null;
+    } else if ("xaxis.range[0]" in event || "xaxis.range" in event ||
+               "yaxis.range[0]" in event || "yaxis.range" in event) {
+      mapView = { revision: race.layout.uirevision, x: layout.xaxis.range.slice(),
+                  y: layout.yaxis.range.slice() };
+    }
+  }
+  function restoreView(race) {
+    const layout = race._fullLayout;
+    if (!mapView || !layout || !layout.xaxis || !window.Plotly) return;
+    if (race.layout.uirevision !== mapView.revision) { mapView = null; return; }
+    const same = (a, b) => Math.abs(a[0] - b[0]) < 1e-9 && Math.abs(a[1] - b[1]) < 1e-9;
+    if (same(layout.xaxis.range, mapView.x) && same(layout.yaxis.range, mapView.y)) return;
+    window.Plotly.relayout(race, { "xaxis.range": mapView.x.slice(),
+                                   "yaxis.range": mapView.y.slice() });
+  }
+
   function hook() {
     const { race, loss } = plots();
     if (race && typeof race.on === "function" && !race.__optimizerRace) {
       race.__optimizerRace = true;
+      race.on("plotly_relayout", function (event) { keepView(race, event); });
+      race.on("plotly_afterplot", function () { restoreView(race); });
       race.on("plotly_hover", function (data) {
         if (!(data.event instanceof MouseEvent) || data.points.length !== 1) return;
         const point = data.points[0];

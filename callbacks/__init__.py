@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, race, sweep, url
+from . import controls, images, race, sweep, url
 
 
 def register(app, patch_updates: bool = True) -> None:
@@ -9,3 +9,4 @@ def register(app, patch_updates: bool = True) -> None:
     race.register(app, patch_updates)
     controls.register(app)
     sweep.register(app)
+    images.register(app)

@@ -33,4 +33,5 @@ def register(app) -> None:
     clientside(app, "dismiss", Output(ids.URL_NOTE_TEXT, "children", allow_duplicate=True),
                [Input(ids.URL_NOTE_DISMISS, "n_clicks")], prevent_initial_call=True)
     clientside(app, "theme", Output(ids.THEME, "data"),
-               [Input(ids.THEME_TOGGLE, "n_clicks")], [State(ids.THEME, "data")])
+               [Input(ids.THEME_TOGGLE, "n_clicks")],
+               [State(ids.THEME, "data"), State(ids.PALETTE, "data")])

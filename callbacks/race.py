@@ -140,7 +140,8 @@ def register(app, patch_updates: bool = True) -> None:
 
     # What follows each race update, in the browser (assets/app.js ``afterRace``): the
     # loss curves of a slider move, the leaderboard, the theory readout, the map's flags
-    # (diverged or off-map paths), the URL, the race's (lr, μ) on the phase diagram.
+    # (diverged or off-map paths), the URL, the swept optimizer's (lr, μ) on the phase
+    # diagram and whether it still describes the race (also when a new diagram arrives).
     # Dash runs it once it has applied the race callback's answer, so the paths are
     # drawn first: the loss plot's redraw (~25 ms) and the panels' do not hold them
     # back. One callback, not five: each callback and each output costs Dash a few ms
@@ -152,7 +153,7 @@ def register(app, patch_updates: bool = True) -> None:
         Output(ids.MAP_FLAGS, "children"), Output(ids.RACE_LEGEND, "children"),
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Input(ids.RACE_FOLLOW_UP, "data"), Input(ids.RACE_STATE, "data"),
-        State(ids.SWEEP_RESULT, "data"),
+        Input(ids.SWEEP_RESULT, "data"),
         prevent_initial_call=True,
     )
 

@@ -22,8 +22,9 @@ from optim_core.params import (
 from optim_core.simulate import check_batch_table, resolve_runs
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
-#: The hyperparameters the advanced panel sets per optimizer.
-OVERRIDE_PARAMS = ("lr", "dampening", "weight_decay", "beta2", "eps", "alpha")
+#: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
+#: Adam family: a phase-diagram cell sets the swept optimizer's own lr and μ).
+OVERRIDE_PARAMS = ("lr", "momentum", "dampening", "weight_decay", "beta2", "eps", "alpha")
 #: The race's own settings, under the names the URL, the CSV and the CLI share.
 SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size", "points",
            "seed")
@@ -279,6 +280,12 @@ def without_override(stored, optimizer: str, param: str) -> dict:
     return kept | ({optimizer: rest} if rest else {})
 
 
+def with_own(stored, optimizer: str, values: dict) -> dict:
+    """The overrides store's values with ``optimizer``'s own ``values`` set."""
+    kept = override_values(stored)
+    return kept | {optimizer: {**kept.get(optimizer, {}), **values}}
+
+
 def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     """Settings from the controls' values, or None and a message per bad control.
 
@@ -435,6 +442,53 @@ def _parse_number(text: str):
         and math.isfinite(value) else value
 
 
+#: What a phase diagram's cells depend on besides their (lr, μ): the race's settings and
+#: the swept optimizer's own other hyperparameters ("own.<param>").
+SWEEP_CONTEXT = ("surface", "kappa", "points", "seed", "noise", "batch_size", "x0", "y0")
+#: How far the default lr range reaches either side of the swept optimizer's lr.
+SWEEP_LR_DECADES = 2.0
+#: The μ range a sweep takes when none is typed (the engine's default).
+MOMENTUM_RANGE = (0.0, 0.999)
+
+
+def own_values(race: RaceSettings, optimizer: str) -> dict:
+    """The lr and μ ``optimizer`` races with: its own, else the sliders' (μ only if it
+    takes one)."""
+    own = race.overrides.get(optimizer, {})
+    values = {"lr": own.get("lr", race.lr)}
+    if "momentum" in oc.OPTIMIZERS[optimizer].defaults:
+        values["momentum"] = own.get("momentum", race.momentum)
+    return values
+
+
+def sweep_context(race: RaceSettings, optimizer: str) -> dict:
+    """What a sweep of ``optimizer`` from ``race`` depends on, as {name: value}."""
+    own = {f"own.{k}": v for k, v in race.overrides.get(optimizer, {}).items()
+           if k not in ("lr", "momentum")}
+    return {name: getattr(race, name) for name in SWEEP_CONTEXT} | own
+
+
+def stale_reasons(drawn: dict, race: RaceSettings, optimizer: str) -> list[str]:
+    """Why a diagram drawn with context ``drawn`` does not describe ``race``: one
+    "name: drawn → now" per difference (empty: it still does)."""
+    now = sweep_context(race, optimizer)
+    return [f"{name} {_show(drawn.get(name))} → {_show(now.get(name))}"
+            for name in sorted(set(drawn) | set(now)) if drawn.get(name) != now.get(name)]
+
+
+def default_lr_range(race: RaceSettings, optimizer: str) -> tuple[float, float]:
+    """The lr range a sweep takes when none is typed: centred (log scale) on the lr the
+    optimizer races with, so Adam's good region is not at an edge of SGD's range (at lr
+    0, the surface's default range)."""
+    from optim_core.sweep import DEFAULT_LR_RANGE
+
+    lr = own_values(race, optimizer)["lr"]
+    if lr <= 0:
+        return DEFAULT_LR_RANGE[race.surface]
+    spread = 10.0 ** SWEEP_LR_DECADES
+    return (float(f"{lr / spread:.3g}"), float(f"{lr * spread:.3g}"))
+
+
 @dataclass(frozen=True)
 class SweepSettings:
     """A phase diagram: one optimizer over (lr, μ), everything else from the race."""
@@ -443,8 +497,15 @@ class SweepSettings:
     optimizer: str = "momentum"
     resolution: int = 128
     steps: int = 500
-    lr_min: float | None = None
+    lr_min: float | None = None  # None: default_lr_range
     lr_max: float | None = None
+    momentum_min: float = MOMENTUM_RANGE[0]
+    momentum_max: float = MOMENTUM_RANGE[1]
+
+    def lr_range(self) -> tuple[float, float]:
+        low, high = default_lr_range(self.race, self.optimizer)
+        return (low if self.lr_min is None else self.lr_min,
+                high if self.lr_max is None else self.lr_max)
 
     def run(self, progress=None):
         from optim_core.sweep import sweep
@@ -454,34 +515,54 @@ class SweepSettings:
         fixed = {k: v for k, v in race.overrides.get(self.optimizer, {}).items()
                  if k not in ("lr", "momentum") and k in oc.OPTIMIZERS[self.optimizer].defaults}
         return sweep(surface, self.optimizer, steps=self.steps, resolution=self.resolution,
-                     lr_range=(self.lr_min, self.lr_max), start=race.start(surface),
-                     noise=race.noise, batch_size=race.batch_size, seed=race.seed,
-                     progress=progress, **fixed)
+                     lr_range=self.lr_range(),
+                     momentum_range=(self.momentum_min, self.momentum_max),
+                     start=race.start(surface), noise=race.noise, batch_size=race.batch_size,
+                     seed=race.seed, progress=progress, **fixed)
+
+    def context(self) -> dict:
+        return sweep_context(self.race, self.optimizer)
 
     def to_dict(self) -> dict:
         return {"race": self.race.to_dict(), "optimizer": self.optimizer,
                 "resolution": self.resolution, "steps": self.steps, "lr_min": self.lr_min,
-                "lr_max": self.lr_max}
+                "lr_max": self.lr_max, "momentum_min": self.momentum_min,
+                "momentum_max": self.momentum_max}
 
 
-def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, lr_max):
+SWEEP_INPUTS = ("lr_min", "lr_max", "momentum_min", "momentum_max")
+
+
+def parse_sweep(race_state: dict | None, optimizer, resolution, steps, ranges: dict):
     """SweepSettings from the sweep's controls and the race, or None and messages; a
-    sweep past the work limit is refused here, before any job starts."""
+    sweep past the work limit is refused here, before any job starts.
+
+    ``ranges`` holds the typed lr_min, lr_max, momentum_min, momentum_max (text or
+    numbers; blank: the default). Blank steps: the race's (at most the sweep's limit)."""
     race, errors = settings_from_state(race_state)
     if race is None:
         return None, {"race": "Draw a race first: the sweep uses its surface and start."
                       if "race" in errors else "Fix the race's settings first."}
     if optimizer not in OPTIMIZER_NAMES:
         errors["optimizer"] = f"Must be one of {', '.join(OPTIMIZER_NAMES)}."
-    values = {"resolution": _number(resolution), "sweep_steps": _number(steps)}
-    for name, value in (("lr_min", lr_min), ("lr_max", lr_max)):
-        if _number(value) is not None:
-            values[name] = _number(value)
+    steps = _number(steps)
+    values = {"resolution": _number(resolution),
+              "sweep_steps": min(race.steps, oc.params.LIMITS["sweep_steps"])
+              if steps is None else steps}
+    for name in SWEEP_INPUTS:
+        if _number((ranges or {}).get(name)) is not None:
+            values[name] = _number(ranges[name])
     clean, bad = oc.validate("the sweep", values)
-    errors.update({name: _message(error) for name, error in bad.items()})
-    low, high = clean.get("lr_min"), clean.get("lr_max")
-    if low is not None and high is not None and not low < high:
-        errors["lr_min"] = "Must be below 'lr to'."
+    errors.update({("steps" if name == "sweep_steps" else name): _message(error)
+                   for name, error in bad.items()})
+    if optimizer in OPTIMIZER_NAMES:  # each range's ends as the sweep will take them
+        defaults = dict(zip(SWEEP_INPUTS, (*default_lr_range(race, optimizer),
+                                           *MOMENTUM_RANGE), strict=True))
+        ends = {name: defaults[name] if clean.get(name) is None else clean[name]
+                for name in SWEEP_INPUTS}
+        for low, high in (("lr_min", "lr_max"), ("momentum_min", "momentum_max")):
+            if low not in errors and high not in errors and not ends[low] < ends[high]:
+                errors[low] = f"Must be below {ends[high]!r} (the upper end); got {ends[low]!r}."
     if errors:
         return None, errors
     try:
@@ -489,8 +570,10 @@ def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, l
                          race.surface_object().n_points, race.batch_size)
     except InvalidParameterError as error:
         return None, {error.parameter: str(error)}
-    return SweepSettings(race, optimizer, clean["resolution"], clean["sweep_steps"], low,
-                         high), {}
+    return SweepSettings(race, optimizer, clean["resolution"], clean["sweep_steps"],
+                         clean.get("lr_min"), clean.get("lr_max"),
+                         clean.get("momentum_min", MOMENTUM_RANGE[0]),
+                         clean.get("momentum_max", MOMENTUM_RANGE[1])), {}
 
 
 def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
@@ -499,5 +582,5 @@ def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
     if not isinstance(stored, dict) or not isinstance(stored.get("race"), dict):
         return None, {"race": "No phase diagram is drawn."}
     return parse_sweep({"settings": stored["race"]}, stored.get("optimizer"),
-                       stored.get("resolution"), stored.get("steps"), stored.get("lr_min"),
-                       stored.get("lr_max"))
+                       stored.get("resolution"), stored.get("steps"),
+                       {name: stored.get(name) for name in SWEEP_INPUTS})

@@ -8,26 +8,56 @@ import math
 import time
 
 import numpy as np
-from dash import Input, Output, Patch, State, dcc, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.figures import TITLES, theme_name
-from layouts.sweep import METRIC_ORDER, empty_sweep_figure, hover_text, retheme_sweep, sweep_figure
+from layouts.sweep import (
+    METRIC_ORDER,
+    empty_sweep_figure,
+    hover_template,
+    hover_text,
+    retheme_sweep,
+    sweep_figure,
+)
 from optim_core import OPTIMIZERS
 from optim_core.params import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
 
-from .state import parse_sweep, stored_sweep, without_override
+from .state import (
+    SWEEP_INPUTS,
+    SweepSettings,
+    own_values,
+    parse_sweep,
+    settings_from_state,
+    stale_reasons,
+    stored_sweep,
+    with_own,
+)
 
-LR_OVERRIDES = ids.overrides("lr")
+OVERRIDES = ids.overrides()
+#: The control each of parse_sweep's messages goes under.
+SWEEP_CONTROLS = {"optimizer": ids.SWEEP_OPTIMIZER, "resolution": ids.SWEEP_RESOLUTION,
+                  "steps": ids.SWEEP_STEPS, "lr_min": ids.SWEEP_LR_MIN,
+                  "lr_max": ids.SWEEP_LR_MAX, "momentum_min": ids.SWEEP_MOMENTUM_MIN,
+                  "momentum_max": ids.SWEEP_MOMENTUM_MAX}
 
 
-def _current(race_state) -> tuple[float, float] | None:
-    if not race_state:
+def _current(settings: SweepSettings) -> tuple[float, float | None]:
+    """The swept optimizer's own (lr, μ) in the race (the ring on the diagram)."""
+    own = own_values(settings.race, settings.optimizer)
+    return own["lr"], own.get("momentum")
+
+
+def cell_values(custom) -> list | None:
+    """A hovered cell's five numbers (a float32 row arrives as {"0": …, "4": …})."""
+    if isinstance(custom, dict):
+        custom = [custom.get(str(i)) for i in range(5)]
+    if not isinstance(custom, list) or len(custom) != 5 or not all(
+            isinstance(v, (int, float)) and math.isfinite(v) for v in custom):
         return None
-    settings = race_state["settings"]
-    return settings["lr"], settings["momentum"]
+    return custom
 
 
 def register(app) -> None:
@@ -35,15 +65,16 @@ def register(app) -> None:
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Output(ids.SWEEP_RESULT, "data"), Output(ids.SWEEP_STATUS, "children"),
         Output(ids.SWEEP_ERROR, "children"), Output(ids.SWEEP_EXPORT, "disabled"),
+        *[Output(ids.error_id(control), "children") for control in SWEEP_CONTROLS.values()],
         Input(ids.SWEEP_RUN, "n_clicks"),
         State(ids.SWEEP_OPTIMIZER, "value"), State(ids.SWEEP_METRIC, "value"),
         State(ids.SWEEP_RESOLUTION, "value"), State(ids.SWEEP_STEPS, "value"),
-        State(ids.SWEEP_LR_MIN, "value"), State(ids.SWEEP_LR_MAX, "value"),
+        *[State(SWEEP_CONTROLS[name], "value") for name in SWEEP_INPUTS],
         State(ids.RACE_STATE, "data"), State(ids.THEME, "data"),
         background=True, interval=250, prevent_initial_call=True,
         running=[(Output(ids.SWEEP_RUN, "disabled"), True, False),
                  (Output(ids.SWEEP_CANCEL, "disabled"), False, True),
-                 (Output(ids.SWEEP_STATUS, "children"), "Sweeping…", ""),
+                 (Output(ids.SWEEP_STATUS, "children"), "Sweeping…", "Cancelled."),
                  (Output(ids.SWEEP_PROGRESS, "style"), {"visibility": "visible"},
                   {"visibility": "hidden"})],
         cancel=[Input(ids.SWEEP_CANCEL, "n_clicks")],
@@ -51,26 +82,28 @@ def register(app) -> None:
         progress_default=["0", "1"],
     )
     def run_sweep(set_progress, _clicks, optimizer, metric, resolution, steps, lr_min, lr_max,
-                  race_state, theme):
-        settings, errors = parse_sweep(race_state, optimizer, resolution, steps, lr_min,
-                                       lr_max)
+                  momentum_min, momentum_max, race_state, theme):
+        settings, errors = parse_sweep(race_state, optimizer, resolution, steps, {
+            "lr_min": lr_min, "lr_max": lr_max, "momentum_min": momentum_min,
+            "momentum_max": momentum_max})
+        lines = [errors.get(name, "") for name in SWEEP_CONTROLS]
         if settings is None:
-            return no_update, no_update, "", " ".join(
-                f"{name.replace('_', ' ')}: {text}" for name, text in errors.items()), no_update
+            return (no_update, no_update, "Not swept: see the messages.",
+                    errors.get("race", ""), no_update, *lines)
         started = time.perf_counter()
         result = settings.run(progress=lambda done, total: set_progress((str(done),
                                                                          str(total))))
         seconds = time.perf_counter() - started
         figure = sweep_figure(result, metric if metric in METRIC_ORDER else "final_loss",
-                              theme_name(theme), _current(race_state))
+                              theme_name(theme), _current(settings))
         cells = result.final_loss.size
         diverged = int((result.diverged_at >= 0).sum())
         status = (f"{TITLES[result.optimizer]}: {cells:,} cells × {result.steps} steps in "
                   f"{seconds:.2f} s ({cells * result.steps / seconds / 1e6:.0f} M steps/s); "
                   f"{diverged:,} diverged.")
-        stored = {**settings.to_dict(), **figure.layout.meta,
+        stored = {**settings.to_dict(), **figure.layout.meta, "context": settings.context(),
                   "lrs": result.lrs.tolist(), "momenta": result.momenta.tolist()}
-        return figure, stored, status, "", False
+        return figure, stored, status, "", False, *lines
 
     @app.callback(
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
@@ -83,6 +116,8 @@ def register(app) -> None:
         patch = Patch()
         for index, key in enumerate(METRIC_ORDER):
             patch["data"][index]["visible"] = key == metric
+        patch["data"][stored["diverged_layer"]]["hovertemplate"] = hover_template(
+            metric, bool(stored.get("takes_momentum")))
         return patch
 
     @app.callback(
@@ -102,42 +137,62 @@ def register(app) -> None:
         retheme_sweep(patch, stored, theme)
         return patch
 
-    # the race's current (lr, μ) is marked on the heatmap in the browser, by the race's
-    # follow-up callback (callbacks/race.py, assets/app.js): no round trip on a move
+    # the swept optimizer's own (lr, μ) is marked on the heatmap, and a diagram that no
+    # longer describes the race is marked stale, in the browser (assets/app.js
+    # ``markCurrent``, run after each race update and each new diagram): no round trip
 
     @app.callback(
-        Output(ids.LR_INPUT, "value", allow_duplicate=True),
-        Output(ids.LR_SLIDER, "value", allow_duplicate=True),
-        Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
-        Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True),
-        Output(ids.OPTIMIZERS, "value", allow_duplicate=True),
-        Output(LR_OVERRIDES, "value", allow_duplicate=True),
-        Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
-        Input(ids.SWEEP_GRAPH, "clickData"),
-        State(ids.SWEEP_RESULT, "data"), State(ids.OPTIMIZERS, "value"),
-        State(LR_OVERRIDES, "value"), State(LR_OVERRIDES, "id"),
-        State(ids.OVERRIDES_STORE, "data"),
+        output={"overrides": Output(OVERRIDES, "value", allow_duplicate=True),
+                "store": Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
+                "optimizers": Output(ids.OPTIMIZERS, "value", allow_duplicate=True),
+                "applied": Output(ids.SWEEP_APPLIED, "data"),
+                "status": Output(ids.SWEEP_STATUS, "children", allow_duplicate=True)},
+        inputs={"click": Input(ids.SWEEP_GRAPH, "clickData"),
+                "stored": State(ids.SWEEP_RESULT, "data"),
+                "race_state": State(ids.RACE_STATE, "data"),
+                "optimizers": State(ids.OPTIMIZERS, "value"),
+                "override_values": State(OVERRIDES, "value"),
+                "override_ids": State(OVERRIDES, "id"),
+                "stored_overrides": State(ids.OVERRIDES_STORE, "data")},
         prevent_initial_call=True,
     )
-    def race_at_cell(click, stored, optimizers, lr_overrides, lr_override_ids,
+    def race_at_cell(click, stored, race_state, optimizers, override_values, override_ids,
                      stored_overrides):
-        """The race takes the cell's (lr, μ); the swept optimizer joins the race and its
-        own lr override is cleared so that the slider's lr applies to it."""
-        if not click or not stored or not click.get("points"):
+        """The swept optimizer races at the cell's (lr, μ), as its own lr and μ (the
+        Advanced panel's): the sliders, and so every other racer, stay as they are. A
+        diagram drawn for other settings than the race's is not applied."""
+        race, _ = settings_from_state(race_state)
+        if not click or not stored or not click.get("points") or race is None \
+                or not isinstance(stored.get("context"), dict):
             raise PreventUpdate
+        swept = stored["optimizer"]
+        reasons = stale_reasons(stored["context"], race, swept)
+        if reasons:
+            return {"overrides": [no_update] * len(override_ids or []), "store": no_update,
+                    "optimizers": no_update, "applied": no_update,
+                    "status": "Not applied: this diagram was drawn for other settings "
+                              f"({'; '.join(reasons)}). Run the sweep again."}
         point = click["points"][0]
         lrs, momenta = np.array(stored["lrs"]), np.array(stored["momenta"])
-        lr = float(lrs[np.argmin(np.abs(np.log10(lrs) - np.log10(float(point["x"]))))])
-        swept = stored["optimizer"]
+        own = {"lr": float(lrs[np.argmin(np.abs(np.log10(lrs)
+                                                - np.log10(float(point["x"]))))])}
+        if "momentum" in OPTIMIZERS[swept].defaults:
+            own["momentum"] = float(momenta[np.argmin(np.abs(momenta - float(point["y"])))])
         chosen = [o for o in OPTIMIZER_NAMES if o in {*(optimizers or []), swept}]
         # the inputs, where the Advanced panel is drawn, and the store either way
-        overrides = [None if key["optimizer"] == swept else value
-                     for value, key in zip(lr_overrides, lr_override_ids, strict=True)]
-        kept = without_override(stored_overrides, swept, "lr")
-        if "momentum" not in OPTIMIZERS[swept].defaults:
-            return lr, math.log10(lr), no_update, no_update, chosen, overrides, kept
-        momentum = float(momenta[np.argmin(np.abs(momenta - float(point["y"])))])
-        return lr, math.log10(lr), momentum, momentum, chosen, overrides, kept
+        inputs = [own.get(key["param"], value) if key["optimizer"] == swept else no_update
+                  for value, key in zip(override_values or [], override_ids or [],
+                                        strict=True)]
+        said = ", ".join(f"{'μ' if k == 'momentum' else k} {v:.4g}" for k, v in own.items())
+        return {"overrides": inputs, "store": with_own(stored_overrides, swept, own),
+                "optimizers": chosen, "applied": {"optimizer": swept, **own},
+                "status": f"{TITLES[swept]} races at its own {said} (Advanced); the sliders "
+                          "and the other racers are unchanged."}
+
+    app.clientside_callback(
+        ClientsideFunction("race", "showRace"),
+        Output(ids.SWEEP_APPLIED, "data", allow_duplicate=True),
+        Input(ids.SWEEP_APPLIED, "data"), prevent_initial_call=True)
 
     @app.callback(
         Output(ids.SWEEP_HOVER, "children"),
@@ -148,8 +203,8 @@ def register(app) -> None:
         if not hover or not stored or not hover.get("points"):
             return "Hover a cell for its numbers; click it to race there."
         point = hover["points"][0]
-        custom = point.get("customdata")
-        if not isinstance(custom, list) or len(custom) != 5:
+        custom = cell_values(point.get("customdata"))
+        if custom is None:
             raise PreventUpdate
         takes = "momentum" in OPTIMIZERS[stored["optimizer"]].defaults
         return hover_text(custom, float(point["x"]), float(point["y"]) if takes else None)

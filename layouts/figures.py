@@ -21,20 +21,40 @@ import plotly.io as pio
 from optim_core import Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
 
-#: Okabe & Ito's colour-blind-safe palette, one colour per optimizer.
-COLORS = {
-    "sgd": "#D55E00", "momentum": "#0072B2", "nesterov": "#009E73", "adam": "#CC79A7",
-    "adamw": "#E69F00", "nadam": "#56B4E9", "rmsprop": "#B8A000", "adagrad": "#555555",
+#: One colour per optimizer and theme, after Okabe & Ito's colour-blind-safe hues: dark
+#: on the light surface, bright on the dark one, each at least 3:1 (WCAG contrast)
+#: against every colour of the surface image, its iso-lines included
+#: (tests/test_app_state.py checks).
+PALETTES = {
+    "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
+              "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
+              "rmsprop": "#5A5A00", "adagrad": "#404040"},
+    "dark": {"sgd": "#FF8A5C", "momentum": "#5EBBF2", "nesterov": "#2FD3A0",
+             "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
+             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8"},
 }
+#: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
+#: dash as well as their colour.
+DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
+          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
+#: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
+#: ``theme``, from the palette store), the light colour until it has.
+COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
+
+
+def racer_color(optimizer: str, theme: str) -> str:
+    return PALETTES[theme][optimizer]
+
+
 TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam",
           "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",
-              "low": (250, 251, 252), "high": (150, 170, 196), "line": 0.80,
+              "low": (250, 251, 252), "high": (196, 208, 224), "line": 0.86,
               "start": "#111111", "base": "plotly_white"},
     "dark": {"paper": "#0d1117", "ink": "#e6edf3", "muted": "#9198a1", "grid": "#30363d",
-             "low": (22, 27, 34), "high": (70, 92, 122), "line": 1.45,
+             "low": (22, 27, 34), "high": (44, 56, 74), "line": 1.50,
              "start": "#f5f5f5", "base": "plotly_dark"},
 }
 #: What the figures take from Plotly's light and dark templates: fonts, axes, hover
@@ -150,15 +170,66 @@ def path_mode(race: Race) -> str:
     return "lines+markers" if points <= STEP_DOT_BUDGET else "lines"
 
 
+def window_exit(a, b, window) -> tuple[float, float]:
+    """Where the segment from ``a`` (inside ``window``) to ``b`` (outside) crosses the
+    window's edge (Liang–Barsky: the smallest t in (0, 1] at which a bound is met)."""
+    t_exit = 1.0
+    for axis, (low, high) in enumerate(window):
+        delta = b[axis] - a[axis]
+        for bound in (low, high):
+            if delta != 0:
+                t = (bound - a[axis]) / delta
+                if 0 <= t < t_exit:
+                    t_exit = t
+    return (a[0] + t_exit * (b[0] - a[0]), a[1] + t_exit * (b[1] - a[1]))
+
+
+def runaway(run, window) -> bool:
+    """A path that does not come back: it diverged, or it ends more than the window's
+    size beyond its edge. Drawn in full, its last segments cross the whole map."""
+    if run.diverged_at is not None:
+        return True
+    (x0, x1), (y0, y1) = window
+    x, y = run.params[-1]
+    return not (2 * x0 - x1 <= x <= 2 * x1 - x0 and 2 * y0 - y1 <= y <= 2 * y1 - y0)
+
+
+def drawn_path(run, window) -> tuple[np.ndarray, bool]:
+    """The points of ``run`` the map draws, and whether they were cut: a runaway path
+    up to where it last leaves the window (that edge point included), else all."""
+    params = run.params
+    if not runaway(run, window):
+        return params, False
+    (x0, x1), (y0, y1) = window
+    inside = ((params[:, 0] >= x0) & (params[:, 0] <= x1) & (params[:, 1] >= y0)
+              & (params[:, 1] <= y1))
+    if not inside.any():  # it never was on the map: its start alone
+        return params[:1], True
+    last = int(np.flatnonzero(inside)[-1])
+    if last == len(params) - 1:
+        return params, False
+    edge = window_exit(params[last], params[last + 1], window)
+    return np.vstack([params[:last + 1], [edge]]), True
+
+
+def end_label(run, cut: bool) -> str:
+    """What a run's end marker stands for (its hover text)."""
+    title = f"<b>{TITLES[run.optimizer]}</b>"
+    why = "" if run.diverged_at is None else f", diverged at step {run.diverged_at}"
+    return f"{title} leaves the map here{why}" if cut else f"{title} end{why}"
+
+
 def path_traces_data(race: Race) -> dict:
-    """What changes when a slider moves: per run its path; the runs' end points (one
-    trace: a cross where a run diverged); the start."""
-    paths = [{"x": float32(run.params[:, 0]), "y": float32(run.params[:, 1])}
-             for run in race.runs]
-    last = np.array([run.params[-1] for run in race.runs])
+    """What changes when a slider move: per run its path (a runaway one cut where it
+    leaves the map); the runs' end points (one trace: a cross where a run was cut or
+    diverged, at the edge of the map); the start."""
+    drawn = [drawn_path(run, race.surface.window) for run in race.runs]
+    paths = [{"x": float32(points[:, 0]), "y": float32(points[:, 1])} for points, _ in drawn]
+    last = np.array([points[-1] for points, _ in drawn])
     ends = {"x": float32(last[:, 0]), "y": float32(last[:, 1]),
-            "marker.symbol": ["x-thin-open" if run.diverged_at is not None else "circle"
-                              for run in race.runs]}
+            "marker.symbol": ["x-thin-open" if cut or run.diverged_at is not None else "circle"
+                              for run, (_, cut) in zip(race.runs, drawn, strict=True)],
+            "text": [end_label(run, cut) for run, (_, cut) in zip(race.runs, drawn, strict=True)]}
     starts = np.array([run.start for run in race.runs])
     return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
                                                     "y": float32(starts[:1, 1])}}
@@ -186,17 +257,20 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
     for run, path in zip(race.runs, data["paths"], strict=True):
         fig.add_trace(go.Scatter(
             x=path["x"], y=path["y"], mode=path_mode(race), name=TITLES[run.optimizer],
-            legendgroup=run.optimizer, line={"color": COLORS[run.optimizer], "width": 2},
-            marker={"size": 3.5, "color": COLORS[run.optimizer]},
+            legendgroup=run.optimizer,
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
+            marker={"size": 3.5, "color": racer_color(run.optimizer, theme)},
             hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
                            "x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
-    ends, colours = data["ends"], [COLORS[run.optimizer] for run in race.runs]
+    ends = data["ends"]
+    colours = [racer_color(run.optimizer, theme) for run in race.runs]
     fig.add_trace(go.Scatter(  # one trace for all ends: each trace costs every redraw
         x=ends["x"], y=ends["y"], mode="markers", showlegend=False, name="ends",
-        text=[TITLES[run.optimizer] for run in race.runs],
+        text=ends["text"],
         marker={"size": 11, "color": colours, "symbol": ends["marker.symbol"],
                 "line": {"width": 2.5, "color": colours}},
-        hovertemplate="<b>%{text}</b> end (%{x:.4g}, %{y:.4g})<extra></extra>"))
+        hovertemplate="%{text} (%{x:.4g}, %{y:.4g})<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=data["start"]["x"], y=data["start"]["y"], mode="markers", name="start",
         marker={"symbol": "star", "size": 15, "color": colors["start"],
@@ -244,6 +318,7 @@ def patch_race_figure(patch, race: Race) -> None:
     patch["data"][layout["ends"]]["x"] = typed(ends["x"])
     patch["data"][layout["ends"]]["y"] = typed(ends["y"])
     patch["data"][layout["ends"]]["marker"]["symbol"] = ends["marker.symbol"]
+    patch["data"][layout["ends"]]["text"] = ends["text"]
     patch["data"][layout["start"]]["x"] = typed(data["start"]["x"])
     patch["data"][layout["start"]]["y"] = typed(data["start"]["y"])
 
@@ -257,7 +332,8 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
         fig.add_trace(go.Scatter(
             y=float32(loss_gap(race, run)), x0=0, dx=1, mode="lines",
             name=TITLES[run.optimizer], legendgroup=run.optimizer,
-            line={"color": COLORS[run.optimizer], "width": 2},
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
             hovertemplate=f"{TITLES[run.optimizer]}: %{{y:.3e}}<extra></extra>"))
     fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]})
     # on a log axis an annotation's y is log10 of the value (add_hline's own label would
@@ -281,3 +357,99 @@ def loss_curves(race: Race) -> list:
     """What a slider move changes on the loss plot: each run's curve (typed arrays, in
     trace order). The browser patches them in (``drawLoss`` in assets/app.js)."""
     return [typed(loss_gap(race, run)) for run in race.runs]
+
+
+# --- the line fit in data space ---------------------------------------------------------------
+
+def fit_lines(race: Race, step: int | None = None) -> dict:
+    """Each run's line y = w·x + b at ``step`` (None: its last; a run ends where it
+    diverged), over the data's x range: {"x": [x0, x1], "y": [[y0, y1] per run]}."""
+    surface = race.surface
+    ends = np.array([surface.data_x.min(), surface.data_x.max()])
+    lines = []
+    for run in race.runs:
+        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+        w, b = run.params[k]
+        lines.append((w * ends + b).tolist())
+    return {"x": ends.tolist(), "y": lines}
+
+
+def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.Figure:
+    """The line fit's data points and each optimizer's fitted line (its (w, b) on the
+    map) at ``step``: what the path means in data space. The least-squares line is the
+    map's minimum."""
+    surface = race.surface
+    colors = THEMES[theme]
+    lines = fit_lines(race, step)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=float32(surface.data_x), y=float32(surface.data_y), mode="markers", name="data",
+        marker={"size": 6, "color": colors["muted"], "opacity": 0.8},
+        hovertemplate="(%{x:.3g}, %{y:.3g})<extra>data</extra>"))
+    (w_best, b_best), = surface.minima[:1]
+    fig.add_trace(go.Scatter(
+        x=lines["x"], y=[w_best * x + b_best for x in lines["x"]], mode="lines",
+        name="least squares", line={"color": colors["ink"], "width": 1, "dash": "dot"},
+        hovertemplate=f"least squares: y = {w_best:.4g}·x + {b_best:.4g}<extra></extra>"))
+    for run, y in zip(race.runs, lines["y"], strict=True):
+        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+        w, b = run.params[k]
+        fig.add_trace(go.Scatter(
+            x=lines["x"], y=y, mode="lines", name=TITLES[run.optimizer],
+            line={"color": racer_color(run.optimizer, theme), "width": 2,
+                  "dash": DASHES[run.optimizer]},
+            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + "
+                          f"{b:.4g}<extra></extra>"))
+    low, high = float(surface.data_y.min()), float(surface.data_y.max())
+    pad = 0.25 * (high - low or 1.0)
+    fig.update_layout(
+        **themed_layout(theme),
+        title={"text": "The data, and each optimizer's line y = w·x + b at its last step",
+               "font": {"size": 12}, "x": 0.01},
+        margin={"l": 48, "r": 10, "t": 28, "b": 36}, showlegend=False,
+        uirevision=str(surface.key), hovermode="closest",
+        xaxis={"title": {"text": "x"}, "gridcolor": colors["grid"], "zeroline": False},
+        yaxis={"title": {"text": "y"}, "gridcolor": colors["grid"], "zeroline": False,
+               "range": [low - pad, high + pad]})
+    return fig
+
+
+# --- images for slides -------------------------------------------------------------------------
+
+#: Pixel size of the exported images (Plotly scales the fonts with them).
+IMAGE_SIZES = {"map": (1000, 900), "loss": (1000, 700)}
+CAPTION_WIDTH = 110
+
+
+def image_caption(settings, surface: Surface) -> str:
+    """One line of settings under an exported plot: the surface and the race, then each
+    racer's own lr and μ (``settings``: callbacks.state.RaceSettings)."""
+    from callbacks.state import own_values  # the settings model, below layouts
+
+    start = settings.start(surface)
+    parts = [surface.name + (f" (κ = {surface.kappa:g})" if surface.name == "ravine" else ""),
+             f"start ({start[0]:g}, {start[1]:g})", f"{settings.steps} steps"]
+    if settings.noise:
+        parts.append(f"noise σ {settings.noise:g}, seed {settings.seed}")
+    if settings.batch_size:
+        parts.append(f"batch {settings.batch_size}")
+    for optimizer in settings.optimizers:
+        own = own_values(settings, optimizer)
+        mu = "β₁" if optimizer in ("adam", "adamw", "nadam") else "μ"
+        parts.append(f"{TITLES[optimizer]} lr {own['lr']:g}"
+                     + (f", {mu} {own['momentum']:g}" if "momentum" in own else ""))
+    lines = [parts[0]]
+    for part in parts[1:]:  # lines of at most CAPTION_WIDTH characters, cut at a " · "
+        if len(lines[-1]) + 3 + len(part) > CAPTION_WIDTH:
+            lines.append(part)
+        else:
+            lines[-1] += " · " + part
+    return "<br>".join(lines)
+
+
+def image_export(settings, surface: Surface, image_format: str) -> dict:
+    """What the browser needs to export both plots (assets/app.js ``exportImages``):
+    the caption, the file names and sizes."""
+    names = {plot: f"optimizer-race-{plot}-{surface.name}" for plot in IMAGE_SIZES}
+    return {"format": image_format, "caption": image_caption(settings, surface),
+            "names": names, "sizes": {k: list(v) for k, v in IMAGE_SIZES.items()}}

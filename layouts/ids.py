@@ -76,6 +76,16 @@ LINK_BUTTON = "copy-link-button"
 SHARE_NOTE = "share-note"  # what the last copy button copied: a label and SHARE_TEXT
 SHARE_TEXT = "share-text"
 SHARE_STATUS = "share-status"  # whether the browser let it reach the clipboard
+EXPORT_PNG = "export-png-button"
+EXPORT_SVG = "export-svg-button"
+#: what an image export draws: {format, caption, names} (assets/app.js ``exportImages``)
+EXPORT_IMAGE = "export-image-store"
+#: the line fit's data and each optimizer's fitted line (shown on the line fit only)
+DATA_GRAPH = "data-graph"
+DATA_CELL = "data-graph-cell"
+#: the race's state while it is a line fit, null when it stops being one: the data plot's
+#: server callback is not asked on every move of the other surfaces
+DATA_REQUEST = "data-request-store"
 RACE_STATE = "race-state-store"
 RACE_STRUCTURE = "race-structure-store"
 #: what the browser draws after a race's paths: the loss curves of a slider move, the
@@ -92,6 +102,7 @@ URL_NOTE_DISMISS = "url-note-dismiss-button"
 HISTORY = "history-store"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
+PALETTE = "palette-store"
 
 # phase diagram
 SWEEP_GRAPH = "sweep-graph"
@@ -101,6 +112,8 @@ SWEEP_RESOLUTION = "sweep-resolution-input"
 SWEEP_STEPS = "sweep-steps-input"
 SWEEP_LR_MIN = "sweep-lr-min-input"
 SWEEP_LR_MAX = "sweep-lr-max-input"
+SWEEP_MOMENTUM_MIN = "sweep-momentum-min-input"
+SWEEP_MOMENTUM_MAX = "sweep-momentum-max-input"
 SWEEP_HOVER = "sweep-hover-info"
 SWEEP_RUN = "sweep-run-button"
 SWEEP_CANCEL = "sweep-cancel-button"
@@ -110,3 +123,5 @@ SWEEP_EXPORT = "sweep-export-button"
 SWEEP_DOWNLOAD = "sweep-export-download"
 SWEEP_RESULT = "sweep-result-store"
 SWEEP_ERROR = "sweep-error"
+#: the cell a click applied ({optimizer, lr, momentum}): the page scrolls to the race
+SWEEP_APPLIED = "sweep-applied-store"

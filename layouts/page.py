@@ -7,6 +7,7 @@ from dash import dcc, html
 from callbacks.state import RaceSettings
 
 from . import ids
+from .figures import PALETTES
 from .race import race_section
 from .sweep import sweep_section
 
@@ -16,6 +17,7 @@ def build_layout() -> html.Div:
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.THEME, storage_type="local"),
+        dcc.Store(id=ids.PALETTE, data=PALETTES),  # the swatches' colours per theme
         dcc.Store(id=ids.RACE_STATE),
         dcc.Store(id=ids.RACE_STRUCTURE),
         dcc.Store(id=ids.RACE_FOLLOW_UP),
@@ -23,6 +25,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.START_CLICK),
         dcc.Store(id=ids.HISTORY),
         dcc.Store(id=ids.SWEEP_RESULT),
+        dcc.Store(id=ids.SWEEP_APPLIED),
         html.Header([
             html.Div([
                 html.H1("Optimizer Race"),

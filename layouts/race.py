@@ -24,13 +24,15 @@ from .components import (
     swatch,
     table,
 )
-from .figures import COLORS, TITLES
+from .figures import COLORS, DASHES, TITLES
 
 SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
                   "regression": "Line fit"}
-GRAPH_HEIGHT = "clamp(420px, calc(100vh - 190px), 640px)"
-OVERRIDE_LABELS = {"lr": "lr", "dampening": "damp\u00adening", "weight_decay": "weight decay",
-                   "beta2": "β₂", "eps": "ε", "alpha": "α"}
+#: The map and loss plot leave room for the header above and the legend below them, so
+#: a 720-pixel-high laptop screen shows all three at once.
+GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
+OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
+                   "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
 
 
 def controls(settings: RaceSettings) -> html.Div:
@@ -160,14 +162,15 @@ def advanced() -> html.Details:
     ], id=ids.ADVANCED, className="details")
 
 
-#: The Advanced panel's two grids: three columns each fit the sidebar without scrolling.
-OVERRIDE_GROUPS = (OVERRIDE_PARAMS[:3], OVERRIDE_PARAMS[3:])  # lr, dampening, wd | β₂, ε, α
+#: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
+#: (lr, μ) come first: blank, an optimizer follows the slider.
+OVERRIDE_GROUPS = (("lr", "momentum"), ("dampening", "weight_decay"), ("beta2", "eps", "alpha"))
 
 
 def overrides_grid(overrides: dict) -> html.Div:
     """One input per optimizer and hyperparameter it has; a blank cell takes the slider
-    (lr) or torch's default. CSS grids rather than tables: one component a cell. The
-    second grid lists only the optimizers that have β₂, ε or α."""
+    (lr, μ) or torch's default. CSS grids rather than tables: one component a cell. A
+    grid lists only the optimizers that have one of its hyperparameters."""
     grids = []
     for params in OVERRIDE_GROUPS:
         cells = [html.Span(""), *[html.Span(OVERRIDE_LABELS[p], className="grid-head")
@@ -181,13 +184,17 @@ def overrides_grid(overrides: dict) -> html.Div:
                 if param not in spec.defaults:
                     cells.append(html.Span("—", className="muted"))
                     continue
-                placeholder = "slider" if param == "lr" else f"{spec.defaults[param]:g}"
+                placeholder = "slider" if param in ("lr", "momentum") \
+                    else f"{spec.defaults[param]:g}"
                 cells.append(number_input(
                     ids.override_id(name, param), overrides.get(name, {}).get(param),
                     placeholder=placeholder, width=None, class_name="compact",
                     name=f"{name}.{param}"))
-        grids.append(html.Div(cells, className="overrides-grid with-lr" if "lr" in params
-                              else "overrides-grid"))  # room for the lr's "slider"
+        # the slider's pair get room for their placeholder, "slider"
+        columns = " ".join(["max-content"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
+                                              else "minmax(3em, 1fr)" for p in params])
+        grids.append(html.Div(cells, className="overrides-grid",
+                              style={"gridTemplateColumns": columns}))
     return html.Div(grids, className="overrides-grids")
 
 
@@ -200,8 +207,11 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
 
 
 def graphs() -> html.Div:
-    config = graph_config(scrollZoom=True, toImageButtonOptions={"filename": "optimizer-race"},
-                          modeBarButtonsToRemove=["select2d", "lasso2d", "autoScale2d"])
+    # no camera button: the card's PNG and SVG buttons export both plots with their
+    # legend and a caption (callbacks/images.py), where the camera's image has neither
+    config = graph_config(scrollZoom=True,
+                          modeBarButtonsToRemove=["select2d", "lasso2d", "autoScale2d",
+                                                  "toImage"])
     return html.Div([
         html.Div(dcc.Graph(id=ids.RACE_GRAPH, config=config, className="race-graph",
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
@@ -239,16 +249,18 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
     h, defaults = run.hyperparameters, oc.OPTIMIZERS[run.optimizer].defaults
     parts = [f"{'own lr' if 'lr' in own else 'lr'} {_fmt(h['lr'], 4)}"]
     if "momentum" in h:
-        parts.append(f"{'β₁' if run.optimizer in BETA1_USERS else 'μ'} "
+        parts.append(f"{'own ' if 'momentum' in own else ''}"
+                     f"{'β₁' if run.optimizer in BETA1_USERS else 'μ'} "
                      f"{_fmt(h['momentum'], 4)}")
     parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} {_fmt(h[k], 4)}"
-              for k in OVERRIDE_PARAMS[1:] if k in own and own[k] != defaults[k]]
+              for k in OVERRIDE_PARAMS if k not in ("lr", "momentum") and k in own
+              and own[k] != defaults[k]]
     return ", ".join(parts)
 
 
 def racer(run: oc.Trajectory, own: dict) -> html.Span:
     """A racer where its colour is named: swatch, name and what it runs with."""
-    return html.Span([swatch(COLORS[run.optimizer]), TITLES[run.optimizer], " ",
+    return html.Span([line_swatch(run.optimizer), TITLES[run.optimizer], " ",
                       html.Span(run_settings(run, own), className="racer-settings")],
                      className="nowrap")
 
@@ -337,6 +349,12 @@ def race_legend(race: oc.Race, overrides: dict) -> list:
                      className="legend-items")]  # a block: Markdown keeps its HTML as is
 
 
+def line_swatch(optimizer: str) -> html.Span:
+    """A short line in the optimizer's colour and dash, as its paths are drawn."""
+    return html.Span(className=f"line-swatch dash-{DASHES[optimizer]}",
+                     style={"borderTopColor": COLORS[optimizer]})
+
+
 def map_flags(race: oc.Race) -> list:
     """What the map cannot show: where a diverged path was cut (its last finite point is
     usually far outside the window) and paths that end outside the window."""
@@ -347,8 +365,9 @@ def map_flags(race: oc.Race) -> list:
         where = f"({_fmt(x)}, {_fmt(y)})"
         outside = not (x0 <= x <= x1 and y0 <= y <= y1)
         if run.diverged_at is not None:
-            text = (f" diverged at step {run.diverged_at}: its path is cut at the last finite "
-                    f"point, {where}" + (", off the map" if outside else ""))
+            text = (f" diverged at step {run.diverged_at}: its last finite point is {where}"
+                    + (", off the map; its path is drawn to where it leaves the map (✕)"
+                       if outside else ""))
         elif outside:
             text = f" ends off the map, at {where}"
         else:
@@ -386,10 +405,20 @@ def map_key() -> html.P:
     return html.P([
         html.Span("★", className="key-mark"), " start (click the map to move it) · ",
         html.Span("●", className="key-mark"), " last step · ",
-        html.Span("✕", className="key-mark"), " last finite step of a diverged run · ",
+        html.Span("✕", className="key-mark"), " where a diverged or runaway path leaves the map"
+        " (or a diverged run's last finite step) · ",
         html.Span("+", className="key-mark"), " minimum · ",
         "hover a step to see every optimizer's same step, here and on the loss plot",
     ], className="map-key control-hint")
+
+
+def data_plot() -> html.Div:
+    """The line fit's data and fitted lines (callbacks/images.py fills it in; hidden on
+    the other surfaces)."""
+    return html.Div([dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
+                               config={"displayModeBar": False, "responsive": True}),
+                     dcc.Store(id=ids.DATA_REQUEST)],
+                    id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 
 def race_section(settings: RaceSettings) -> html.Div:
@@ -403,6 +432,7 @@ def race_section(settings: RaceSettings) -> html.Div:
                 html_panel(ids.MAP_FLAGS, "map-flags"),
                 html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
+                data_plot(),
                 html.Div(id=ids.RACE_ERROR, className="control-error", role="alert"),
             ], actions=[
                 html.Button("Copy link", id=ids.LINK_BUTTON, className="button ghost",
@@ -410,7 +440,13 @@ def race_section(settings: RaceSettings) -> html.Div:
                 html.Button("Copy CLI command", id=ids.CLI_BUTTON, className="button ghost",
                             title="The command line that writes the same CSV as Export CSV"),
                 html.Button("Export CSV", id=ids.EXPORT_BUTTON, className="button"),
-                dcc.Download(id=ids.EXPORT_DOWNLOAD)]),
+                dcc.Download(id=ids.EXPORT_DOWNLOAD),
+                html.Button("PNG", id=ids.EXPORT_PNG, className="button",
+                            title="Both plots as images for slides: legend and settings in "
+                                  "the picture"),
+                html.Button("SVG", id=ids.EXPORT_SVG, className="button",
+                            title="Both plots as scalable vector images"),
+                dcc.Store(id=ids.EXPORT_IMAGE)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()]),
         ], className="main"),

@@ -20,15 +20,30 @@ from .figures import LOSS_FLOOR, THEMES, TITLES, float32, themed_layout
 METRICS = {"final_loss": "final loss f − f* (log)", "steps": f"steps to reach {TOLERANCE:g}",
            "rate": "measured linear rate"}
 METRIC_ORDER = tuple(METRICS)
-DIVERGED_COLOR = {"light": "rgba(150, 30, 30, 0.82)", "dark": "rgba(225, 90, 80, 0.78)"}
+#: What the hover label adds to a cell's (lr, μ) per metric (customdata: final gap,
+#: steps to tolerance, rate, predicted rate, diverged at; -1 where none).
+METRIC_HOVER = {"final_loss": "final f − f* %{customdata[0]:.3g}",
+                "steps": f"first within {TOLERANCE:g} at step %{{customdata[1]}} (−1: never)",
+                "rate": "measured rate %{customdata[2]:.4f} (−1: too fast to fit)"}
+#: Opaque, so that the key's swatch is the colour of the cells it names.
+DIVERGED_COLOR = {"light": "rgb(150, 30, 30)", "dark": "rgb(225, 90, 80)"}
+#: The typed ranges (text boxes: a bad value gets a message, not a silent default).
+RANGE_INPUTS = (("lr from", ids.SWEEP_LR_MIN, "lr ÷ 100", "blank: centred on the "
+                 "optimizer's lr"),
+                ("lr to", ids.SWEEP_LR_MAX, "lr × 100", None),
+                ("μ from", ids.SWEEP_MOMENTUM_MIN, "0", "μ, or β₁"),
+                ("μ to", ids.SWEEP_MOMENTUM_MAX, "0.999", None))
 
 
 def sweep_section() -> html.Section:
     return card("Phase diagram: which (lr, μ) work?", [
         html.P(["Every cell races one optimizer from the race's start on the race's surface "
                 "(same noise, seed and the optimizer's other settings) at one (lr, μ). The "
-                "grid runs in the background; ", html.B("click a cell"), " to race at its "
-                "(lr, μ)."], className="control-hint"),
+                "grid runs in the background; ", html.B("click a cell"), " to race that "
+                "optimizer at the cell's (lr, μ): they become its own lr and μ (Advanced), "
+                "so the sliders and the other racers stay as they are. The ring marks its "
+                "(lr, μ) in the race. A diagram drawn for other race settings is marked "
+                "stale and cannot be applied."], className="control-hint"),
         html.Div([
             control("Optimizer", dcc.Dropdown(
                 id=ids.SWEEP_OPTIMIZER, value="momentum", clearable=False,
@@ -40,12 +55,12 @@ def sweep_section() -> html.Section:
                 inline=True), ids.SWEEP_METRIC),
             control("Grid", number_input(ids.SWEEP_RESOLUTION, 128, integer=True),
                     ids.SWEEP_RESOLUTION, f"cells per axis, ≤ {LIMITS['sweep_resolution']}"),
-            control("Steps", number_input(ids.SWEEP_STEPS, 500, integer=True),
+            control("Steps", number_input(ids.SWEEP_STEPS, None, integer=True,
+                                          placeholder="the race's"),
                     ids.SWEEP_STEPS, f"per cell, ≤ {LIMITS['sweep_steps']:,}"),
-            control("lr from", number_input(ids.SWEEP_LR_MIN, None,
-                                            placeholder="surface default"), ids.SWEEP_LR_MIN),
-            control("lr to", number_input(ids.SWEEP_LR_MAX, None,
-                                          placeholder="surface default"), ids.SWEEP_LR_MAX),
+            *[control(label, number_input(control_id, None, placeholder=placeholder),
+                      control_id, hint)
+              for label, control_id, placeholder, hint in RANGE_INPUTS],
         ], className="sweep-controls"),
         html.Div([
             html.Button("Run sweep", id=ids.SWEEP_RUN, className="button primary"),
@@ -66,6 +81,12 @@ def sweep_section() -> html.Section:
             html.Div(id=ids.SWEEP_HOVER, className="sweep-hover", role="status"),
         ], className="sweep-body"),
     ], card_id="phase-diagram")
+
+
+def hover_template(metric: str, takes_momentum: bool) -> str:
+    where = "lr %{x:.3g}, μ %{y:.3f}" if takes_momentum else "lr %{x:.3g}"
+    return (f"{where}<br>{METRIC_HOVER[metric]}<br>diverged at step %{{customdata[4]}} "
+            "(−1: never)<extra></extra>")
 
 
 def empty_sweep_figure(theme: str, message: str = "Run a sweep to draw the phase diagram."):
@@ -144,15 +165,15 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
     fig.add_trace(go.Heatmap(
         x=x, y=y, z=diverged, customdata=custom, showscale=False, name="diverged",
         colorscale=diverged_scale(theme), zmin=0, zmax=1,
-        hovertemplate="lr %{x:.3g}, μ %{y:.3f}<extra></extra>"))
+        hovertemplate=hover_template(metric, result.takes_momentum)))
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="diverged",
                              marker={"symbol": "square", "size": 12,
                                      "color": DIVERGED_COLOR[theme]}, hoverinfo="skip"))
     ink_lines = _theory_overlay(fig, result, colors)
-    lr, momentum = current if current else (math.nan, math.nan)
     fig.add_trace(go.Scatter(
-        x=[lr] if current else [], y=[momentum] if current else [], mode="markers",
-        name="the race's (lr, μ)", hoverinfo="skip",
+        x=[current[0]] if current else [], y=[current_y(result, current)] if current else [],
+        mode="markers", name=f"{TITLES[result.optimizer]}'s (lr, μ) in the race",
+        hoverinfo="skip",
         marker={"symbol": "circle-open", "size": 16, "color": colors["ink"],
                 "line": {"width": 3}}))
     what = (f"{TITLES[result.optimizer]} on {result.surface.name}, {result.steps} steps, "
@@ -168,9 +189,15 @@ def sweep_figure(result: Sweep, metric: str, theme: str,
                          else f"{TITLES[result.optimizer]} has no μ"},
                "range": [y[0], y[-1]], "showgrid": False},
         legend={"orientation": "h", "y": -0.18, "x": 0},
-        meta={"current_trace": len(fig.data) - 1, "ink_lines": ink_lines,
+        meta={"current_trace": len(fig.data) - 1, "ink_lines": ink_lines, "title": what,
+              "takes_momentum": result.takes_momentum,
               "diverged_layer": diverged_layer, "diverged_key": diverged_layer + 1})
     return fig
+
+
+def current_y(result: Sweep, current: tuple[float, float | None]) -> float:
+    """Where the ring sits vertically: at μ, or mid-band for an optimizer without one."""
+    return current[1] if result.takes_momentum and current[1] is not None else 0.5
 
 
 def retheme_sweep(patch, meta: dict, theme: str) -> None:

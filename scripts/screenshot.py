@@ -1,6 +1,7 @@
 """docs/screenshot.png: the running app, as headless Chromium renders it.
 
-    python scripts/screenshot.py [OUTPUT] [--query '?surface=...']   (make screenshot)
+    python scripts/screenshot.py [OUTPUT] [--query '?surface=...'] [--size 1280,720]
+                                 [--theme dark]                    (make screenshot)
 
 Serves the app on a free loopback port, opens it in headless Chromium (Debian's
 chromium and chromedriver), waits until the race is drawn, and saves the page.
@@ -38,6 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("output", nargs="?", default="docs/screenshot.png", type=Path)
     parser.add_argument("--query", default=DEFAULT_QUERY)
     parser.add_argument("--size", default="1440,900")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
     args = parser.parse_args(argv)
     port = free_port()
     server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
@@ -61,8 +63,15 @@ def main(argv=None) -> int:
                     raise SystemExit("the app did not start") from None
                 time.sleep(0.3)
         driver = webdriver.Chrome(options=options)
+        width, height = (int(v) for v in args.size.split(","))  # the page's own size
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         driver.get(f"http://127.0.0.1:{port}/{args.query}")
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(DRAWN))
+        if args.theme != driver.execute_script("return document.documentElement.dataset.theme"):
+            driver.find_element("css selector", "#theme-toggle-button").click()
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "return document.documentElement.dataset.theme") == args.theme)
         time.sleep(1.0)  # let the last repaint settle
         args.output.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(args.output))

@@ -260,15 +260,73 @@ def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
     assert override_values("oops") == {} and override_values(None) == {}
 
 
-def test_racing_at_a_phase_diagram_cell_clears_only_the_swept_optimizers_lr():
-    from callbacks.state import without_override
+def test_racing_at_a_phase_diagram_cell_sets_only_the_swept_optimizers_own_values():
+    from callbacks.state import with_own
 
     stored = {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
-    assert without_override(stored, "adam", "lr") == {"adam": {"beta2": 0.95},
-                                                      "nadam": {"lr": 0.5}}
-    assert without_override(stored, "nadam", "lr") == {"adam": {"lr": 0.5, "beta2": 0.95}}
-    assert without_override(stored, "sgd", "lr") == stored
+    assert with_own(stored, "adam", {"lr": 0.1, "momentum": 0.5}) == {
+        "adam": {"lr": 0.1, "momentum": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
+    assert with_own(stored, "sgd", {"lr": 0.2}) == {**stored, "sgd": {"lr": 0.2}}
     assert stored == {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}  # untouched
+
+
+def test_an_optimizers_own_lr_and_momentum_race_and_the_others_keep_the_sliders():
+    from callbacks.state import RaceSettings, own_values
+
+    race = RaceSettings(optimizers=("sgd", "momentum", "adam"),
+                        overrides={"adam": {"lr": 0.1, "momentum": 0.5}})
+    assert own_values(race, "adam") == {"lr": 0.1, "momentum": 0.5}
+    assert own_values(race, "momentum") == {"lr": race.lr, "momentum": race.momentum}
+    assert own_values(race, "sgd") == {"lr": race.lr}  # SGD takes no μ
+    hyper = {run.optimizer: run.hyperparameters for run in race.simulate().runs}
+    assert hyper["adam"]["lr"] == 0.1 and hyper["adam"]["momentum"] == 0.5
+    assert hyper["momentum"]["momentum"] == race.momentum
+    assert "adam.momentum=0.5" in race.to_query()
+
+
+def test_a_phase_diagram_is_stale_when_the_race_changes_what_its_cells_depend_on():
+    from dataclasses import replace
+
+    from callbacks.state import RaceSettings, stale_reasons, sweep_context
+
+    race = RaceSettings()
+    drawn = sweep_context(race, "adam")
+    assert stale_reasons(drawn, race, "adam") == []
+    # its (lr, μ) and the sliders are what a cell sets: not a reason
+    moved = replace(race, lr=0.5, momentum=0.3, overrides={"adam": {"lr": 0.01}})
+    assert stale_reasons(drawn, moved, "adam") == []
+    assert stale_reasons(drawn, RaceSettings.preset("rosenbrock"), "adam") == [
+        "surface 'ravine' → 'rosenbrock'"]
+    assert stale_reasons(drawn, replace(race, x0=3.0), "adam") == ["x0 nothing → 3.0"]
+    assert stale_reasons(drawn, replace(race, overrides={"adam": {"beta2": 0.9}}),
+                         "adam") == ["own.beta2 nothing → 0.9"]
+
+
+def test_sweep_settings_default_to_the_race_and_the_swept_optimizers_lr():
+    from callbacks.state import RaceSettings, parse_sweep
+
+    race = RaceSettings.preset("rosenbrock", optimizers=("sgd", "adam"))
+    state = {"settings": race.to_dict()}
+    settings, errors = parse_sweep(state, "adam", 16, None, {})
+    assert errors == {} and settings.steps == race.steps == 1000
+    assert settings.lr_range() == (0.0005, 5.0)  # centred on Adam's own 0.05
+    assert (settings.momentum_min, settings.momentum_max) == (0.0, 0.999)
+    result = parse_sweep(state, "adam", 16, "", {"momentum_min": "0.5", "momentum_max": 0.99,
+                                                 "lr_min": "1e-3"})[0]
+    assert (result.momentum_min, result.momentum_max, result.lr_range()) == (0.5, 0.99,
+                                                                              (1e-3, 5.0))
+    assert parse_sweep({"settings": RaceSettings(steps=5000).to_dict()}, "sgd", 8, None,
+                       {})[0].steps == 2000  # the sweep's limit
+    still = parse_sweep({"settings": RaceSettings(lr=0.0).to_dict()}, "sgd", 8, None, {})[0]
+    assert still.lr_range() == (1e-4, 1.0)  # lr 0: the surface's range
+    for typed, message in (("-1", "got -1."), ("abc", "got 'abc'"), ("10", "below 5.0")):
+        _, errors = parse_sweep(state, "adam", 16, None, {"lr_min": typed})
+        assert list(errors) == ["lr_min"] and message in errors["lr_min"], errors
+    _, errors = parse_sweep(state, "adam", 16, None, {"momentum_min": 0.9,
+                                                      "momentum_max": "0.5"})
+    assert list(errors) == ["momentum_min"]
+    _, errors = parse_sweep(state, "adam", 16, 0, {})
+    assert list(errors) == ["steps"]
 
 
 def apply_patch(figure: dict, patch: Patch) -> dict:
@@ -363,3 +421,131 @@ def test_each_surfaces_text_says_what_its_first_race_shows():
 
     _, regression = board("regression")
     assert {s.status for s in regression.values()} == {"oscillating"}
+
+
+def test_a_diverged_path_is_drawn_to_where_it_leaves_the_map():
+    from layouts.figures import drawn_path, path_traces_data, window_exit
+
+    assert window_exit((0.0, 0.0), (20.0, 10.0), ((-10, 10), (-10, 10))) == (10.0, 5.0)
+    assert window_exit((1.0, 1.0), (1.0, -30.0), ((-10, 10), (-10, 10))) == (1.0, -10.0)
+    race = RaceSettings(lr=0.5, optimizers=("sgd", "adam")).simulate()
+    (x0, x1), (y0, y1) = race.surface.window
+    sgd, adam = race.runs
+    points, cut = drawn_path(sgd, race.surface.window)
+    assert cut and sgd.diverged_at is not None
+    inside = (x0 <= points[:, 0]) & (points[:, 0] <= x1) & (y0 <= points[:, 1]) \
+        & (points[:, 1] <= y1)
+    assert inside.all()  # no segment crosses the map to a point far outside it
+    edge = points[-1]
+    assert np.isclose(edge[0], x0) or np.isclose(edge[0], x1) or np.isclose(edge[1], y0) \
+        or np.isclose(edge[1], y1)
+    np.testing.assert_array_equal(points[:-1], sgd.params[:len(points) - 1])
+    assert drawn_path(adam, race.surface.window)[0] is adam.params  # drawn in full
+    data = path_traces_data(race)
+    assert data["ends"]["marker.symbol"] == ["x-thin-open", "circle"]
+    assert "leaves the map" in data["ends"]["text"][0] and "end" in data["ends"]["text"][1]
+    assert float(data["ends"]["x"][0]) == np.float32(edge[0])
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0..255 channels)."""
+    def linear(channel):
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    high, low = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def hex_rgb(color: str) -> tuple:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_racers_colour_stands_out_on_the_surface(theme):
+    colors = figures.THEMES[theme]
+    # the image's colours run from low to high; iso-lines are those times the line factor
+    surface = [colors["low"], colors["high"],
+               tuple(min(255, round(c * colors["line"])) for c in colors["low"]),
+               tuple(min(255, round(c * colors["line"])) for c in colors["high"])]
+    for optimizer, color in figures.PALETTES[theme].items():
+        for background in surface:
+            assert contrast(hex_rgb(color), background) >= 3.0, (optimizer, background)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_racers_of_near_hues_differ_in_dash(theme):
+    import colorsys
+
+    hues = {}
+    for optimizer, color in figures.PALETTES[theme].items():
+        h, _, s = colorsys.rgb_to_hls(*(c / 255 for c in hex_rgb(color)))
+        if s > 0.15:  # a grey has no hue to confuse
+            hues[optimizer] = h * 360
+    for a in hues:
+        for b in hues:
+            near = min(abs(hues[a] - hues[b]), 360 - abs(hues[a] - hues[b])) < 30
+            if a < b and near:
+                assert figures.DASHES[a] != figures.DASHES[b], (a, b)
+    drawn = figures.race_figure(RaceSettings(optimizers=("sgd", "adamw", "rmsprop")).simulate(),
+                                theme)
+    assert [fig.line.dash for fig in drawn.data[1:4]] == ["solid", "dash", "dot"]
+    assert [fig.line.color for fig in drawn.data[1:4]] == [
+        figures.PALETTES[theme][o] for o in ("sgd", "adamw", "rmsprop")]
+
+
+def test_an_exported_images_caption_names_the_settings_and_each_racers_own_values():
+    settings = RaceSettings(optimizers=("sgd", "momentum", "adam", "rmsprop"), noise=0.1,
+                            lr=0.03, momentum=0.8,
+                            overrides={"adam": {"lr": 0.5}, "rmsprop": {"momentum": 0.5}})
+    export = figures.image_export(settings, settings.surface_object(), "svg")
+    lines = export["caption"].split("<br>")
+    assert all(len(line) <= figures.CAPTION_WIDTH for line in lines)
+    text = " · ".join(lines)
+    assert text == ("ravine (κ = 25) · start (6, 6) · 150 steps · noise σ 0.1, seed 0 · "
+                    "SGD lr 0.03 · Momentum lr 0.03, μ 0.8 · Adam lr 0.5, β₁ 0.8 · "
+                    "RMSprop lr 0.03, μ 0.5")
+    assert export["names"] == {"map": "optimizer-race-map-ravine",
+                               "loss": "optimizer-race-loss-ravine"}
+    assert export["format"] == "svg"
+
+
+def test_the_line_fits_data_plot_draws_each_runs_line_at_a_step():
+    race = RaceSettings.preset("regression", optimizers=("sgd", "adam")).simulate()
+    lines = figures.fit_lines(race)
+    data_x = race.surface.data_x
+    assert lines["x"] == [data_x.min(), data_x.max()]
+    for run, (y0, y1) in zip(race.runs, lines["y"], strict=True):
+        w, b = run.params[-1]
+        assert (y0, y1) == (w * data_x.min() + b, w * data_x.max() + b)
+    early = figures.fit_lines(race, step=0)  # every run starts at (0, 0): y = 0
+    assert early["y"] == [[0.0, 0.0], [0.0, 0.0]]
+    fig = figures.fit_figure(race, "dark")
+    assert [t.name for t in fig.data] == ["data", "least squares", "SGD", "Adam"]
+    assert len(fig.data[0].x) == race.surface.n_points
+    assert fig.data[3].line.color == figures.PALETTES["dark"]["adam"]
+
+
+def test_the_advanced_grids_hold_every_override_once():
+    from callbacks.state import OVERRIDE_PARAMS
+    from layouts.race import OVERRIDE_GROUPS, OVERRIDE_LABELS
+
+    assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS) == sorted(OVERRIDE_LABELS)
+
+
+def test_a_hovered_cells_numbers_arrive_as_a_float32_row_and_read_back():
+    from callbacks.sweep import cell_values
+    from layouts.sweep import hover_text
+
+    row = {"0": 3.2e-7, "1": 143, "2": 0.87, "3": 0.86, "4": -1}  # a Float32Array, as JSON
+    assert cell_values(row) == [3.2e-7, 143, 0.87, 0.86, -1]
+    assert cell_values([1, 2, 3]) is None and cell_values("x") is None
+    assert cell_values({"0": 1}) is None
+    text = hover_text(cell_values(row), 0.03, 0.8)
+    assert text == ("lr 0.03, μ 0.8000 · final f − f* 3.2e-07 · reached 1e-06 at step 143 · "
+                    "measured rate 0.8700 · predicted rate 0.8600")
+    assert "diverged at step 7" in hover_text([1e9, -1, -1, -1, 7], 0.5, None)

@@ -67,14 +67,14 @@ def test_a_sweep_over_the_work_limit_is_refused_before_it_starts():
     """The gradient's points and the full-batch loss's both count: line fit, 1000
     points, batch 1, 512², 2000 steps once ran 294 s of both cores."""
     state = race_state(points=1000, batch_size=1)
-    settings, errors = parse_sweep(state, "sgd", 512, 2000, None, None)
+    settings, errors = parse_sweep(state, "sgd", 512, 2000, {})
     assert settings is None
     assert "1,001 points a step" in errors["resolution"]
     assert f"limit is {LIMITS['sweep_work']:,}" in errors["resolution"]
-    settings, errors = parse_sweep(state, "sgd", 44, 1000, None, None)  # 1.94e9: allowed
+    settings, errors = parse_sweep(state, "sgd", 44, 1000, {})  # 1.94e9: allowed
     assert errors == {} and settings.resolution == 44
-    assert parse_sweep(race_state(points=1000, batch_size=None), "sgd", 44, 1000, None,
-                       None)[0] is None  # full batch: 2,000 points a step
+    assert parse_sweep(race_state(points=1000, batch_size=None), "sgd", 44, 1000,
+                       {})[0] is None  # full batch: 2,000 points a step
 
 
 def test_the_stored_race_is_checked_like_the_controls():

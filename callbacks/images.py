@@ -1,0 +1,59 @@
+"""Slide-ready images of the race's two plots, and the line fit's data plot.
+
+The PNG and SVG buttons ask the server for the caption and the file names (the settings
+model words them), then the browser draws copies of both plots with their legend and
+that caption (assets/app.js ``exportImages``): what is on screen, as it is zoomed.
+"""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from layouts import figures, ids
+
+from .state import settings_from_state
+
+FORMATS = {ids.EXPORT_PNG: "png", ids.EXPORT_SVG: "svg"}
+
+
+def register(app) -> None:
+    @app.callback(
+        output=Output(ids.EXPORT_IMAGE, "data"),
+        inputs={"clicks": [Input(button, "n_clicks") for button in FORMATS],
+                "state": State(ids.RACE_STATE, "data")},
+        prevent_initial_call=True,
+    )
+    def ask_for_images(clicks, state):
+        settings, _ = settings_from_state(state)
+        if settings is None or ctx.triggered_id not in FORMATS:
+            raise PreventUpdate
+        return figures.image_export(settings, settings.surface_object(),
+                                    FORMATS[ctx.triggered_id])
+
+    app.clientside_callback(
+        ClientsideFunction("race", "exportImages"),
+        Output(ids.EXPORT_IMAGE, "data", allow_duplicate=True),
+        Input(ids.EXPORT_IMAGE, "data"), prevent_initial_call=True)
+
+    app.clientside_callback(
+        ClientsideFunction("race", "fitRequest"),
+        Output(ids.DATA_REQUEST, "data"),
+        Input(ids.RACE_STATE, "data"), State(ids.DATA_REQUEST, "data"),
+        prevent_initial_call=True)
+
+    @app.callback(
+        output={"figure": Output(ids.DATA_GRAPH, "figure"),
+                "style": Output(ids.DATA_CELL, "style")},
+        inputs={"state": Input(ids.DATA_REQUEST, "data"), "theme": State(ids.THEME, "data")},
+        prevent_initial_call=True,
+    )
+    def draw_fit(state, theme):
+        """On the line fit, the data and each optimizer's fitted line at the end of the
+        race (a small figure, drawn whole: its lines change with every move)."""
+        settings, _ = settings_from_state(state) if state else (None, {})
+        if settings is None:
+            return {"figure": no_update, "style": {"display": "none"}}
+        race = settings.simulate()
+        return {"figure": figures.fit_figure(race, figures.theme_name(theme)),
+                "style": {"display": "block"}}
