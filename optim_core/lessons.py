@@ -22,7 +22,7 @@ import numpy as np
 
 from . import theory
 from .analysis import leaderboard
-from .doctor import diagnose, diagnose_run, fmt, overshoot
+from .doctor import diagnose, diagnose_run, fastest_momentum, fmt, overshoot
 from .simulate import Run, simulate
 from .surfaces import get_surface
 
@@ -149,7 +149,7 @@ def beta_text(race) -> str:
     table = "\n".join(f"{beta:<6g}" + "".join(f"{loss:<13.4g}" for loss in losses)
                       for beta, losses in rows.items())
     best = min(rows, key=lambda b: rows[b][-1])
-    mu, rate = _fastest(race, lr)
+    mu, rate = fastest_momentum("momentum", lr, race.surface)
     return (f"Heavy ball at lr {fmt(lr)} on the {race.surface.title.lower()}, loss at steps "
             f"{', '.join(map(str, shown))}:\n{head}\n{table}\n"
             f"Step 1 is the same for every β (torch's buffer starts as the first "
@@ -168,11 +168,6 @@ def beta_table(race) -> dict:
                          steps=race.steps, start=run.start)
         rows[beta] = [float(other.runs[0].loss[k]) for k in shown]
     return rows
-
-
-def _fastest(race, lr):
-    from .doctor import fastest_momentum
-    return fastest_momentum("momentum", lr, race.surface)
 
 
 def high_momentum_text(race) -> str:
