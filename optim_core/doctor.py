@@ -36,8 +36,9 @@ one of, checked in this order:
     that helps, so it is not counted). Fix: lower μ to the fastest value at this lr.
 ``slow``
     None of the above, and not converged: steady but far from done. Fix: add
-    momentum (SGD), raise μ, Polyak's optimum on quadratics, or more steps (from the
-    measured rate).
+    momentum (SGD), raise μ, Polyak's optimum on quadratics, more steps (from the
+    measured rate), or for an adaptive method (which moves about lr a step) the lr that
+    covers the remaining distance in the budget.
 
 The numbers in every message come from :mod:`optim_core.theory` for this race's
 surface and the run's own hyperparameters; ``apply`` is the fix as settings under the
@@ -134,7 +135,7 @@ def diagnose_run(run, race) -> Diagnosis:
         return _oscillating(run, surface, zigzag)
     ringing = overshoot_start(run, surface)
     if ringing is not None:
-        return _overshooting(run, surface, ringing)
+        return _overshooting(run, surface, race, ringing)
     return _slow(run, surface, race, gap)
 
 
@@ -390,12 +391,17 @@ def _oscillating(run, surface, start) -> Diagnosis:
                      {"lr": lr / 2})
 
 
-def _overshooting(run, surface, start) -> Diagnosis:
+def _overshooting(run, surface, race, start) -> Diagnosis:
     momentum = run.hyperparameters.get("momentum", 0.0)
     lr = run.hyperparameters["lr"]
-    cause = (f"μ {fmt(momentum)} so high that the path swings through the minimum, again "
-             f"and again, from step {start} (it overshoots by {fmt(overshoot(run, surface))} "
-             "of its starting distance)")
+    swings = (f"the path swings through the minimum, again and again, from step {start} "
+              f"(it overshoots by {fmt(overshoot(run, surface))} of its starting distance)")
+    if momentum > 0:
+        cause = f"μ {fmt(momentum)} so high that {swings}"
+    else:
+        cause = f"steps too long near the minimum: {swings}"
+    if race.noise > 0 or (race.batch_size or surface.n_points) < surface.n_points:
+        cause += "; the gradient is noisy, and its noise kicks the path about the minimum"
     if run.optimizer in ("momentum", "nesterov"):
         mu, best = fastest_momentum(run.optimizer, lr, surface, below=momentum)
         now = rate(run.optimizer, run.hyperparameters, surface)
@@ -420,7 +426,7 @@ def _slow(run, surface, race, gap) -> Diagnosis:
     said = "" if measured is None else f" (measured rate {fmt(measured)} per step)"
     cause = (f"steady but far from done: loss gap {fmt(gap)} after {race.steps} steps"
              f"{said}, tolerance {TOLERANCE:g}")
-    if run.optimizer in ("sgd", "momentum"):
+    if run.optimizer in LINEAR_METHODS:
         mu, best = fastest_momentum(run.optimizer, lr, surface)
         now = rate(run.optimizer, run.hyperparameters, surface)
         if mu > momentum and best < now:
@@ -446,6 +452,15 @@ def _slow(run, surface, race, gap) -> Diagnosis:
         return Diagnosis(run.optimizer, "slow", None, cause,
                          f"give it more steps: at its measured rate it reaches the "
                          f"tolerance in about {needed}", {"steps": needed})
+    if run.optimizer not in LINEAR_METHODS:
+        # an adaptive method moves about lr per coordinate and step: cover the distance
+        distance = float(np.linalg.norm(run.params[-1] - nearest_minimum(run, surface)))
+        if distance / race.steps > 2 * lr:
+            return Diagnosis(run.optimizer, "slow", None, cause,
+                             f"lr too small for this budget: it moves about lr = {fmt(lr)} "
+                             f"a step and is still {fmt(distance)} from the minimum; raise "
+                             f"lr to {fmt(distance / race.steps)}",
+                             {"lr": distance / race.steps})
     return Diagnosis(run.optimizer, "slow", None, cause,
                      f"steps too short for this budget: double lr (to {fmt(2 * lr)})",
                      {"lr": 2 * lr})

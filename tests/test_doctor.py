@@ -24,6 +24,7 @@ CASES = [
     ("crawl", "ravine", "sgd", {"lr": 0.005, "steps": 200}, "slow"),
     ("banana", "rosenbrock", "momentum", {"lr": 0.001, "momentum": 0.9, "steps": 500},
      "slow"),
+    ("adam crawl", "ravine", "adam", {"lr": 0.001, "steps": 100}, "slow"),
     ("done", "ravine", "sgd", {"lr": 0.07, "steps": 300}, "converged"),
 ]
 IDS = [case[0] for case in CASES]
@@ -149,6 +150,23 @@ def test_slow_at_the_fastest_momentum_asks_for_the_steps_the_measured_rate_needs
     assert d.apply == {"steps": needed} and f"about {needed}" in d.fix
     assert diagnose(oc.simulate("rosenbrock", ["adam"], lr=0.05, steps=needed))[0].verdict \
         == "converged"
+
+
+def test_a_crawling_adaptive_method_gets_the_lr_that_covers_the_distance():
+    race = race_of("ravine", "adam", {"lr": 0.001, "steps": 100})
+    (d,) = diagnose(race)
+    distance = float(np.linalg.norm(race.runs[0].params[-1]))
+    assert d.apply == {"lr": distance / 100} and f"still {fmt(distance)} from" in d.fix
+
+
+def test_noisy_mini_batches_ringing_about_the_minimum_get_a_smaller_lr():
+    settings = {"lr": 0.05, "steps": 400, "points": 100, "batch_size": 8}
+    race = race_of("regression", "sgd", settings)
+    (d,) = diagnose(race)
+    assert d.verdict == "overshooting" and "noisy" in d.cause and d.apply == {"lr": 0.025}
+    calmer = race_of("regression", "sgd", settings, d.apply)
+    tail = slice(-100, None)
+    assert np.mean(calmer.runs[0].loss[tail]) < np.mean(race.runs[0].loss[tail])
 
 
 def test_converged_gives_the_step_it_got_there():
