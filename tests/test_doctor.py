@@ -53,9 +53,13 @@ def test_applying_the_fix_makes_it_better(case, surface, optimizer, settings, ve
     assert diagnosis.apply
     after = race_of(surface, optimizer, settings, diagnosis.apply)
     (cured,) = diagnose(after)
-    assert cured.verdict not in ("diverged", verdict), cured
+    assert cured.verdict != "diverged", cured
     if before.runs[0].diverged_at is None:
         assert after.runs[0].final_loss < before.runs[0].final_loss
+    # a symptom goes; a slow run may stay slow, but much nearer the minimum
+    if cured.verdict == verdict:
+        assert verdict == "slow", cured
+        assert after.runs[0].final_loss < before.runs[0].final_loss / 100
 
 
 def test_the_fixes_converge_where_theory_says_they_are_fast():
