@@ -253,14 +253,15 @@ def overshoot_start(run, surface) -> int | None:
 
 def overshoot(run, surface) -> float:
     """How far the path swings past the minimum: the largest |error| along a slow
-    direction after that error first changed sign, relative to the start's distance
-    from the minimum (0: no overshoot)."""
+    direction after that error first changed sign, relative to the farthest the path
+    was from the minimum (usually its start; 0: no overshoot)."""
     errors = _slow_errors(run, surface)
     worst = 0.0
     for e, cross in zip(errors.T, crossings(errors), strict=True):
         if len(cross):
             worst = max(worst, float(np.abs(e[cross[0]:]).max()))
-    return worst / float(np.linalg.norm(run.params[0] - nearest_minimum(run, surface)))
+    farthest = float(np.linalg.norm(run.params - nearest_minimum(run, surface), axis=1).max())
+    return worst / farthest if worst > 0 else 0.0
 
 
 # --- what theory says about the fix -----------------------------------------------------
@@ -298,6 +299,8 @@ def fastest_momentum(optimizer: str, lr: float, surface, below: float = 1.0):
     grid = MOMENTUM_GRID[below > MOMENTUM_GRID]
     if family == "nesterov":
         grid = grid[grid > 0]
+    if not len(grid):
+        return below, rate(family, {"lr": lr, "momentum": below}, surface)
     rates = theory.predicted_rate_grid(family, lr, grid, theory.curvature(surface).eigenvalues)
     best = int(np.argmin(rates))
     return float(grid[best]), float(rates[best])
@@ -395,7 +398,7 @@ def _overshooting(run, surface, race, start) -> Diagnosis:
     momentum = run.hyperparameters.get("momentum", 0.0)
     lr = run.hyperparameters["lr"]
     swings = (f"the path swings through the minimum, again and again, from step {start} "
-              f"(it overshoots by {fmt(overshoot(run, surface))} of its starting distance)")
+              f"(it overshoots by {fmt(overshoot(run, surface))} of its farthest distance)")
     if momentum > 0:
         cause = f"μ {fmt(momentum)} so high that {swings}"
     else:

@@ -225,7 +225,7 @@ def nesterov_text(race) -> str:
         h = run.hyperparameters
         rate = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues, h["momentum"])
         parts.append(f"{_describe(run)} swings past the minimum by "
-                     f"{fmt(overshoot(run, race.surface))} of its starting distance along the "
+                     f"{fmt(overshoot(run, race.surface))} of its farthest distance along the "
                      f"slow direction (predicted rate {fmt(rate)} per step, final loss "
                      f"{fmt(run.final_loss)})")
     return ("Nesterov evaluates the gradient where momentum is taking it, so it brakes "

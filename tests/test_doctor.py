@@ -209,3 +209,27 @@ def test_diagnose_bad_flags_exit_2_with_one_line(args, flag, capsys):
     assert main(["diagnose", *args]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and flag in err and "Traceback" not in err
+
+
+def test_every_race_gets_a_diagnosis_whose_fix_is_valid_settings():
+    """Random races (short, long, noisy, from the minimum) never break the doctor, and
+    every ``apply`` is finite settings that simulate accepts."""
+    rng = np.random.default_rng(7)
+    seen = set()
+    for _ in range(150):
+        surface = str(rng.choice(oc.SURFACES))
+        optimizer = str(rng.choice(sorted(oc.OPTIMIZERS)))
+        momentum = float(rng.choice([0.5, 0.9, 0.99] + ([0.0] * (optimizer != "nesterov"))))
+        settings = {"lr": float(10 ** rng.uniform(-4, 0.5)), "momentum": momentum,
+                    "steps": int(rng.choice([1, 2, 3, 10, 100, 400])),
+                    "noise": float(rng.choice([0.0, 0.3]))}
+        if rng.random() < 0.15:
+            settings["start"] = oc.get_surface(surface).minima[0]
+        race = race_of(surface, optimizer, settings)
+        (d,) = diagnose(race)
+        seen.add(d.verdict)
+        assert d.verdict in doctor.VERDICTS and d.cause and d.fix
+        assert all(np.isfinite(v) for v in d.apply.values() if not isinstance(v, str))
+        assert "nan" not in d.cause + d.fix
+        race_of(surface, optimizer, settings, d.apply)
+    assert seen == set(doctor.VERDICTS)

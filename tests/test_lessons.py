@@ -117,7 +117,7 @@ def test_nesterov_lesson_overshoots_less_than_momentum_by_a_measured_amount():
     assert 0 < swing["nesterov"] < 0.9 * swing["momentum"]
     text = text_of("nesterov")
     for run in race.runs:
-        assert f"by {fmt(swing[run.optimizer])} of its starting distance" in text
+        assert f"by {fmt(swing[run.optimizer])} of its farthest distance" in text
     assert nesterov.final_loss < momentum.final_loss
 
 
