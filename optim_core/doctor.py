@@ -129,7 +129,7 @@ def diagnose_run(run, race) -> Diagnosis:
                          "nothing to fix", {})
     plateau = plateau_stretch(run, surface)
     if plateau is not None:
-        return _plateau(run, surface, race, plateau)
+        return _plateau(run, surface, plateau)
     zigzag = zigzag_start(run, surface)
     if zigzag is not None:
         return _oscillating(run, surface, zigzag)
@@ -348,7 +348,7 @@ def _direction_name(vector, surface) -> str:
     return f"along ({v[0]:.2f}, {v[1]:.2f}) in ({labels[0]}, {labels[1]})"
 
 
-def _plateau(run, surface, race, stretch) -> Diagnosis:
+def _plateau(run, surface, stretch) -> Diagnosis:
     first, last = stretch
     x, y = run.params[first:last + 1].mean(axis=0)
     values, vectors = _eigen(surface, np.array(x), np.array(y))

@@ -345,7 +345,7 @@ LESSONS = {lesson.name: lesson for lesson in (
     Lesson("ravine", "1. The ravine: gradient descent against momentum",
            {"surface": "ravine", "kappa": 25.0, "optimizers": ["sgd", "momentum"],
             "lr": 0.02, "momentum": 0.9, "sgd.lr": 0.08, "steps": 60, "x0": 6.0, "y0": 6.0},
-           "lower SGD's lr a little below 0.08 and watch its zig-zag die out; then give "
+           "lower SGD's lr a little below 2/L and watch its zig-zag die out; then give "
            "momentum a smaller μ and watch it stop ringing.", ravine_text),
     Lesson("stable-lr", "2. Pick the largest stable lr", _stable_lr_settings(),
            "drag SGD's lr up past 2/L: the doctor's verdict turns from oscillating to "
