@@ -49,6 +49,19 @@ class Lesson:
     settings: dict  # the race, under the URL's names
     try_this: str  # a change to make and what to watch for
     text: Callable  # text(race) -> str, numbers computed from the race
+    needs: tuple = ()  # the optimizers the text reads (it says so when one is missing)
+
+    def text_for(self, race) -> str:
+        """The text for ``race``, or what to race to read it: the current race may have
+        left the lesson's surface or dropped an optimizer it reads."""
+        surface = self.settings["surface"]
+        if race.surface.name != surface:
+            return f"This lesson's text is about the {surface} surface: race on it to read it."
+        missing = [name for name in self.needs if name not in
+                   {run.optimizer for run in race.runs}]
+        if missing:
+            return f"This lesson's text reads {' and '.join(missing)}: add it to the race."
+        return self.text(race)
 
 
 def race_of(settings: dict, **changes):
@@ -76,7 +89,7 @@ def lesson_race(lesson: Lesson):
 def lesson_text(lesson: Lesson, race=None) -> str:
     """The lesson's title, its text for ``race`` (default: its own) and its prompt."""
     race = lesson_race(lesson) if race is None else race
-    return f"{lesson.title}\n\n{lesson.text(race)}\n\nTry this: {lesson.try_this}"
+    return f"{lesson.title}\n\n{lesson.text_for(race)}\n\nTry this: {lesson.try_this}"
 
 
 def _run(race, optimizer):
@@ -89,6 +102,20 @@ def _describe(run) -> str:
     if h.get("momentum"):
         said += f", μ {fmt(h['momentum'])}"
     return f"{run.optimizer} ({said})"
+
+
+def _predicted(run, surface) -> str:
+    h = run.hyperparameters
+    rate = theory.predicted_rate(run.optimizer, h["lr"], theory.curvature(surface).eigenvalues,
+                                 h.get("momentum", 0.0), h.get("dampening", 0.0),
+                                 h.get("weight_decay", 0.0))
+    return "no predicted rate (theory covers sgd, momentum, nesterov)" if rate is None else (
+        f"predicted rate {fmt(rate)} per step")
+
+
+def _measured(run, surface) -> str:
+    rate = theory.measured_rate(run.loss, surface.f_min)
+    return "none" if rate is None else fmt(rate)
 
 
 def _verdict(d) -> str:
@@ -115,11 +142,9 @@ def ravine_text(race) -> str:
                                        f"{fmt(2 / c.L)}, so its zig-zag across the ravine "
                                        "never shrinks and SGD never arrives."
                                        if abs(abs(factor) - 1) < 1e-9 else "."))
-        elif run.optimizer == "momentum":
-            h = run.hyperparameters
-            rate = theory.predicted_rate("momentum", h["lr"], c.eigenvalues, h["momentum"])
-            lines.append(f"Momentum's predicted rate is {fmt(rate)} per step (measured "
-                         f"{fmt(theory.measured_rate(run.loss, race.surface.f_min))}).")
+        else:
+            lines.append(f"{_describe(run)}: {_predicted(run, race.surface)}, measured "
+                         f"{_measured(run, race.surface)}.")
     return " ".join(lines)
 
 
@@ -177,7 +202,6 @@ def high_momentum_text(race) -> str:
     effective = theory.effective_lr(lr, mu)
     limit = theory.max_stable_lr("momentum", c.L, mu)
     d = diagnose_run(run, race)
-    measured = theory.measured_rate(run.loss, race.surface.f_min)
     claim = ("and it diverges" if run.diverged_at is not None else
              "so it does not diverge: the limit bounds lr itself, not the effective lr "
              "against 2/L (the pages' claim does not hold for these settings)")
@@ -186,7 +210,7 @@ def high_momentum_text(race) -> str:
             f"heavy ball is stable up to 2(1 + μ)/L = {fmt(limit)}, and lr {fmt(lr)} is "
             f"{'above' if lr >= limit else 'below'} it, {claim}. The doctor: {_verdict(d)}; "
             f"it rings with rate √μ = {fmt(math.sqrt(mu))} per step (measured "
-            f"{fmt(measured) if measured is not None else 'none'}), loss "
+            f"{_measured(run, race.surface)}), loss "
             f"{fmt(run.final_loss)} after {race.steps} steps. It diverges once lr passes "
             f"{fmt(limit)}, or where the curvature is larger than L.")
 
@@ -219,14 +243,11 @@ def saddle_escapes(race) -> dict:
 
 
 def nesterov_text(race) -> str:
-    c = theory.curvature(race.surface)
     parts = []
     for run in race.runs:
-        h = run.hyperparameters
-        rate = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues, h["momentum"])
         parts.append(f"{_describe(run)} swings past the minimum by "
                      f"{fmt(overshoot(run, race.surface))} of its farthest distance along the "
-                     f"slow direction (predicted rate {fmt(rate)} per step, final loss "
+                     f"slow direction ({_predicted(run, race.surface)}, final loss "
                      f"{fmt(run.final_loss)})")
     return ("Nesterov evaluates the gradient where momentum is taking it, so it brakes "
             "before the minimum: " + "; ".join(parts) + ".")
@@ -236,14 +257,8 @@ def polyak_text(race) -> str:
     c = theory.curvature(race.surface)
     best_lr, best_mu, best_rate = theory.polyak_optimum(c.L, c.m)
     gd_rate = (c.kappa - 1) / (c.kappa + 1)
-    parts = []
-    for run in race.runs:
-        h = run.hyperparameters
-        predicted = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
-                                          h.get("momentum", 0.0))
-        measured = theory.measured_rate(run.loss, race.surface.f_min)
-        parts.append(f"{_describe(run)}: predicted {fmt(predicted)}, measured "
-                     f"{fmt(measured) if measured is not None else 'none'} per step")
+    parts = [f"{_describe(run)}: {_predicted(run, race.surface)}, measured "
+             f"{_measured(run, race.surface)}" for run in race.runs]
     return (f"κ = {fmt(c.kappa)}. Polyak's heavy ball, lr 4/(√L + √m)² = {fmt(best_lr)} and "
             f"μ ((√κ − 1)/(√κ + 1))² = {fmt(best_mu)}, reaches the rate (√κ − 1)/(√κ + 1) = "
             f"{fmt(best_rate)}; gradient descent at its best lr 2/(L + m) = "
@@ -278,6 +293,9 @@ def reach_step(race, level: float) -> int | None:
 
 
 def batch_text(race) -> str:
+    if race.batch_size is None or 2 * race.batch_size > race.surface.n_points:
+        return (f"Set a batch size of at most half the {race.surface.n_points} points to "
+                "compare it with twice that batch.")
     variants = batch_variants(race)
     floors = {key: noise_floor(other) for key, other in variants.items()}
     level = REACH_FACTOR * max(floors.values())
@@ -349,7 +367,8 @@ LESSONS = {lesson.name: lesson for lesson in (
            "momentum a smaller μ and watch it stop ringing.", ravine_text),
     Lesson("stable-lr", "2. Pick the largest stable lr", _stable_lr_settings(),
            "drag SGD's lr up past 2/L: the doctor's verdict turns from oscillating to "
-           "diverged, with the step the loss rose above its start.", stable_lr_text),
+           "diverged, with the step the loss rose above its start.", stable_lr_text,
+           needs=("sgd",)),
     Lesson("beta", "3. β sensitivity on the 5-point line fit",
            {"surface": "regression", "optimizers": ["momentum"], "lr": 0.1, "momentum": 0.9,
             "steps": 20},
@@ -359,7 +378,7 @@ LESSONS = {lesson.name: lesson for lesson in (
            {"surface": "ravine", "kappa": 25.0, "optimizers": ["momentum"], "lr": 0.02,
             "momentum": 0.99, "steps": 200, "x0": 6.0, "y0": 6.0},
            "raise lr towards heavy ball's limit 2(1 + μ)/L and past it; then lower μ and "
-           "watch the ringing stop.", high_momentum_text),
+           "watch the ringing stop.", high_momentum_text, needs=("momentum",)),
     Lesson("saddle", "5. Escaping a saddle",
            {"surface": "saddle", "optimizers": ["sgd", "momentum"], "lr": 0.01,
             "momentum": 0.9, "steps": 300},

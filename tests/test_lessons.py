@@ -17,7 +17,7 @@ ISSUE_LESSONS = ("ravine", "stable-lr", "beta", "momentum-099", "saddle", "neste
 
 def text_of(name, race=None):
     lesson = LESSONS[name]
-    return lesson.text(lesson_race(lesson) if race is None else race)
+    return lesson.text_for(lesson_race(lesson) if race is None else race)
 
 
 def test_the_nine_lessons_each_with_its_own_link_name_and_prompt():
@@ -36,7 +36,7 @@ def test_each_text_follows_the_race_it_is_given(name):
     lesson = LESSONS[name]
     race = lesson_race(lesson)
     other = race_of(lesson.settings, lr=0.8 * lesson.settings["lr"])
-    assert lesson.text(race) != lesson.text(other)
+    assert lesson.text_for(race) != lesson.text_for(other)
 
 
 def test_ravine_lesson_is_the_pages_race_and_its_finals_side_by_side():
@@ -170,3 +170,21 @@ def test_lesson_cli_lists_and_prints(capsys):
     assert main(["lesson", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'nope'" in err
+
+
+@pytest.mark.parametrize("name", ISSUE_LESSONS)
+def test_each_text_reads_any_race_the_app_may_give_it(name):
+    """The current race may race other optimizers, drop a batch, leave the surface."""
+    lesson = LESSONS[name]
+    settings = {k: v for k, v in lesson.settings.items() if "." not in k}
+    settings["momentum"] = settings["momentum"] or 0.5  # nesterov needs μ > 0
+    everyone = race_of(settings, optimizers=sorted(oc.OPTIMIZERS), batch_size=None)
+    assert lesson.text_for(everyone)
+    for needed in lesson.needs:
+        others = race_of(settings, optimizers=[n for n in ("adam", "nesterov") if n != needed])
+        assert lesson.text_for(others) == (f"This lesson's text reads {needed}: add it to "
+                                           "the race.")
+    elsewhere = "saddle" if settings["surface"] != "saddle" else "ravine"
+    moved = race_of({k: v for k, v in settings.items() if k not in ("points", "batch_size")},
+                    surface=elsewhere)
+    assert "race on it to read it" in lesson.text_for(moved)
