@@ -63,6 +63,10 @@ PLATEAU_STEPS = 20
 #: "Near a saddle": the Newton step is shorter than this fraction of the window's
 #: diagonal (0.32 on the saddle’s 5 × 4 window, where the ridge's gradient is ≈ |y|).
 SADDLE_RADIUS = 0.05
+#: The plateau's fix, the table's "raise μ": 0.9 carries a step's speed for about
+#: 1/(1 − μ) = 10 steps across the flat ridge (the saddle is not a quadratic at a
+#: minimum, so theory's fastest μ does not apply there).
+PLATEAU_MOMENTUM = 0.9
 #: Zig-zag: the steep-direction step flips sign on at least this fraction of the tail's
 #: steps. Gradient descent with lr·L > 1 flips on every step (1 − lr·L < 0); heavy
 #: ball's slow spiral (period ≥ 4) flips on at most half of them.
@@ -360,12 +364,14 @@ def _plateau(run, surface, stretch) -> Diagnosis:
     lr = run.hyperparameters["lr"]
     if run.optimizer == "sgd":
         return Diagnosis(run.optimizer, "plateau", first, cause,
-                         "raise μ: add momentum 0.9, which keeps the speed the ridge "
-                         "does not give", {"optimizer": "momentum", "momentum": 0.9})
+                         f"raise μ: add momentum {PLATEAU_MOMENTUM:g}, which keeps the speed "
+                         "the ridge does not give",
+                         {"optimizer": "momentum", "momentum": PLATEAU_MOMENTUM})
     momentum = run.hyperparameters.get("momentum")
-    if momentum is not None and momentum < 0.9:
+    if momentum is not None and momentum < PLATEAU_MOMENTUM:
         return Diagnosis(run.optimizer, "plateau", first, cause,
-                         f"raise μ from {fmt(momentum)} to 0.9", {"momentum": 0.9})
+                         f"raise μ from {fmt(momentum)} to {PLATEAU_MOMENTUM:g}",
+                         {"momentum": PLATEAU_MOMENTUM})
     return Diagnosis(run.optimizer, "plateau", first, cause,
                      f"a larger step crosses the flat ridge sooner: double lr to "
                      f"{fmt(2 * lr)}", {"lr": 2 * lr})
