@@ -379,10 +379,11 @@ def _plateau(run, surface, stretch) -> Diagnosis:
 
 def _oscillating(run, surface, start) -> Diagnosis:
     lr = run.hyperparameters["lr"]
-    L = theory.curvature(surface).L
+    L = largest_curvature(run, surface)
     cause = (f"the step flips sign along the steep direction (curvature L = {fmt(L)}) "
-             f"from step {start} on: a ravine with lr·L = {fmt(lr * L)} > 1 and too "
-             "little momentum")
+             f"from step {start} on: a ravine with " + (
+                 f"lr·L = {fmt(lr * L)} > 1" if run.optimizer in LINEAR_METHODS and lr * L > 1
+                 else "too large a step") + " and too little momentum")
     momentum = run.hyperparameters.get("momentum", 0.0)
     if run.optimizer in LINEAR_METHODS:
         mu, best = fastest_momentum(run.optimizer, lr, surface)
