@@ -1,4 +1,4 @@
-"""Command line: ``python -m optim_core {run,sweep,theory,surfaces,optimizers}``.
+"""Command line: ``python -m optim_core {run,diagnose,lesson,sweep,theory,surfaces,optimizers}``.
 
 Flags are the parameter names of the library, the URL and the CSV, with ``-`` for
 ``_`` (``--weight-decay`` is ``weight_decay``). Every bad flag exits with status 2 and
@@ -123,7 +123,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("surfaces", help="list the surfaces")
     commands.add_parser("optimizers", help="list the optimizers and their hyperparameters")
+    _doctor_commands(commands, run)
     return parser
+
+
+def _doctor_commands(commands, run) -> None:
+    """``diagnose`` takes ``run``'s flags (all of them, as argparse parents) and --json;
+    ``lesson`` prints a lesson's text for its race."""
+    diagnose = commands.add_parser(
+        "diagnose", parents=[run], add_help=False,
+        help="race as `run` does, and say per optimizer what went wrong and the fix",
+        description="Race as `run` does and print, per optimizer, its verdict (converged, "
+                    "diverged, oscillating, overshooting, plateau, slow), the step it refers "
+                    "to, the likely cause and the fix.")
+    diagnose.add_argument("--json", action="store_true",
+                          help="print a JSON list, one object per run: optimizer, verdict, "
+                               "step, cause, fix, apply (the fix as settings)")
+    lesson = commands.add_parser("lesson", help="print a guided lesson for its race")
+    lesson.add_argument("name", nargs="?", help="the lesson's name (see --list)")
+    lesson.add_argument("--list", action="store_true", help="list the lessons")
 
 
 def _surface_flags(parser):
@@ -255,8 +273,8 @@ def _batch_size(args, surface_name):
     return _number("batch_size", args.batch_size)
 
 
-def command_run(args) -> int:
-    from .export import race_to_csv
+def _race(args):
+    """The race the run flags describe (``run`` and ``diagnose``)."""
     from .simulate import Run, simulate
 
     options = _surface_options(args)
@@ -266,14 +284,48 @@ def command_run(args) -> int:
     batch_size = _batch_size(args, args.surface)
     own = _per_optimizer(args.per_optimizer, names)
     runs = [Run(name, own.get(name, {})) for name in names]
-    race = simulate(args.surface, runs, steps=steps, start=_start(args), noise=noise,
+    return simulate(args.surface, runs, steps=steps, start=_start(args), noise=noise,
                     batch_size=batch_size, **options, **_hyperparameters(args, names))
+
+
+def command_run(args) -> int:
+    from .export import race_to_csv
+
+    race = _race(args)
     _write(race_to_csv(race), args.out)
     for run in race.runs:
         if run.diverged_at is not None:
             print(f"{run.optimizer} diverged at step {run.diverged_at} (|x| or |y| above "
                   f"1e8, or not finite); its rows end at step {run.last_step}",
                   file=sys.stderr)
+    return 0
+
+
+def command_diagnose(args) -> int:
+    import json
+
+    from .doctor import diagnose
+
+    diagnoses = diagnose(_race(args))
+    if args.json:
+        text = json.dumps([d.as_dict() for d in diagnoses], indent=2) + "\n"
+    else:
+        text = "".join(
+            f"{d.optimizer}: {d.verdict}" + ("" if d.step is None else f" at step {d.step}")
+            + f"\n  cause: {d.cause}\n  fix: {d.fix}\n" for d in diagnoses)
+    _write(text, args.out)
+    return 0
+
+
+def command_lesson(args) -> int:
+    from .lessons import LESSONS, lesson_text
+
+    if args.list or args.name is None:
+        print("\n".join(f"{name:12s} {lesson.title}" for name, lesson in LESSONS.items()))
+        return 0
+    if args.name not in LESSONS:
+        raise UsageError(f"lesson must be one of {', '.join(LESSONS)}, got {args.name!r}")
+    print(lesson_text(LESSONS[args.name]))
     return 0
 
 
@@ -346,7 +398,8 @@ def command_optimizers(_args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "sweep": command_sweep, "theory": command_theory,
+COMMANDS = {"run": command_run, "diagnose": command_diagnose, "lesson": command_lesson,
+            "sweep": command_sweep, "theory": command_theory,
             "surfaces": command_surfaces, "optimizers": command_optimizers}
 
 
