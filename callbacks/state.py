@@ -19,7 +19,8 @@ from optim_core.params import (
     InvalidParameterError,
     check_sweep_work,
 )
-from optim_core.simulate import check_batch_table, resolve_runs
+from optim_core.rules import check_batch_size, check_batch_table
+from optim_core.simulate import resolve_runs
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer.
@@ -281,17 +282,10 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
 
 def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str, str]]:
     """Rules between settings, worded for the control that can fix them."""
-    errors = {}
-    if settings.surface != "regression" and settings.batch_size is not None:
-        errors["batch_size"] = "Batch size applies to the regression surface only."
-    if settings.surface == "regression" and settings.batch_size is not None:
-        n_points = settings.points or len(oc.surfaces.DEFAULT_REGRESSION_X)
-        if settings.batch_size > n_points:
-            errors["batch_size"] = f"At most the number of points ({n_points})."
-    if "nesterov" in settings.optimizers and settings.momentum == 0.0:
-        errors["momentum"] = "Nesterov needs μ > 0 (as in torch.optim.SGD)."
-    if errors:
-        return None, errors
+    try:  # the engine's rules (optim_core.rules), mapped to the control they name
+        check_batch_size(settings.surface_object(), settings.batch_size, "the race")
+    except InvalidParameterError as error:
+        return None, {error.parameter: _message(error)}
     try:
         check_batch_table(settings.steps, settings.batch_size, "the race")
     except InvalidParameterError:  # worded for the two controls that can fix it

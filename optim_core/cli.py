@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .optimizers import HYPERPARAMETERS, OPTIMIZERS
+from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
 from .params import (
     CONSTRAINTS,
-    OPTIMIZER_NAMES,
     SURFACE_NAMES,
     Boolean,
     InvalidParameterError,
