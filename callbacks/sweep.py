@@ -15,7 +15,7 @@ from layouts import ids
 from layouts.figures import TITLES, theme_name
 from layouts.sweep import METRIC_ORDER, empty_sweep_figure, hover_text, retheme_sweep, sweep_figure
 from optim_core import OPTIMIZERS
-from optim_core.params import OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
 
 from .state import SweepSettings, parse_sweep, without_override

@@ -10,7 +10,8 @@ import optim_core as oc
 from callbacks.state import OVERRIDE_PARAMS, RaceSettings
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
-from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import LIMITS
 
 from . import ids
 from .components import (

@@ -10,7 +10,8 @@ from dash import dcc, html
 
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
-from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import LIMITS
 from optim_core.sweep import Sweep
 
 from . import ids

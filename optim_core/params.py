@@ -200,13 +200,6 @@ def register_optimizers(names: tuple[str, ...], constraints: dict[str, dict]) ->
                 CONSTRAINTS[name] = constraint
 
 
-def __getattr__(name: str):
-    if name == "OPTIMIZER_NAMES":  # owned by the optimizers' registry; kept for importers
-        from .optimizers import OPTIMIZER_NAMES
-
-        return OPTIMIZER_NAMES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 def constraint_for(caller: str, name: str):
     return CALLER_CONSTRAINTS.get((caller, name), CONSTRAINTS[name])
