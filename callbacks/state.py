@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 import optim_core as oc
+from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import (
     LIMITS,
-    OPTIMIZER_NAMES,
     SURFACE_NAMES,
     InvalidParameterError,
     check_sweep_work,

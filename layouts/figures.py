@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import Race, Surface, get_surface
+from optim_core import OPTIMIZERS, Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
 
 #: Okabe & Ito's colour-blind-safe palette, one colour per optimizer.
@@ -25,8 +25,7 @@ COLORS = {
     "sgd": "#D55E00", "momentum": "#0072B2", "nesterov": "#009E73", "adam": "#CC79A7",
     "adamw": "#E69F00", "nadam": "#56B4E9", "rmsprop": "#B8A000", "adagrad": "#555555",
 }
-TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam",
-          "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+TITLES = {name: spec.title for name, spec in OPTIMIZERS.items()}
 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",

@@ -233,13 +233,26 @@ def _has_schedule(algorithm):
 @numba.njit(**_JIT, inline="always")
 def _same_schedule(algorithms, table, a, b):
     """Whether runs a and b share their per-step scalars: same family, same columns."""
-    if algorithms[a] != algorithms[b]:
+    algorithm = algorithms[a]
+    if algorithms[b] != algorithm:
         return False
-    columns = _SCHEDULE_COLUMNS[algorithms[a]]
-    for j in range(columns.shape[0]):
-        if columns[j] >= 0 and table[a, columns[j]] != table[b, columns[j]]:
+    for j in range(_SCHEDULE_COLUMNS.shape[1]):  # indexed, not sliced (see _simulate_block)
+        column = _SCHEDULE_COLUMNS[algorithm, j]
+        if column >= 0 and table[a, column] != table[b, column]:
             return False
     return True
+
+
+@numba.njit(**_JIT)
+def _schedule_leaders(algorithms, table):
+    """Per run, the first run whose per-step scalars it can use (itself if none)."""
+    leader = np.arange(table.shape[0])
+    for c in range(table.shape[0]):
+        for d in range(c):
+            if leader[d] == d and _same_schedule(algorithms, table, d, c):
+                leader[c] = d
+                break
+    return leader
 
 
 @numba.njit(**_JIT)
@@ -267,12 +280,18 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         lengths[c] = steps + 1
         diverged[c] = -1
     shared_batch = batches.shape[0] == 1
+    leader = _schedule_leaders(algorithms, table)
+    step_scalars = np.zeros((n, 3))
     for k in range(steps + 1):
         batch = batches[0] if shared_batch else batches[k]
         noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
         step = float(k + 1)
-        known = -1  # the run whose per-step scalars ``scalars`` holds, this step
-        scalars = (0.0, 0.0, 0.0)
+        # the per-step scalars, once per leader, in a loop of their own: the pow calls
+        # in the loop below made all of it 2.5× slower, even for runs that never call them
+        for c in range(n):
+            if leader[c] == c and _has_schedule(algorithms[c]):
+                step_scalars[c, 0], step_scalars[c, 1], step_scalars[c, 2] = \
+                    _by_family_schedule(algorithms[c], step, table, c)
         for c in range(n):
             if not alive[c]:
                 continue
@@ -294,12 +313,10 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 grads[c, k, 1] = gy
             if k == steps:
                 continue
-            algorithm = algorithms[c]
-            if _has_schedule(algorithm) and not (
-                    known >= 0 and _same_schedule(algorithms, table, known, c)):
-                scalars = _by_family_schedule(algorithm, step, table, c)
-                known = c
-            x, y = _by_family_step(algorithm, step, x, y, gx, gy, states, c, table, scalars)
+            own = leader[c]
+            scalars = (step_scalars[own, 0], step_scalars[own, 1], step_scalars[own, 2])
+            x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
+                                   scalars)
             if not (abs(x) <= _BOUND and abs(y) <= _BOUND):  # also False for NaN and inf
                 lengths[c] = k + 1
                 diverged[c] = k + 1

@@ -266,20 +266,23 @@ def command_theory(args) -> int:
 
     surface = get_surface(args.surface, **_surface_options(args))
     lr, momentum = _number("lr", args.lr), _number("momentum", args.momentum)
-    c = theory.curvature(surface)
+    r = theory.readout(surface, lr, momentum)
+    c = r.curvature
     where = "exact (quadratic)" if c.exact else "local, at the minimum"
     lines = [f"surface {surface.name}: Hessian eigenvalues {where}: L = {c.L:.6g}, "
              f"m = {c.m:.6g}, kappa = {c.kappa:.6g}",
-             f"effective lr lr/(1-momentum) = {theory.effective_lr(lr, momentum):.6g}"]
-    for name in ("sgd", "momentum", "nesterov"):
-        limit = theory.max_stable_lr(name, c.L, momentum)
-        rate = theory.predicted_rate(name, lr, c.eigenvalues, momentum)
-        lines.append(f"{name:9s} largest stable lr {limit:.6g}; predicted rate at lr {lr:g}: "
-                     f"{rate:.6g} per step" + ("" if rate < 1 else " (diverges)"))
-    if c.m > 0:
-        best_lr, best_momentum, best_rate = theory.polyak_optimum(c.L, c.m)
+             f"effective lr lr/(1-momentum) = {r.effective_lr:.6g}"]
+    for limit, rate in zip(r.limits, r.rates, strict=True):
+        lines.append(f"{limit.optimizer:9s} largest stable lr {limit.lr_max:.6g}; predicted "
+                     f"rate at lr {lr:g}: {rate.predicted:.6g} per step"
+                     + ("" if rate.predicted < 1 else " (diverges)"))
+    if r.polyak is not None:
+        best_lr, best_momentum, best_rate = r.polyak
         lines.append(f"Polyak's optimum: lr = {best_lr:.6g}, momentum = {best_momentum:.6g}, "
                      f"rate = {best_rate:.6g}")
+    else:
+        lines.append("Polyak's optimum: on quadratic surfaces only; here the "
+                     "local quadratic at the minimum says little about the race")
     print("\n".join(lines))
     return 0
 

@@ -40,6 +40,9 @@ class Run:
     optimizer: str
     hyperparameters: dict = field(default_factory=dict)
     start: tuple[float, float] | None = None
+    #: its family's hyperparameter NamedTuple, as :func:`resolve_runs` made it (the
+    #: kernel's table row; kept so that the row is not validated twice)
+    row: tuple | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
         # validates names and values (and nesterov's momentum > 0) like the factories
         optimizer = make_optimizer(run.optimizer, **hyper)
         clean = {k: optimizer.hyperparameters[k] for k in spec.defaults}
-        runs.append(Run(run.optimizer, clean, _check_start(run.start or start)))
+        runs.append(Run(run.optimizer, clean, _check_start(run.start or start),
+                        optimizer.hyper))
     if not runs:
         raise InvalidParameterError(
             "simulate needs at least one optimizer. Got none.", parameter="optimizer",
@@ -140,7 +144,7 @@ def hyper_table(runs: list[Run]) -> tuple[np.ndarray, np.ndarray]:
                           dtype=np.int64)
     table = np.zeros((len(runs), TABLE_WIDTH))
     for i, run in enumerate(runs):
-        row = make_optimizer(run.optimizer, **run.hyperparameters).hyper
+        row = run.row or make_optimizer(run.optimizer, **run.hyperparameters).hyper
         table[i, :len(row)] = [float(value) for value in row]
     return algorithms, table
 

@@ -129,6 +129,7 @@ class Surface:
 
     name: str
     title: str
+    label: str  # its short name, on a button
     description: str
     formula: str
     x_label: str
@@ -247,6 +248,7 @@ def _regression_surface(points, seed):
     return Surface(
         name="regression",
         title="Line-fit regression",
+        label="Line fit",
         description=("Mean squared error of the line ŷ = w·x + b fitted to "
                      f"{source}; the parameters (w, b) are drawn as (x, y). "
                      "Mini-batches make the gradient noisy, as in real SGD."),
@@ -277,6 +279,7 @@ def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = 
         return Surface(
             name="ravine",
             title="Ravine quadratic",
+            label="Ravine",
             description=(f"A quadratic bowl stretched into a narrow valley: curvature 1 "
                          f"along x and κ = {kappa:g} along y. Gradient descent zig-zags "
                          "across the valley; momentum damps that."),
@@ -289,6 +292,7 @@ def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = 
         return Surface(
             name="rosenbrock",
             title="Rosenbrock",
+            label="Rosenbrock",
             description=("Rosenbrock's banana: a curved, flat-bottomed valley. Easy to find "
                          "the valley, hard to follow it to the minimum at (1, 1)."),
             formula="f(x, y) = (1 − x)² + 100·(y − x²)²",
@@ -300,6 +304,7 @@ def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = 
         return Surface(
             name="saddle",
             title="Saddle",
+            label="Saddle",
             description=("A saddle point at the origin between two minima at (0, ±1). "
                          "Starting just off the ridge shows how long each optimizer "
                          "takes to escape it."),

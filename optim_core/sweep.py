@@ -174,8 +174,8 @@ def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorit
     family = OPTIMIZERS[base.optimizer].family
     grid = ["lr"] + (["momentum"] if "momentum" in base.hyperparameters else [])
     runs = [replace(base, hyperparameters={
-        **base.hyperparameters, **{name: float(row[family.column(name)]) for name in grid}})
-        for row in table]
+        **base.hyperparameters, **{name: float(row[family.column(name)]) for name in grid}},
+        row=None) for row in table]
     starts = np.repeat(np.asarray(start, dtype=np.float64)[None, :], len(runs), axis=0)
     _, loss, _, lengths, diverged = race_numpy(code, kappa, data_x, data_y, batches,
                                                noise_rows, starts, algorithms, table, steps,
