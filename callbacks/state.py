@@ -117,11 +117,8 @@ class RaceSettings:
                      self.seed if self.points is not None else 0, self.optimizers, theme))
 
     def to_dict(self) -> dict:
+        """The race store's form; ``settings_from_state`` reads it back, checked."""
         return asdict(self) | {"optimizers": list(self.optimizers)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RaceSettings:
-        return cls(**{**data, "optimizers": tuple(data["optimizers"])})
 
     def to_query(self) -> str:
         """The URL query: every setting that differs from the surface's preset, plus the
@@ -411,10 +408,6 @@ class SweepSettings:
                 "resolution": self.resolution, "steps": self.steps, "lr_min": self.lr_min,
                 "lr_max": self.lr_max}
 
-    @classmethod
-    def from_dict(cls, data: dict) -> SweepSettings:
-        return cls(**{**data, "race": RaceSettings.from_dict(data["race"])})
-
 
 def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, lr_max):
     """SweepSettings from the sweep's controls and the race, or None and messages; a
@@ -443,3 +436,13 @@ def parse_sweep(race_state: dict | None, optimizer, resolution, steps, lr_min, l
         return None, {error.parameter: str(error)}
     return SweepSettings(race, optimizer, clean["resolution"], clean["sweep_steps"], low,
                          high), {}
+
+
+def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
+    """The sweep a drawn phase diagram's store describes, checked as ``parse_sweep``
+    checks the controls (the grid's CSV export recomputes it from the browser's store)."""
+    if not isinstance(stored, dict) or not isinstance(stored.get("race"), dict):
+        return None, {"race": "No phase diagram is drawn."}
+    return parse_sweep({"settings": stored["race"]}, stored.get("optimizer"),
+                       stored.get("resolution"), stored.get("steps"), stored.get("lr_min"),
+                       stored.get("lr_max"))

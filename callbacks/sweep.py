@@ -18,10 +18,9 @@ from optim_core import OPTIMIZERS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
 
-from .state import SweepSettings, parse_sweep, without_override
+from .state import parse_sweep, stored_sweep, without_override
 
 LR_OVERRIDES = ids.overrides("lr")
-SWEEP_KEYS = ("race", "optimizer", "resolution", "steps", "lr_min", "lr_max")
 
 
 def _current(race_state) -> tuple[float, float] | None:
@@ -163,9 +162,9 @@ def register(app) -> None:
     )
     def export_grid(_clicks, stored):
         """The grid recomputed (deterministic, float64) and written as CSV."""
-        if not stored:
+        settings, _ = stored_sweep(stored)  # a crafted store gets the sweep's limits
+        if settings is None:
             raise PreventUpdate
-        settings = SweepSettings.from_dict({k: stored[k] for k in SWEEP_KEYS})
         result = settings.run()
         return dcc.send_string(sweep_to_csv(result),
                                f"phase-diagram-{settings.race.surface}-{settings.optimizer}.csv",

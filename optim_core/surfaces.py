@@ -192,20 +192,20 @@ class Surface:
         """f at many points, for maps and images: O(1) work and memory per point.
 
         Equal to :meth:`value` up to rounding. The line fit's loss is quadratic in
-        (w, b), so it comes from five sums over the data rather than from every point:
-        mean(x²) and mean(x) are its Hessian/2, and mean(xy), mean(y), mean(y²) give
-        its minimum (w*, b*) and f* (the normal equations, solved once per surface).
-        It is written about the minimum, f* + [Δw Δb]·H/2·[Δw Δb]ᵀ, so that the gap
-        to f*, which the maps draw on a log scale, has no cancellation.
+        (w, b), so it is exactly its Taylor expansion about the minimum,
+        f* + ½·ΔᵀHΔ with Δ = (w − w*, b − b*): five sums over the data instead of every
+        point, mean(x²) and mean(x) in the Hessian H, mean(xy), mean(y) and mean(y²)
+        through the least-squares minimum (w*, b*) and f*. About the minimum, the gap
+        to f* (which the maps draw on a log scale) has no cancellation.
         """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         if self.name != "regression":
             return self.value(x, y)
-        mean_xx, mean_x = np.mean(self.data_x * self.data_x), np.mean(self.data_x)
+        hxx, hxy, hyy = (float(h) for h in self.hessian(0.0, 0.0))
         (w_min, b_min), = self.minima
         dw, db = x - w_min, y - b_min
-        return self.f_min + (mean_xx * (dw * dw) + 2.0 * mean_x * (dw * db) + db * db)
+        return self.f_min + 0.5 * (hxx * (dw * dw) + 2.0 * hxy * (dw * db) + hyy * (db * db))
 
     def grid(self, resolution: int = 200):
         """Values on a ``resolution``² grid over the window: (xs, ys, z[y, x])."""

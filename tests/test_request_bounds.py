@@ -12,7 +12,14 @@ import pytest
 
 from benchmarks.engine import LARGEST_RACES, largest_race
 from callbacks.race import update_race
-from callbacks.state import RaceSettings, parse_controls, parse_sweep, settings_from_state
+from callbacks.state import (
+    RaceSettings,
+    SweepSettings,
+    parse_controls,
+    parse_sweep,
+    settings_from_state,
+    stored_sweep,
+)
 from layouts import figures
 from optim_core.params import LIMITS, points_per_step
 
@@ -86,3 +93,16 @@ def test_the_stored_race_is_checked_like_the_controls():
             assert settings is None and errors, bad
     for crafted in (None, [], {"settings": "x"}, {"settings": None}):
         assert settings_from_state(crafted)[0] is None
+
+
+def test_the_stored_phase_diagram_is_checked_like_the_sweeps_controls():
+    """The grid's CSV export recomputes the sweep from the browser's store."""
+    drawn = SweepSettings(RaceSettings.preset("regression"), "adam", 64, 300, 1e-3, 1.0)
+    assert stored_sweep(drawn.to_dict() | {"ink_lines": []}) == (drawn, {})
+    for bad in ({"resolution": 10**4}, {"steps": 0}, {"optimizer": "warp"},
+                {"race": drawn.race.to_dict() | {"steps": 10**6}},
+                {"race": drawn.race.to_dict() | {"points": 1000, "batch_size": None},
+                 "resolution": 512}):
+        assert stored_sweep(drawn.to_dict() | bad)[0] is None, bad
+    for crafted in (None, [], {"race": "x"}):
+        assert stored_sweep(crafted)[0] is None
