@@ -123,11 +123,7 @@ def _jitable_functions(module):
 
 
 for _function in (
-    surfaces.ravine_value, surfaces.ravine_grad,
-    surfaces.rosenbrock_value, surfaces.rosenbrock_grad,
-    surfaces.saddle_value, surfaces.saddle_grad,
-    surfaces.regression_value, surfaces.compensated_add, surfaces.regression_grad,
-    surfaces.surface_value, surfaces.surface_grad,
+    *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
     *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),

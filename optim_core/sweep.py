@@ -32,9 +32,6 @@ from .stochastic import batch_table, noise_table
 from .surfaces import Surface, get_surface
 from .theory import rate_or_nan
 
-#: Default lr range per surface: about 1e-4× to 10× the gradient-descent stability limit.
-DEFAULT_LR_RANGE = {"ravine": (1e-4, 1.0), "rosenbrock": (1e-5, 0.1),
-                    "saddle": (1e-3, 10.0), "regression": (1e-3, 10.0)}
 RATE_SAMPLES = 64
 CHUNKS = 16  # progress is reported (and cancellation checked) this many times
 
@@ -97,7 +94,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
     """
     if not isinstance(surface, Surface):
         surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
-    default_low, default_high = DEFAULT_LR_RANGE[surface.name]
+    default_low, default_high = surface.lr_range
     lr_low = default_low if lr_range[0] is None else lr_range[0]
     lr_high = default_high if lr_range[1] is None else lr_range[1]
     clean = check_params("sweep", {

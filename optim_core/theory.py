@@ -55,7 +55,7 @@ def curvature(surface: Surface) -> Curvature:
     hxx, hxy, hyy = (float(np.asarray(v)) for v in surface.hessian(x, y))
     eig = np.linalg.eigvalsh(np.array([[hxx, hxy], [hxy, hyy]]))
     return Curvature(L=float(eig[-1]), m=float(eig[0]),
-                     exact=surface.name in ("ravine", "regression"))
+                     exact=surface.quadratic)
 
 
 def effective_lr(lr: float, momentum: float) -> float:
