@@ -315,3 +315,17 @@ def test_map_flags_say_where_a_diverged_or_escaping_path_ends():
 def test_a_theme_store_that_names_no_theme_means_light(stored):
     assert figures.theme_name(stored) == "light"
     assert figures.theme_name("dark") == "dark"
+
+
+def test_the_leaderboard_lists_the_best_run_first():
+    """The view draws the engine's ranking (optim_core.analysis.ranked), best first."""
+    from layouts.race import leaderboard_table
+
+    race = RaceSettings(optimizers=("sgd", "momentum", "nesterov", "adam")).simulate()
+    summaries = oc.leaderboard(race)
+    html_text = str(leaderboard_table(summaries))
+    titles = [figures.TITLES[summaries[i].optimizer] for i in oc.analysis.ranked(summaries)]
+    assert [html_text.index(f"'{t}'") for t in titles] == sorted(
+        html_text.index(f"'{t}'") for t in titles)
+    best = summaries[oc.analysis.ranked(summaries)[0]]
+    assert all(best.final_gap <= s.final_gap or s.status == "converged" for s in summaries)
