@@ -206,13 +206,9 @@ def _write(text: str, out: str | None) -> None:
         raise UsageError(f"--out cannot write {out!r}: {error.strerror}") from None
 
 
-def _batch_size(args, surface_name):
-    if args.batch_size is None:
-        return None
-    if surface_name != "regression":
-        raise UsageError(f"--batch-size applies to --surface regression only, not "
-                         f"{surface_name}")
-    return _number("batch_size", args.batch_size)
+def _batch_size(args):
+    """The flag's value; its rules with the surface are the engine's (optim_core.rules)."""
+    return None if args.batch_size is None else _number("batch_size", args.batch_size)
 
 
 def command_run(args) -> int:
@@ -223,7 +219,7 @@ def command_run(args) -> int:
     names = _optimizer_names(args.optimizer)
     steps = _number("steps", args.steps)
     noise = _number("noise", args.noise)
-    batch_size = _batch_size(args, args.surface)
+    batch_size = _batch_size(args)
     race = simulate(args.surface, names, steps=steps, start=_start(args), noise=noise,
                     batch_size=batch_size, **options, **_hyperparameters(args, names))
     _write(race_to_csv(race), args.out)
@@ -255,7 +251,7 @@ def command_sweep(args) -> int:
                                                               values["lr_max"]),
                    momentum_range=(values["momentum_min"], values["momentum_max"]),
                    start=_start(args), noise=values["noise"],
-                   batch_size=_batch_size(args, args.surface), **options)
+                   batch_size=_batch_size(args), **options)
     _write(sweep_to_csv(result), args.out)
     return 0
 
