@@ -1,7 +1,8 @@
 """Compiled kernels: the same math as the NumPy path, fused into loops by numba.
 
-Nothing here restates an update rule or a surface: the kernels call the functions of
-``optimizers`` and ``surfaces`` themselves, registered with numba
+Nothing here restates an update rule, an optimizer or a surface: the kernels call the
+functions of the ``optimizers`` family modules (each family's ``kernel_step`` reads its
+named columns and state slots) and of ``surfaces`` themselves, registered with numba
 (``register_jitable``), with numba versions of ``select``, ``lerp`` and ``power`` that
 round like the NumPy ones. The tests check that both paths agree bit for bit.
 
@@ -31,7 +32,9 @@ from .optimizers import _base as optimizers_base
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
+# params.py too: DIVERGENCE_BOUND is compiled in as a constant
 _SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
+            "params.py",
             *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
