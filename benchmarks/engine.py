@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 import optim_core as oc
-from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import LIMITS
 from optim_core.sweep import sweep
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -65,7 +65,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     summaries = leaderboard(race)  # once: the table and the theory panel share it
     own = settings.overrides
     c = theory.curvature(surface)
-    polyak = {"display": "inline-block"} if c.exact and c.m > 0 else {"display": "none"}
+    polyak = {"display": "inline-block"} if theory.shows_polyak(c) else {"display": "none"}
     return outputs | {
         "race": race_fig, "animate": patched, "loss": loss_fig,
         "follow_up": {"loss": loss_curves,
@@ -206,7 +206,7 @@ def register(app, patch_updates: bool = True) -> None:
             raise PreventUpdate
         surface = settings.surface_object()
         c = theory.curvature(surface)
-        if not (c.exact and c.m > 0):
+        if not theory.shows_polyak(c):
             raise PreventUpdate
         lr, momentum, _ = theory.polyak_optimum(c.L, c.m)
         return lr, math.log10(lr), momentum, momentum

@@ -12,14 +12,15 @@ from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 import optim_core as oc
+from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import (
     LIMITS,
-    OPTIMIZER_NAMES,
     SURFACE_NAMES,
     InvalidParameterError,
     check_sweep_work,
 )
-from optim_core.simulate import check_batch_table, resolve_runs
+from optim_core.rules import check_batch_size, check_batch_table
+from optim_core.simulate import resolve_runs
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
@@ -333,17 +334,10 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
 
 def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str, str]]:
     """Rules between settings, worded for the control that can fix them."""
-    errors = {}
-    if settings.surface != "regression" and settings.batch_size is not None:
-        errors["batch_size"] = "Batch size applies to the regression surface only."
-    if settings.surface == "regression" and settings.batch_size is not None:
-        n_points = settings.points or len(oc.surfaces.DEFAULT_REGRESSION_X)
-        if settings.batch_size > n_points:
-            errors["batch_size"] = f"At most the number of points ({n_points})."
-    if "nesterov" in settings.optimizers and settings.momentum == 0.0:
-        errors["momentum"] = "Nesterov needs μ > 0 (as in torch.optim.SGD)."
-    if errors:
-        return None, errors
+    try:  # the engine's rules (optim_core.rules), mapped to the control they name
+        check_batch_size(settings.surface_object(), settings.batch_size, "the race")
+    except InvalidParameterError as error:
+        return None, {error.parameter: _message(error)}
     try:
         check_batch_table(settings.steps, settings.batch_size, "the race")
     except InvalidParameterError:  # worded for the two controls that can fix it
@@ -480,11 +474,9 @@ def default_lr_range(race: RaceSettings, optimizer: str) -> tuple[float, float]:
     """The lr range a sweep takes when none is typed: centred (log scale) on the lr the
     optimizer races with, so Adam's good region is not at an edge of SGD's range (at lr
     0, the surface's default range)."""
-    from optim_core.sweep import DEFAULT_LR_RANGE
-
     lr = own_values(race, optimizer)["lr"]
     if lr <= 0:
-        return DEFAULT_LR_RANGE[race.surface]
+        return race.surface_object().lr_range
     spread = 10.0 ** SWEEP_LR_DECADES
     return (float(f"{lr / spread:.3g}"), float(f"{lr * spread:.3g}"))
 

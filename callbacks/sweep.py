@@ -22,7 +22,7 @@ from layouts.sweep import (
     sweep_figure,
 )
 from optim_core import OPTIMIZERS
-from optim_core.params import OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.sweep import sweep_to_csv
 
 from .state import (

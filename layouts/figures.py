@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import Race, Surface, get_surface
+from optim_core import OPTIMIZERS, Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
 
 #: One colour per optimizer and theme, after Okabe & Ito's colour-blind-safe hues: dark
@@ -46,8 +46,7 @@ def racer_color(optimizer: str, theme: str) -> str:
     return PALETTES[theme][optimizer]
 
 
-TITLES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adam": "Adam",
-          "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+TITLES = {name: spec.title for name, spec in OPTIMIZERS.items()}
 
 THEMES = {
     "light": {"paper": "#ffffff", "ink": "#1f2328", "muted": "#59636e", "grid": "#d8dee4",

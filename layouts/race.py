@@ -9,8 +9,9 @@ from dash import dcc, html
 import optim_core as oc
 from callbacks.state import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
 from optim_core import theory
-from optim_core.analysis import TOLERANCE
-from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.analysis import TOLERANCE, ranked
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import LIMITS
 
 from . import ids
 from .components import (
@@ -26,8 +27,7 @@ from .components import (
 )
 from .figures import COLORS, DASHES, TITLES
 
-SURFACE_LABELS = {"ravine": "Ravine", "rosenbrock": "Rosenbrock", "saddle": "Saddle",
-                  "regression": "Line fit"}
+SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES}
 #: The map and loss plot leave room for the header above and the legend below them, so
 #: a 720-pixel-high laptop screen shows all three at once.
 GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
@@ -235,9 +235,6 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return f"{value:.{max(digits - 1, 1)}e}"
 
 
-STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
-
-
 #: The Adam family's momentum is β₁ (the slider's μ); the others' is μ.
 BETA1_USERS = ("adam", "adamw", "nadam")
 
@@ -270,10 +267,7 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
     (``summaries``: :func:`optim_core.analysis.leaderboard` of the race; ``overrides``:
     the optimizers' own values)."""
     runs = {run.optimizer: run for run in race.runs}
-    order = sorted(range(len(summaries)), key=lambda i: (
-        STATUS_ORDER[summaries[i].status],
-        summaries[i].steps_to_tolerance if summaries[i].steps_to_tolerance is not None
-        else math.inf, summaries[i].final_gap))
+    order = ranked(summaries)
     rows = []
     for rank, i in enumerate(order, start=1):
         s = summaries[i]
@@ -291,41 +285,32 @@ def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
                  summaries: list) -> list:
     """Live readouts from the current values: limits, κ, Polyak, predicted vs measured
     (the measured rates are the leaderboard's ``summaries``')."""
-    c = theory.curvature(surface)
     lr, mu = settings.lr, settings.momentum
+    r = theory.readout(surface, lr, mu, race.runs, [s.measured_rate for s in summaries])
+    c = r.curvature
     where = "exact (quadratic)" if c.exact else "at the minimum"
     items = [
         html.Li([html.B("κ"), f" = {_fmt(c.kappa, 4)} ",
                  html.Span(f"(L = {_fmt(c.L, 4)}, m = {_fmt(c.m, 4)}, {where})",
                            className="muted")]),
-        html.Li([html.B("effective lr"), " γ/(1−μ) = ",
-                 _fmt(theory.effective_lr(lr, mu), 4)]),
+        html.Li([html.B("effective lr"), " γ/(1−μ) = ", _fmt(r.effective_lr, 4)]),
     ]
-    limits = []
-    for name, label in (("sgd", "GD"), ("momentum", "heavy ball"), ("nesterov", "Nesterov")):
-        limit = theory.max_stable_lr(name, c.L, 0.0 if name == "sgd" else mu)
-        stable = lr < limit
-        limits.append(html.Span([f"{label} {_fmt(limit, 3)} ",
-                                 html.Span("✓" if stable else "✗ unstable",
-                                           className="verdict-stable" if stable
-                                           else "verdict-unstable")], className="nowrap"))
+    labels = {"sgd": "GD", "momentum": "heavy ball", "nesterov": "Nesterov"}
+    limits = [html.Span([f"{labels[limit.optimizer]} {_fmt(limit.lr_max, 3)} ",
+                         html.Span("✓" if limit.stable else "✗ unstable",
+                                   className="verdict-stable" if limit.stable
+                                   else "verdict-unstable")], className="nowrap")
+              for limit in r.limits]
     items.append(html.Li([html.B("largest stable lr"), f" (now {_fmt(lr)}): ",
                           *_join(limits, ", ")]))
-    rates = []
-    for run, summary in zip(race.runs, summaries, strict=True):
-        h = run.hyperparameters
-        predicted = theory.predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
-                                          h.get("momentum", 0.0), h.get("dampening", 0.0),
-                                          h.get("weight_decay", 0.0))
-        if predicted is not None:
-            rates.append(html.Span([swatch(COLORS[run.optimizer]),
-                                    f"{_fmt(predicted, 4)} → {_fmt(summary.measured_rate, 4)}"],
-                                   className="nowrap"))
+    rates = [html.Span([swatch(COLORS[rate.optimizer]),
+                        f"{_fmt(rate.predicted, 4)} → {_fmt(rate.measured, 4)}"],
+                       className="nowrap") for rate in r.rates]
     if rates:
         items.append(html.Li([html.B("rate / step"), " predicted → measured: ",
                               *_join(rates, ", ")]))
-    if c.exact and c.m > 0:
-        best_lr, best_mu, best_rate = theory.polyak_optimum(c.L, c.m)
+    if r.polyak is not None:
+        best_lr, best_mu, best_rate = r.polyak
         items.append(html.Li([html.B("Polyak's optimum"),
                               f" γ* = {_fmt(best_lr, 4)}, μ* = {_fmt(best_mu, 4)}, rate "
                               f"(√κ−1)/(√κ+1) = {_fmt(best_rate, 4)}"]))

@@ -10,7 +10,8 @@ from dash import dcc, html
 
 from optim_core import theory
 from optim_core.analysis import TOLERANCE
-from optim_core.params import LIMITS, OPTIMIZER_NAMES
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import LIMITS
 from optim_core.sweep import Sweep
 
 from . import ids
@@ -221,7 +222,7 @@ def _theory_overlay(fig: go.Figure, result: Sweep, colors: dict) -> list[int]:
     """On quadratics: stability limits, the GD limit and Polyak's optimum. Returns the
     indices of the lines drawn in the theme's ink."""
     c = theory.curvature(result.surface)
-    if not c.exact or result.optimizer not in ("sgd", "momentum", "nesterov"):
+    if not c.exact or result.optimizer not in theory.LINEAR_METHODS:
         return []
     first = len(fig.data)
     weight_decay = result.hyperparameters.get("weight_decay", 0.0)

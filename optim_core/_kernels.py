@@ -1,7 +1,8 @@
 """Compiled kernels: the same math as the NumPy path, fused into loops by numba.
 
-Nothing here restates an update rule or a surface: the kernels call the functions of
-``optimizers`` and ``surfaces`` themselves, registered with numba
+Nothing here restates an update rule, an optimizer or a surface: the kernels call the
+functions of the ``optimizers`` family modules (each family's ``kernel_step`` reads its
+named columns and state slots) and of ``surfaces`` themselves, registered with numba
 (``register_jitable``), with numba versions of ``select``, ``lerp`` and ``power`` that
 round like the NumPy ones. The tests check that both paths agree bit for bit.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import importlib.metadata
+import inspect
 import os
 import warnings
 from pathlib import Path
@@ -26,11 +28,14 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 from . import _elementwise, analysis, optimizers, surfaces, theory
+from .optimizers import _base as optimizers_base
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
-_SOURCES = ("_kernels.py", "_elementwise.py", "optimizers.py", "surfaces.py", "analysis.py",
-            "theory.py")
+# params.py too: DIVERGENCE_BOUND is compiled in as a constant
+_SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
+            "params.py",
+            *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
 def _clear_stale_cache() -> None:
@@ -114,33 +119,22 @@ def _power(base, exponent):
     return impl
 
 
+def _jitable_functions(module):
+    """The functions defined in ``module``: its math, compiled where the kernels call it."""
+    return [f for f in vars(module).values()
+            if inspect.isfunction(f) and f.__module__ == module.__name__]
+
+
 for _function in (
-    surfaces.ravine_value, surfaces.ravine_grad,
-    surfaces.rosenbrock_value, surfaces.rosenbrock_grad,
-    surfaces.saddle_value, surfaces.saddle_grad,
-    surfaces.regression_value, surfaces.compensated_add, surfaces.regression_grad,
-    surfaces.surface_value, surfaces.surface_grad,
-    optimizers.sgd_rule,
-    optimizers.adam_bias_corrections, optimizers.adam_rule,
-    optimizers.nadam_schedule, optimizers.nadam_coefficients, optimizers.nadam_rule,
-    optimizers.rmsprop_rule,
-    optimizers.adagrad_coefficients, optimizers.adagrad_rule,
+    *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
-    theory.rate_or_nan,
+    theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
+    *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),
 ):
     register_jitable(inline="always")(_function)
 
 _surface_grad = surfaces.surface_grad
 _surface_value = surfaces.surface_value
-_sgd_rule = optimizers.sgd_rule
-_adam_bias_corrections = optimizers.adam_bias_corrections
-_adam_rule = optimizers.adam_rule
-_nadam_schedule = optimizers.nadam_schedule
-_nadam_coefficients = optimizers.nadam_coefficients
-_nadam_rule = optimizers.nadam_rule
-_rmsprop_rule = optimizers.rmsprop_rule
-_adagrad_coefficients = optimizers.adagrad_coefficients
-_adagrad_rule = optimizers.adagrad_rule
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
 _BOUND = DIVERGENCE_BOUND
@@ -150,83 +144,122 @@ _JIT = {"cache": True, "error_model": "numpy"}
 _LARGEST = 1.7976931348623157e308  # |v| <= this is False exactly when v is NaN or ±inf
 
 
-@numba.njit(**_JIT, inline="always")
-def _step_scalars(algorithm, step, table, c):
-    """Run c's per-step scalars that need ``pow`` (Adam's bias corrections, NAdam's
-    schedule): they depend on the betas and the step only."""
-    if algorithm == 1:
-        bc1, bc2_sqrt = _adam_bias_corrections(step, table[c, 1], table[c, 4])
-        return bc1, bc2_sqrt, 0.0
-    if algorithm == 2:
-        return _nadam_schedule(step, table[c, 1], table[c, 4], table[c, 7])
-    return 0.0, 0.0, 0.0
+# --- dispatch to the families, built from the registry -------------------------------
+# Each _by_family_* calls family ``algorithm``'s function: a chain of small compiled
+# closures, one comparison per family, inlined into the loops (numba cannot call a
+# closure with *args, hence one chain per signature). Built here without exec, the
+# chain compiles into the cached kernels like hand-written branches: a worker start
+# loads them from the cache.
+
+
+def _chain(functions, link, last):
+    dispatch = last(functions[-1])
+    for code in range(len(functions) - 2, -1, -1):
+        dispatch = link(code, functions[code], dispatch)
+    return dispatch
+
+
+def _link_step(code, function, rest):
+    def dispatch(algorithm, step, x, y, gx, gy, states, c, table, scalars):
+        if algorithm == code:
+            return function(step, x, y, gx, gy, states, c, table, scalars)
+        return rest(algorithm, step, x, y, gx, gy, states, c, table, scalars)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _last_step(function):
+    def dispatch(algorithm, step, x, y, gx, gy, states, c, table, scalars):
+        return function(step, x, y, gx, gy, states, c, table, scalars)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _link_schedule(code, function, rest):
+    def dispatch(algorithm, step, table, c):
+        if algorithm == code:
+            return function(step, table, c)
+        return rest(algorithm, step, table, c)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _last_schedule(function):
+    def dispatch(algorithm, step, table, c):
+        return function(step, table, c)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _link_init(code, function, rest):
+    def dispatch(algorithm, states, c, table):
+        if algorithm == code:
+            function(states, c, table)
+        else:
+            rest(algorithm, states, c, table)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _last_init(function):
+    def dispatch(algorithm, states, c, table):
+        function(states, c, table)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+_FAMILIES = optimizers.FAMILIES
+_by_family_step = _chain([f.kernel_step for f in _FAMILIES], _link_step, _last_step)
+_by_family_schedule = _chain([f.kernel_schedule for f in _FAMILIES], _link_schedule,
+                             _last_schedule)
+_by_family_init = _chain([f.kernel_init for f in _FAMILIES], _link_init, _last_init)
+_STATE_WIDTH = optimizers.STATE_WIDTH
+#: Per family, the table columns its per-step scalars depend on (padded with -1; a
+#: family without such scalars has none): runs of one family that agree on these
+#: columns share the scalars, which saves the ``pow`` calls of every run but the first.
+_SCHEDULE_COLUMNS = np.full((len(_FAMILIES), max(
+    max(len(f.schedule_columns) for f in _FAMILIES), 1)), -1, dtype=np.int64)
+for _code, _family in enumerate(_FAMILIES):
+    for _j, _name in enumerate(_family.schedule_columns):
+        _SCHEDULE_COLUMNS[_code, _j] = _family.column(_name)
 
 
 @numba.njit(**_JIT, inline="always")
-def _same_schedule(table, a, b):
-    """Whether runs a and b share their per-step pow scalars (betas, momentum decay)."""
-    return table[a, 1] == table[b, 1] and table[a, 4] == table[b, 4] and \
-        table[a, 7] == table[b, 7]
+def _has_schedule(algorithm):
+    return _SCHEDULE_COLUMNS[algorithm, 0] >= 0
 
 
 @numba.njit(**_JIT, inline="always")
-def _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2, s3):
-    """One step of run ``c`` for both coordinates; updates its row of ``states``.
-    (s1, s2, s3) are run c's ``_step_scalars`` for this step.
+def _same_schedule(algorithms, table, a, b):
+    """Whether runs a and b share their per-step scalars: same family, same columns."""
+    algorithm = algorithms[a]
+    if algorithms[b] != algorithm:
+        return False
+    for j in range(_SCHEDULE_COLUMNS.shape[1]):  # indexed, not sliced (see _simulate_block)
+        column = _SCHEDULE_COLUMNS[algorithm, j]
+        if column >= 0 and table[a, column] != table[b, column]:
+            return False
+    return True
 
-    State slots: 0-1 the first buffer (momentum buffer, exp_avg, square_avg, sum), 2-3
-    the second (exp_avg_sq, grad_avg), 4-5 the third (max_exp_avg_sq, RMSprop's momentum
-    buffer), 6 NAdam's μ-product. ``table[c]`` is run c's row of HYPER_COLUMNS. (Rows
-    are indexed, not sliced: a slice in this loop costs an atomic reference count.)
-    """
-    lr, momentum, dampening, weight_decay = table[c, 0], table[c, 1], table[c, 2], table[c, 3]
-    beta2, eps, alpha, lr_decay = table[c, 4], table[c, 5], table[c, 6], table[c, 8]
-    nesterov, amsgrad = table[c, 10] != 0.0, table[c, 11] != 0.0
-    centered, decoupled = table[c, 12] != 0.0, table[c, 13] != 0.0
-    if algorithm == 0:
-        first = step == 1.0
-        x, states[c, 0] = _sgd_rule(x, gx, states[c, 0], first, lr, momentum, dampening,
-                                    weight_decay, nesterov)
-        y, states[c, 1] = _sgd_rule(y, gy, states[c, 1], first, lr, momentum, dampening,
-                                    weight_decay, nesterov)
-    elif algorithm == 1:
-        x, states[c, 0], states[c, 2], states[c, 4] = _adam_rule(
-            x, gx, states[c, 0], states[c, 2], states[c, 4], lr, momentum, beta2, eps,
-            weight_decay, decoupled, amsgrad, s1, s2)
-        y, states[c, 1], states[c, 3], states[c, 5] = _adam_rule(
-            y, gy, states[c, 1], states[c, 3], states[c, 5], lr, momentum, beta2, eps,
-            weight_decay, decoupled, amsgrad, s1, s2)
-    elif algorithm == 2:
-        bc2 = s1
-        grad_coef, avg_coef, states[c, 6] = _nadam_coefficients(lr, s2, s3, states[c, 6])
-        x, states[c, 0], states[c, 2] = _nadam_rule(
-            x, gx, states[c, 0], states[c, 2], lr, momentum, beta2, eps, weight_decay,
-            decoupled, bc2, grad_coef, avg_coef)
-        y, states[c, 1], states[c, 3] = _nadam_rule(
-            y, gy, states[c, 1], states[c, 3], lr, momentum, beta2, eps, weight_decay,
-            decoupled, bc2, grad_coef, avg_coef)
-    elif algorithm == 3:
-        x, states[c, 0], states[c, 2], states[c, 4] = _rmsprop_rule(
-            x, gx, states[c, 0], states[c, 2], states[c, 4], lr, alpha, eps, weight_decay,
-            momentum, centered)
-        y, states[c, 1], states[c, 3], states[c, 5] = _rmsprop_rule(
-            y, gy, states[c, 1], states[c, 3], states[c, 5], lr, alpha, eps, weight_decay,
-            momentum, centered)
-    else:
-        clr = _adagrad_coefficients(step, lr, lr_decay)
-        x, states[c, 0] = _adagrad_rule(x, gx, states[c, 0], clr, eps, weight_decay)
-        y, states[c, 1] = _adagrad_rule(y, gy, states[c, 1], clr, eps, weight_decay)
-    return x, y
+
+@numba.njit(**_JIT)
+def _schedule_leaders(algorithms, table):
+    """Per run, the first run whose per-step scalars it can use (itself if none)."""
+    leader = np.arange(table.shape[0])
+    for c in range(table.shape[0]):
+        for d in range(c):
+            if leader[d] == d and _same_schedule(algorithms, table, d, c):
+                leader[c] = d
+                break
+    return leader
 
 
 @numba.njit(**_JIT)
 def _initial_states(algorithms, table):
-    states = np.zeros((table.shape[0], 8))
+    """``states[run, axis, slot]``, each family's ``Family.slots`` per coordinate."""
+    states = np.zeros((table.shape[0], 2, _STATE_WIDTH))
     for c in range(table.shape[0]):
-        states[c, 6] = 1.0  # NAdam's μ-product
-        if algorithms[c] == 4:  # Adagrad's initial_accumulator_value
-            states[c, 0] = table[c, 9]
-            states[c, 1] = table[c, 9]
+        _by_family_init(algorithms[c], states, c, table)
     return states
 
 
@@ -246,12 +279,18 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         lengths[c] = steps + 1
         diverged[c] = -1
     shared_batch = batches.shape[0] == 1
+    leader = _schedule_leaders(algorithms, table)
+    step_scalars = np.zeros((n, 3))
     for k in range(steps + 1):
         batch = batches[0] if shared_batch else batches[k]
         noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
         step = float(k + 1)
-        known = -1  # the run whose pow scalars s1..s3 hold, this step
-        s1 = s2 = s3 = 0.0
+        # the per-step scalars, once per leader, in a loop of their own: the pow calls
+        # in the loop below made all of it 2.5× slower, even for runs that never call them
+        for c in range(n):
+            if leader[c] == c and _has_schedule(algorithms[c]):
+                step_scalars[c, 0], step_scalars[c, 1], step_scalars[c, 2] = \
+                    _by_family_schedule(algorithms[c], step, table, c)
         for c in range(n):
             if not alive[c]:
                 continue
@@ -273,14 +312,10 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 grads[c, k, 1] = gy
             if k == steps:
                 continue
-            algorithm = algorithms[c]
-            if (algorithm == 1 or algorithm == 2) and not (
-                    known >= 0 and algorithms[known] == algorithm
-                    and _same_schedule(table, known, c)):
-                s1, s2, s3 = _step_scalars(algorithm, step, table, c)
-                known = c
-            x, y = _optimizer_step(algorithm, step, x, y, gx, gy, states, c, table, s1, s2,
-                                   s3)
+            own = leader[c]
+            scalars = (step_scalars[own, 0], step_scalars[own, 1], step_scalars[own, 2])
+            x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
+                                   scalars)
             if not (abs(x) <= _BOUND and abs(y) <= _BOUND):  # also False for NaN and inf
                 lengths[c] = k + 1
                 diverged[c] = k + 1

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .simulate import Race, Trajectory
 from .theory import measured_rate
+
+if TYPE_CHECKING:  # the kernels compile first_within: this module stays below simulate
+    from .simulate import Race, Trajectory
 
 #: A run has converged when its loss is within this of the surface's minimum value.
 TOLERANCE = 1e-6
@@ -66,3 +70,18 @@ def summarize(run: Trajectory, f_min: float, tolerance: float = TOLERANCE) -> Su
 def leaderboard(race: Race, tolerance: float = TOLERANCE) -> list[Summary]:
     """One summary per run, in race order."""
     return [summarize(run, race.surface.f_min, tolerance) for run in race.runs]
+
+
+#: The leaderboard's order of statuses, best first.
+STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
+
+
+def ranked(summaries: list[Summary]) -> list[int]:
+    """Indices of ``summaries``, best first: converged runs by how soon they got within
+    the tolerance, then still moving, oscillating and diverged runs, each by final gap."""
+    def key(i):
+        s = summaries[i]
+        soon = math.inf if s.steps_to_tolerance is None else s.steps_to_tolerance
+        return STATUS_ORDER[s.status], soon, s.final_gap
+
+    return sorted(range(len(summaries)), key=key)

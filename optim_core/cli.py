@@ -10,10 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .optimizers import HYPERPARAMETERS, OPTIMIZERS
+from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
 from .params import (
     CONSTRAINTS,
-    OPTIMIZER_NAMES,
     SURFACE_NAMES,
     Boolean,
     InvalidParameterError,
@@ -264,13 +263,9 @@ def _write(text: str, out: str | None) -> None:
         raise UsageError(f"--out cannot write {out!r}: {error.strerror}") from None
 
 
-def _batch_size(args, surface_name):
-    if args.batch_size is None:
-        return None
-    if surface_name != "regression":
-        raise UsageError(f"--batch-size applies to --surface regression only, not "
-                         f"{surface_name}")
-    return _number("batch_size", args.batch_size)
+def _batch_size(args):
+    """The flag's value; its rules with the surface are the engine's (optim_core.rules)."""
+    return None if args.batch_size is None else _number("batch_size", args.batch_size)
 
 
 def _race(args):
@@ -281,7 +276,7 @@ def _race(args):
     names = _optimizer_names(args.optimizer)
     steps = _number("steps", args.steps)
     noise = _number("noise", args.noise)
-    batch_size = _batch_size(args, args.surface)
+    batch_size = _batch_size(args)
     own = _per_optimizer(args.per_optimizer, names)
     runs = [Run(name, own.get(name, {})) for name in names]
     return simulate(args.surface, runs, steps=steps, start=_start(args), noise=noise,
@@ -349,7 +344,7 @@ def command_sweep(args) -> int:
                                                               values["lr_max"]),
                    momentum_range=(values["momentum_min"], values["momentum_max"]),
                    start=_start(args), noise=values["noise"],
-                   batch_size=_batch_size(args, args.surface), **options)
+                   batch_size=_batch_size(args), **options)
     _write(sweep_to_csv(result), args.out)
     return 0
 
@@ -360,20 +355,23 @@ def command_theory(args) -> int:
 
     surface = get_surface(args.surface, **_surface_options(args))
     lr, momentum = _number("lr", args.lr), _number("momentum", args.momentum)
-    c = theory.curvature(surface)
+    r = theory.readout(surface, lr, momentum)
+    c = r.curvature
     where = "exact (quadratic)" if c.exact else "local, at the minimum"
     lines = [f"surface {surface.name}: Hessian eigenvalues {where}: L = {c.L:.6g}, "
              f"m = {c.m:.6g}, kappa = {c.kappa:.6g}",
-             f"effective lr lr/(1-momentum) = {theory.effective_lr(lr, momentum):.6g}"]
-    for name in ("sgd", "momentum", "nesterov"):
-        limit = theory.max_stable_lr(name, c.L, momentum)
-        rate = theory.predicted_rate(name, lr, c.eigenvalues, momentum)
-        lines.append(f"{name:9s} largest stable lr {limit:.6g}; predicted rate at lr {lr:g}: "
-                     f"{rate:.6g} per step" + ("" if rate < 1 else " (diverges)"))
-    if c.m > 0:
-        best_lr, best_momentum, best_rate = theory.polyak_optimum(c.L, c.m)
+             f"effective lr lr/(1-momentum) = {r.effective_lr:.6g}"]
+    for limit, rate in zip(r.limits, r.rates, strict=True):
+        lines.append(f"{limit.optimizer:9s} largest stable lr {limit.lr_max:.6g}; predicted "
+                     f"rate at lr {lr:g}: {rate.predicted:.6g} per step"
+                     + ("" if rate.predicted < 1 else " (diverges)"))
+    if r.polyak is not None:
+        best_lr, best_momentum, best_rate = r.polyak
         lines.append(f"Polyak's optimum: lr = {best_lr:.6g}, momentum = {best_momentum:.6g}, "
                      f"rate = {best_rate:.6g}")
+    else:
+        lines.append("Polyak's optimum: on quadratic surfaces only; here the "
+                     "local quadratic at the minimum says little about the race")
     print("\n".join(lines))
     return 0
 

@@ -61,7 +61,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._elementwise import select
-from .params import InvalidParameterError, _show
+from .params import InvalidParameterError, shown_value
 
 MAX_LENGTH = 500  # characters of one expression
 MAX_DEPTH = 50  # parentheses, calls and exponents nested in one another
@@ -94,7 +94,7 @@ class ExpressionError(InvalidParameterError):
     def __init__(self, reason: str, *, column: int | None, text: object):
         super().__init__(
             f"The 'f' parameter of custom is not a valid expression: {reason}. "
-            f"Got {_show(text)} instead.",
+            f"Got {shown_value(text)} instead.",
             parameter="f", caller="custom", allowed=ALLOWED, got=text)
         self.reason = reason
         self.column = column

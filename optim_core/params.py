@@ -64,8 +64,13 @@ class Interval:
     low: float | None
     high: float | None
     closed: str = "both"
+    why: str = ""  # the reason for a narrower range, said after it
 
     def describe(self) -> str:
+        text = self._describe()
+        return f"{text} ({self.why})" if self.why else text
+
+    def _describe(self) -> str:
         noun = "an int" if self.kind is int else "a float"
         if self.low is None and self.high is None:
             return f"{noun}"
@@ -140,8 +145,6 @@ def _fmt(x: float) -> str:
 
 # Names shared by the code, the CLI (--weight-decay), the URL (weight_decay) and the CSV.
 SURFACE_NAMES = ("ravine", "rosenbrock", "saddle", "regression")
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "rmsprop",
-                   "adagrad")
 
 CONSTRAINTS: dict[str, object] = {
     # optimizer hyperparameters (torch.optim's names and meanings; momentum is β1 for
@@ -161,7 +164,7 @@ CONSTRAINTS: dict[str, object] = {
     "decoupled_weight_decay": Boolean(),
     # the race
     "surface": Options(SURFACE_NAMES),
-    "optimizer": Options(OPTIMIZER_NAMES),
+    "optimizer": Options(()),  # the names optim_core.optimizers registers
     "steps": Interval(int, 1, LIMITS["steps"], "both"),
     "x0": Interval(float, -LIMITS["start"], LIMITS["start"], "both"),
     "y0": Interval(float, -LIMITS["start"], LIMITS["start"], "both"),
@@ -180,17 +183,30 @@ CONSTRAINTS: dict[str, object] = {
     "tolerance": Interval(float, 0.0, None, "neither"),
 }
 
-#: Narrower ranges for one caller: torch.optim.SGD rejects nesterov without momentum.
-CALLER_CONSTRAINTS: dict[tuple[str, str], object] = {
-    ("nesterov", "momentum"): Interval(float, 0.0, 1.0, "neither"),
-}
+#: Narrower ranges for one caller (an optimizer's spec declares them: nesterov's μ > 0).
+CALLER_CONSTRAINTS: dict[tuple[str, str], object] = {}
+
+
+def register_optimizers(names: tuple[str, ...], constraints: dict[str, dict]) -> None:
+    """Called once by ``optim_core.optimizers``, whose specs own these facts: the
+    optimizer names, and per optimizer the ranges it declares: a parameter of the table
+    gets a narrower range for that optimizer only, a new hyperparameter joins the table."""
+    CONSTRAINTS["optimizer"] = Options(tuple(names))
+    for optimizer, declared in constraints.items():
+        for name, constraint in declared.items():
+            if name in CONSTRAINTS:
+                CALLER_CONSTRAINTS[(optimizer, name)] = constraint
+            else:
+                CONSTRAINTS[name] = constraint
+
 
 
 def constraint_for(caller: str, name: str):
     return CALLER_CONSTRAINTS.get((caller, name), CONSTRAINTS[name])
 
 
-def _show(value) -> str:
+def shown_value(value) -> str:
+    """A received value as an error message quotes it: repr, cut to 40 characters."""
     if isinstance(value, float) and not math.isfinite(value):
         return "a value that is not a finite number"
     if isinstance(value, str):
@@ -202,7 +218,7 @@ def _show(value) -> str:
 def error_for(caller: str, name: str, value) -> InvalidParameterError:
     allowed = constraint_for(caller, name).describe()
     return InvalidParameterError(
-        f"The {name!r} parameter of {caller} must be {allowed}. Got {_show(value)} instead.",
+        f"The {name!r} parameter of {caller} must be {allowed}. Got {shown_value(value)} instead.",
         parameter=name, caller=caller, allowed=allowed, got=value)
 
 

@@ -19,16 +19,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .optimizers import HYPERPARAMETERS, OPTIMIZERS, make_optimizer
+from .backends import choose_backend
+from .optimizers import (
+    ALGORITHM_CODES,
+    HYPERPARAMETERS,
+    OPTIMIZERS,
+    TABLE_WIDTH,
+    make_optimizer,
+)
 from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
+from .rules import check_data_rules
 from .stochastic import batch_table, noise_table
 from .surfaces import Surface, get_surface, surface_grad, surface_value
-
-ALGORITHM_CODES = {"sgd": 0, "adam": 1, "nadam": 2, "rmsprop": 3, "adagrad": 4}
-#: Columns of the per-run hyperparameter table the kernels read.
-HYPER_COLUMNS = ("lr", "momentum", "dampening", "weight_decay", "beta2", "eps", "alpha",
-                 "momentum_decay", "lr_decay", "initial_accumulator_value", "nesterov",
-                 "amsgrad", "centered", "decoupled_weight_decay")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Run:
     optimizer: str
     hyperparameters: dict = field(default_factory=dict)
     start: tuple[float, float] | None = None
+    #: its family's hyperparameter NamedTuple, as :func:`resolve_runs` made it (the
+    #: kernel's table row; kept so that the row is not validated twice)
+    row: tuple | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -80,16 +85,6 @@ class Race:
                 "noise": self.noise, "seed": self.seed, "steps": self.steps}
 
 
-def check_batch_table(steps: int, batch_size: int | None, caller: str) -> None:
-    """Mini-batch indices are drawn ahead, one row per step: bound that table."""
-    if batch_size is not None and batch_size * (steps + 1) > LIMITS["batch_entries"]:
-        raise InvalidParameterError(
-            f"The 'batch_size' parameter of {caller} times (steps + 1) must be at most "
-            f"{LIMITS['batch_entries']:,} (the mini-batches are drawn ahead). Got "
-            f"{batch_size} × {steps + 1} instead.", parameter="batch_size", caller=caller,
-            allowed=f"batch_size × (steps + 1) ≤ {LIMITS['batch_entries']:,}", got=batch_size)
-
-
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
     """Each run's complete hyperparameters: defaults, then shared values, then its own.
 
@@ -113,7 +108,8 @@ def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
         # validates names and values (and nesterov's momentum > 0) like the factories
         optimizer = make_optimizer(run.optimizer, **hyper)
         clean = {k: optimizer.hyperparameters[k] for k in spec.defaults}
-        runs.append(Run(run.optimizer, clean, _check_start(run.start or start)))
+        runs.append(Run(run.optimizer, clean, _check_start(run.start or start),
+                        optimizer.hyper))
     if not runs:
         raise InvalidParameterError(
             "simulate needs at least one optimizer. Got none.", parameter="optimizer",
@@ -139,16 +135,17 @@ def _check_start(start) -> tuple[float, float]:
 
 
 def hyper_table(runs: list[Run]) -> tuple[np.ndarray, np.ndarray]:
-    """(algorithm code per run, table of HYPER_COLUMNS per run) for the kernels."""
+    """(family code per run, table of hyperparameters per run) for the kernels.
+
+    Row i holds run i's family's hyperparameter NamedTuple as its optimizer computes
+    with it (``Family.effective`` applied, the name's fixed values included), in the
+    order of ``Family.columns``; flags are 0.0 or 1.0, unused columns 0."""
     algorithms = np.array([ALGORITHM_CODES[OPTIMIZERS[r.optimizer].algorithm] for r in runs],
                           dtype=np.int64)
-    table = np.zeros((len(runs), len(HYPER_COLUMNS)))
+    table = np.zeros((len(runs), TABLE_WIDTH))
     for i, run in enumerate(runs):
-        values = {**OPTIMIZERS[run.optimizer].fixed, **run.hyperparameters}
-        if values.get("momentum", 0.0) == 0.0:
-            values["dampening"] = 0.0  # torch ignores dampening without momentum
-        for j, name in enumerate(HYPER_COLUMNS):
-            table[i, j] = float(values.get(name, 0.0))
+        row = run.row or make_optimizer(run.optimizer, **run.hyperparameters).hyper
+        table[i, :len(row)] = [float(value) for value in row]
     return algorithms, table
 
 
@@ -180,25 +177,9 @@ def simulate(surface: str | Surface = "ravine",
         surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
     clean = check_params("simulate", {"steps": steps, "noise": noise, "seed": seed,
                                       "batch_size": batch_size})
-    if batch_size is not None and surface.name != "regression":
-        raise InvalidParameterError(
-            "The 'batch_size' parameter of simulate applies to the regression surface "
-            f"only. Got batch_size={batch_size} with surface {surface.name!r}.",
-            parameter="batch_size", caller="simulate",
-            allowed="None unless surface is 'regression'", got=batch_size)
-    if batch_size is not None and batch_size > surface.n_points:
-        raise InvalidParameterError(
-            f"The 'batch_size' parameter of simulate must be at most the number of points "
-            f"({surface.n_points}). Got {batch_size} instead.", parameter="batch_size",
-            caller="simulate", allowed=f"an int in the range [1, {surface.n_points}]",
-            got=batch_size)
-    check_batch_table(steps if isinstance(steps, int) else 0, batch_size, "simulate")
-    if backend not in ("auto", "numba", "numpy"):
-        raise InvalidParameterError(
-            f"The 'backend' parameter of simulate must be one of 'auto', 'numba', 'numpy'. "
-            f"Got {backend!r} instead.", parameter="backend", caller="simulate",
-            allowed="'auto', 'numba' or 'numpy'", got=backend)
     steps, noise, seed = clean["steps"], clean["noise"], clean["seed"]
+    check_data_rules(surface, steps, clean["batch_size"], "simulate")
+    backend = choose_backend(backend, "simulate")
     batch_size = clean["batch_size"]
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
@@ -220,19 +201,11 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
             noise_rows, starts, algorithms, table, steps)
-    if backend == "numpy" or (backend == "auto" and not _numba_available()):
+    if backend == "numpy":
         return race_numpy(*args, runs=runs)
     from . import _kernels
 
     return _kernels.race_kernel(*args)
-
-
-def _numba_available() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:  # pragma: no cover - numba is a pinned dependency
-        return False
-    return True
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,

@@ -21,7 +21,10 @@ import numpy as np
 from ._elementwise import select
 from .params import check_params
 
-SURFACE_CODES = {"ravine": 0, "rosenbrock": 1, "saddle": 2, "regression": 3}
+#: Each surface's code in the compiled dispatch below (named: the kernels compare them).
+RAVINE, ROSENBROCK, SADDLE, REGRESSION = range(4)
+SURFACE_CODES = {"ravine": RAVINE, "rosenbrock": ROSENBROCK, "saddle": SADDLE,
+                 "regression": REGRESSION}
 
 #: The 5-point dataset on the line y = x used by ``regression`` unless ``points`` is set.
 DEFAULT_REGRESSION_X = (-1.414, -0.707, 0.0, 0.707, 1.414)
@@ -97,21 +100,21 @@ def regression_grad(w, b, data_x, data_y, batch):
 
 
 def surface_value(code, x, y, kappa, data_x, data_y):
-    if code == 0:
+    if code == RAVINE:
         return ravine_value(x, y, kappa)
-    if code == 1:
+    if code == ROSENBROCK:
         return rosenbrock_value(x, y)
-    if code == 2:
+    if code == SADDLE:
         return saddle_value(x, y)
     return regression_value(x, y, data_x, data_y)
 
 
-def surface_grad(code, x, y, kappa, data_x, data_y, batch):
-    if code == 0:
+def surface_grad(code, x, y, kappa, data_x, data_y, batch):  # the same dispatch as above
+    if code == RAVINE:
         return ravine_grad(x, y, kappa)
-    if code == 1:
+    if code == ROSENBROCK:
         return rosenbrock_grad(x, y)
-    if code == 2:
+    if code == SADDLE:
         return saddle_grad(x, y)
     return regression_grad(x, y, data_x, data_y, batch)
 
@@ -129,6 +132,7 @@ class Surface:
 
     name: str
     title: str
+    label: str  # its short name, on a button
     description: str
     formula: str
     x_label: str
@@ -137,6 +141,8 @@ class Surface:
     default_start: tuple[float, float]
     minima: tuple[tuple[float, float], ...]
     f_min: float
+    quadratic: bool  # theory's predictions are exact on it (else local to the minimum)
+    lr_range: tuple[float, float]  # a sweep's default: ~1e-4× to 10× GD's stability limit
     kappa: float = 25.0  # the ravine's κ (kept by every surface: it is part of the key)
     points: int | None = None  # regression: the size of the noisy dataset, None: 5 points
     seed: int = 0  # regression: the seed of the noisy dataset
@@ -247,6 +253,7 @@ def _regression_surface(points, seed):
     return Surface(
         name="regression",
         title="Line-fit regression",
+        label="Line fit",
         description=("Mean squared error of the line ŷ = w·x + b fitted to "
                      f"{source}; the parameters (w, b) are drawn as (x, y). "
                      "Mini-batches make the gradient noisy, as in real SGD."),
@@ -254,8 +261,34 @@ def _regression_surface(points, seed):
         x_label="w (slope)", y_label="b (intercept)",
         window=window, default_start=start,
         minima=((float(w_min), float(b_min)),), f_min=max(f_min, 0.0),
+        quadratic=True, lr_range=(1e-3, 10.0),
         points=points, seed=seed if points is not None else 0, data_x=data_x, data_y=data_y,
     )
+
+
+#: The surfaces without data, as data (ravine's description is formatted with its κ).
+_NAMED = {surface.name: surface for surface in (
+    Surface(name="ravine", title="Ravine quadratic", label="Ravine",
+            description=("A quadratic bowl stretched into a narrow valley: curvature 1 "
+                         "along x and κ = {kappa:g} along y."),
+            formula="f(x, y) = ½(x² + κ·y²)", x_label="x", y_label="y",
+            window=((-7.5, 7.5), (-7.5, 7.5)), default_start=(6.0, 6.0),
+            minima=((0.0, 0.0),), f_min=0.0, quadratic=True, lr_range=(1e-4, 1.0)),
+    Surface(name="rosenbrock", title="Rosenbrock", label="Rosenbrock",
+            description=("Rosenbrock's banana: a curved, flat-bottomed valley. Easy to find "
+                         "the valley, hard to follow it to the minimum at (1, 1)."),
+            formula="f(x, y) = (1 − x)² + 100·(y − x²)²", x_label="x", y_label="y",
+            window=((-2.0, 2.0), (-1.0, 3.0)), default_start=(-1.2, 1.0),
+            minima=((1.0, 1.0),), f_min=0.0, quadratic=False, lr_range=(1e-5, 0.1)),
+    Surface(name="saddle", title="Saddle", label="Saddle",
+            description=("A saddle point at the origin between two minima at (0, ±1). "
+                         "Starting just off the ridge shows how long each optimizer "
+                         "takes to escape it."),
+            formula="f(x, y) = ½x² + ¼y⁴ − ½y²", x_label="x", y_label="y",
+            window=((-2.5, 2.5), (-2.0, 2.0)), default_start=(-2.0, 0.01),
+            minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25, quadratic=False,
+            lr_range=(1e-3, 10.0)),
+)}
 
 
 def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = None,
@@ -274,39 +307,10 @@ def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = 
                              "seed": seed})
     if name == "ravine":
         kappa = float(kappa)
-        return Surface(
-            name="ravine",
-            title="Ravine quadratic",
-            description=(f"A quadratic bowl stretched into a narrow valley: curvature 1 "
-                         f"along x and κ = {kappa:g} along y."),
-            formula="f(x, y) = ½(x² + κ·y²)",
-            x_label="x", y_label="y",
-            window=((-7.5, 7.5), (-7.5, 7.5)), default_start=(6.0, 6.0),
-            minima=((0.0, 0.0),), f_min=0.0, kappa=kappa,
-        )
-    if name == "rosenbrock":
-        return Surface(
-            name="rosenbrock",
-            title="Rosenbrock",
-            description=("Rosenbrock's banana: a curved, flat-bottomed valley. Easy to find "
-                         "the valley, hard to follow it to the minimum at (1, 1)."),
-            formula="f(x, y) = (1 − x)² + 100·(y − x²)²",
-            x_label="x", y_label="y",
-            window=((-2.0, 2.0), (-1.0, 3.0)), default_start=(-1.2, 1.0),
-            minima=((1.0, 1.0),), f_min=0.0, kappa=float(kappa),
-        )
-    if name == "saddle":
-        return Surface(
-            name="saddle",
-            title="Saddle",
-            description=("A saddle point at the origin between two minima at (0, ±1). "
-                         "Starting just off the ridge shows how long each optimizer "
-                         "takes to escape it."),
-            formula="f(x, y) = ½x² + ¼y⁴ − ½y²",
-            x_label="x", y_label="y",
-            window=((-2.5, 2.5), (-2.0, 2.0)), default_start=(-2.0, 0.01),
-            minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25, kappa=float(kappa),
-        )
+        return replace(_NAMED["ravine"], kappa=kappa,
+                       description=_NAMED["ravine"].description.format(kappa=kappa))
+    if name in _NAMED:
+        return replace(_NAMED[name], kappa=float(kappa))
     return replace(_regression_surface(None if points is None else int(points), int(seed)),
                    kappa=float(kappa))
 

@@ -23,23 +23,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .analysis import TOLERANCE, first_within
+from .backends import choose_backend
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS
 from .params import InvalidParameterError, check_params, check_sweep_work
-from .simulate import (
-    Run,
-    _numba_available,
-    check_batch_table,
-    hyper_table,
-    race_numpy,
-    resolve_runs,
-)
+from .rules import check_data_rules
+from .simulate import Run, hyper_table, race_numpy, resolve_runs
 from .stochastic import batch_table, noise_table
 from .surfaces import Surface, get_surface
 from .theory import rate_or_nan
 
-#: Default lr range per surface: about 1e-4× to 10× the gradient-descent stability limit.
-DEFAULT_LR_RANGE = {"ravine": (1e-4, 1.0), "rosenbrock": (1e-5, 0.1),
-                    "saddle": (1e-3, 10.0), "regression": (1e-3, 10.0)}
 RATE_SAMPLES = 64
 CHUNKS = 16  # progress is reported (and cancellation checked) this many times
 
@@ -102,7 +94,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
     """
     if not isinstance(surface, Surface):
         surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
-    default_low, default_high = DEFAULT_LR_RANGE[surface.name]
+    default_low, default_high = surface.lr_range
     lr_low = default_low if lr_range[0] is None else lr_range[0]
     lr_high = default_high if lr_range[1] is None else lr_range[1]
     clean = check_params("sweep", {
@@ -122,12 +114,8 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
             raise InvalidParameterError(
                 f"sweep varies {name!r} over its grid; set {name}_range instead.",
                 parameter=name, caller="sweep", allowed="not given", got=hyperparameters[name])
-    if batch_size is not None and surface.name != "regression":
-        raise InvalidParameterError(
-            "The 'batch_size' parameter of sweep applies to the regression surface only.",
-            parameter="batch_size", caller="sweep", allowed="None", got=batch_size)
-
-    check_batch_table(steps, clean["batch_size"], "sweep")
+    check_data_rules(surface, clean["sweep_steps"], clean["batch_size"], "sweep")
+    use_numba = choose_backend(backend, "sweep") == "numba"
     check_sweep_work("sweep", resolution, steps, surface.n_points, clean["batch_size"])
     base = resolve_runs([optimizer], hyperparameters,
                         surface.default_start if start is None else start)[0]
@@ -137,15 +125,15 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
     rows = momenta if takes_momentum else momenta[:1]  # without momentum, rows are equal
 
     algorithms, table = hyper_table([base])
+    family = OPTIMIZERS[optimizer].family
     table = np.repeat(table, len(rows) * resolution, axis=0)
-    table[:, 0] = np.tile(lrs, len(rows))
+    table[:, family.column("lr")] = np.tile(lrs, len(rows))
     if takes_momentum:
-        table[:, 1] = np.repeat(rows, resolution)
+        table[:, family.column("momentum")] = np.repeat(rows, resolution)
     algorithms = np.repeat(algorithms, table.shape[0])
 
     noise_rows = noise_table(clean["noise"], steps, clean["seed"])
     batches = batch_table(surface.n_points, clean["batch_size"], steps, clean["seed"])
-    use_numba = backend == "numba" or (backend == "auto" and _numba_available())
     metrics = [np.empty(table.shape[0]), np.empty(table.shape[0], dtype=np.int64),
                np.empty(table.shape[0]), np.empty(table.shape[0], dtype=np.int64)]
     bounds = np.linspace(0, len(rows), min(CHUNKS, len(rows)) + 1).astype(int) * resolution
@@ -180,10 +168,11 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
 def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorithms, table,
                 steps, f_min, tolerance, samples, *, base: Run):
     """The NumPy reference of ``_kernels.sweep_kernel``: same cells, same metrics."""
-    runs = [replace(base, hyperparameters={**base.hyperparameters, "lr": float(row[0]),
-                                           **({"momentum": float(row[1])}
-                                              if "momentum" in base.hyperparameters else {})})
-            for row in table]
+    family = OPTIMIZERS[base.optimizer].family
+    grid = ["lr"] + (["momentum"] if "momentum" in base.hyperparameters else [])
+    runs = [replace(base, hyperparameters={
+        **base.hyperparameters, **{name: float(row[family.column(name)]) for name in grid}},
+        row=None) for row in table]
     starts = np.repeat(np.asarray(start, dtype=np.float64)[None, :], len(runs), axis=0)
     _, loss, _, lengths, diverged = race_numpy(code, kappa, data_x, data_y, batches,
                                                noise_rows, starts, algorithms, table, steps,

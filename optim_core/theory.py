@@ -55,7 +55,7 @@ def curvature(surface: Surface) -> Curvature:
     hxx, hxy, hyy = (float(np.asarray(v)) for v in surface.hessian(x, y))
     eig = np.linalg.eigvalsh(np.array([[hxx, hxy], [hxy, hyy]]))
     return Curvature(L=float(eig[-1]), m=float(eig[0]),
-                     exact=surface.name in ("ravine", "regression"))
+                     exact=surface.quadratic)
 
 
 def effective_lr(lr: float, momentum: float) -> float:
@@ -174,3 +174,80 @@ def measured_rate(loss, f_min: float, samples: int = 64) -> float | None:
     loss = np.asarray(loss, dtype=np.float64)
     rate = rate_or_nan(loss, loss.shape[0], float(f_min), samples)
     return None if math.isnan(rate) else rate
+
+
+# --- the readout the CLI and the app render --------------------------------------------
+
+#: The optimizers theory has stability limits and rates for (the linear methods).
+LINEAR_METHODS = ("sgd", "momentum", "nesterov")
+
+
+def shows_polyak(c: Curvature) -> bool:
+    """Whether Polyak's optimum is reported: on quadratics only (and m > 0). Elsewhere it
+    is the optimum of the quadratic that touches the surface at its minimum: on
+    Rosenbrock its lr (about 0.0039) and μ (about 0.92) say nothing about the race from
+    the start, where the valley's curvature differs by orders of magnitude, and setting
+    the sliders to it would suggest an optimum that is not one."""
+    return c.exact and c.m > 0
+
+
+@dataclass(frozen=True)
+class StabilityLimit:
+    optimizer: str  # one of LINEAR_METHODS
+    lr_max: float  # the largest stable learning rate at the readout's momentum
+    stable: bool  # the readout's lr is below it
+
+
+@dataclass(frozen=True)
+class RateReadout:
+    optimizer: str
+    predicted: float  # the spectral radius of one step
+    measured: float | None  # the rate fitted to the run's loss, if a run was given
+
+
+@dataclass(frozen=True)
+class Readout:
+    """What theory says about (lr, momentum) on a surface, and about a race's runs."""
+
+    surface: str
+    curvature: Curvature
+    lr: float
+    momentum: float
+    effective_lr: float
+    limits: tuple[StabilityLimit, ...]
+    rates: tuple[RateReadout, ...]
+    polyak: tuple[float, float, float] | None  # (γ*, μ*, rate*) where shows_polyak
+
+
+def readout(surface: Surface, lr: float, momentum: float, runs=None,
+            measured=None) -> Readout:
+    """The theory readout at (``lr``, ``momentum``) on ``surface``.
+
+    ``runs`` (a race's trajectories, or anything with ``optimizer`` and
+    ``hyperparameters``) give the predicted rate of each linear run with its own
+    hyperparameters, next to its ``measured`` rate (same order); without runs the
+    rates are the linear methods' at (lr, momentum)."""
+    c = curvature(surface)
+    limits = []
+    for name in LINEAR_METHODS:
+        limit = max_stable_lr(name, c.L, 0.0 if name == "sgd" else momentum)
+        limits.append(StabilityLimit(name, limit, lr < limit))
+    if runs is None:
+        runs = [_Shared(name, {"lr": lr, "momentum": momentum}) for name in LINEAR_METHODS]
+    measured = [None] * len(runs) if measured is None else list(measured)
+    rates = []
+    for run, rate in zip(runs, measured, strict=True):
+        h = run.hyperparameters
+        predicted = predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
+                                   h.get("momentum", 0.0), h.get("dampening", 0.0),
+                                   h.get("weight_decay", 0.0))
+        if predicted is not None:
+            rates.append(RateReadout(run.optimizer, predicted, rate))
+    return Readout(surface.name, c, lr, momentum, effective_lr(lr, momentum), tuple(limits),
+                   tuple(rates), polyak_optimum(c.L, c.m) if shows_polyak(c) else None)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    optimizer: str
+    hyperparameters: dict

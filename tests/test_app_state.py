@@ -549,3 +549,17 @@ def test_a_hovered_cells_numbers_arrive_as_a_float32_row_and_read_back():
     assert text == ("lr 0.03, μ 0.8000 · final f − f* 3.2e-07 · reached 1e-06 at step 143 · "
                     "measured rate 0.8700 · predicted rate 0.8600")
     assert "diverged at step 7" in hover_text([1e9, -1, -1, -1, 7], 0.5, None)
+
+
+def test_the_leaderboard_lists_the_best_run_first():
+    """The view draws the engine's ranking (optim_core.analysis.ranked), best first."""
+    from layouts.race import leaderboard_table
+
+    race = RaceSettings(optimizers=("sgd", "momentum", "nesterov", "adam")).simulate()
+    summaries = oc.leaderboard(race)
+    html_text = str(leaderboard_table(summaries, race, {}))
+    titles = [figures.TITLES[summaries[i].optimizer] for i in oc.analysis.ranked(summaries)]
+    assert [html_text.index(f"'{t}'") for t in titles] == sorted(
+        html_text.index(f"'{t}'") for t in titles)
+    best = summaries[oc.analysis.ranked(summaries)[0]]
+    assert all(best.final_gap <= s.final_gap or s.status == "converged" for s in summaries)

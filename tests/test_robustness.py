@@ -235,3 +235,24 @@ def test_requests_stay_bounded():
                      steps=10_000).simulate()
     tracemalloc.stop()
     assert race_peak < 50e6  # 8 optimizers × 10,001 steps: a few MB
+
+
+def test_the_race_callback_sends_a_message_only_when_it_changes(server):
+    """A message line the page already shows is left alone (not in the answer); a
+    different one is sent."""
+    url, app = server
+    line = ids.error_id(ids.BATCH_SIZE)
+
+    def answer(changes, shown):
+        body = payload(app, changes)
+        body["state"] = [{**item, "value": shown} if item["id"] == line else item
+                         for item in body["state"]]
+        status, text = post(url, body)
+        assert status == 200
+        return json.loads(text)["response"].get(line)
+
+    assert answer({}, "") is None  # no message, none shown: nothing sent
+    assert answer({}, "an old message") == {"children": ""}
+    message = answer({ids.BATCH_SIZE: 4}, "")["children"]
+    assert "regression surface only" in message
+    assert answer({ids.BATCH_SIZE: 4}, message) is None
