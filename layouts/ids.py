@@ -76,6 +76,8 @@ URL = "url"
 URL_NOTE = "url-note"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
+#: a random id per page load: background jobs are keyed and bounded per page with it
+PAGE = "page-id-store"
 
 # phase diagram
 SWEEP_GRAPH = "sweep-graph"
