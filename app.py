@@ -19,6 +19,7 @@ from pathlib import Path
 from dash import Dash
 from flask import request
 from werkzeug.exceptions import HTTPException
+from werkzeug.serving import WSGIRequestHandler
 
 import callbacks
 import optim_core as oc
@@ -147,8 +148,6 @@ def guard_requests(app: Dash) -> None:
     def headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        if request.environ.get("SERVER_SOFTWARE", "").startswith("Werkzeug"):
-            response.headers["Server"] = "optimizer-race"  # not Werkzeug's and Python's versions
         return response
 
     @server.errorhandler(Exception)
@@ -164,6 +163,14 @@ def guard_requests(app: Dash) -> None:
 
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """`python app.py`'s server without Werkzeug's and Python's versions in its Server
+    header (gunicorn's says "gunicorn", without one)."""
+
+    def version_string(self) -> str:
+        return "optimizer-race"
+
+
 app, celery_app = create_app()
 server = app.server
 warm_up()
@@ -177,7 +184,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     print(f"Optimizer Race: http://{args.host}:{args.port}/", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    app.run(host=args.host, port=args.port, debug=args.debug,
+            request_handler=QuietRequestHandler)
 
 
 if __name__ == "__main__":

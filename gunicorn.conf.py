@@ -5,16 +5,43 @@ in dcc.Store), so any worker can answer any request and instances can sit behind
 load balancer; background sweeps share a disk cache, or Redis with REDIS_URL.
 """
 
+import ctypes
 import os
 
 workers = int(os.environ.get("WORKERS", "2"))
-worker_class = "sync"
+# gevent: a worker serves many connections at once, each a greenlet, so slow or idle
+# clients (a bad link, a slowloris) cost a few kB each instead of a whole worker, as
+# they did with sync workers (benchmarks/slow_clients.py). The app's callbacks are
+# short and CPU-bound, so each worker still computes one at a time; sweeps run in
+# their own processes (callbacks/jobs.py).
+worker_class = os.environ.get("WORKER_CLASS", "gevent")
+worker_connections = 500  # per worker; beyond that, connections wait in the listen queue
 preload_app = True  # import (and warm the numba kernels) once, before forking workers
 timeout = 60  # a bounded request finishes in well under a second; a stuck one is killed
 graceful_timeout = 10
 keepalive = 5
-max_requests = 5000  # recycle workers now and then
-max_requests_jitter = 500
+# recycle workers now and then: a worker's memory settles after a few hundred requests
+# (caches filled), and recycling bounds whatever it could still gain
+max_requests = 1000
+max_requests_jitter = 100
+limit_request_line = 8190
+limit_request_fields = 50
+limit_request_field_size = 8190
+# no control socket: its default path is one per user, shared by every instance on
+# the machine, and nothing here uses gunicornc
+control_socket_disable = True
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def on_starting(server):
+    """The master adopts the orphans of its workers: background jobs are started detached
+    (callbacks/jobs.py) so that a recycled worker exits at once; when a job ends, the
+    master (which reaps every child) reaps it, so no zombie is left."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: jobs are reaped by init instead
+        server.log.warning("could not make the master a child subreaper")

@@ -124,12 +124,16 @@ def gunicorn_executable() -> str:
 class Gunicorn:
     """``make serve`` on a free loopback port; its log goes to a temporary file."""
 
-    def __init__(self, workers: int = 2, port: int | None = None):
+    def __init__(self, workers: int = 2, port: int | None = None, options: tuple = (),
+                 env: dict | None = None):
+        """``options``: more gunicorn flags (they override gunicorn.conf.py); ``env``:
+        more environment variables for the server."""
         self.workers = workers
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.command = [gunicorn_executable(), "--config", "gunicorn.conf.py", "--workers",
-                        str(workers), "--bind", f"{HOST}:{self.port}", "app:server"]
+                        str(workers), "--bind", f"{HOST}:{self.port}", *options, "app:server"]
+        self.env = {**os.environ, **(env or {})}
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
             "w+", prefix="load-gunicorn-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None
@@ -138,7 +142,7 @@ class Gunicorn:
 
     def start(self, timeout: float = 90.0) -> Gunicorn:
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log,
+        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log, env=self.env,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -493,7 +497,7 @@ class Record:
     patch: bool
 
 
-async def _post(session, url: str, body: bytes, headers: dict) -> tuple:
+async def post_update(session, url: str, body: bytes, headers: dict) -> tuple:
     """(status or 0, exception text or None, body, bytes on the wire)."""
     import aiohttp
 
@@ -517,7 +521,7 @@ async def _drag_loop(session, url: str, headers: dict, bodies: list[bytes], offs
         budget[0] -= 1
         body = bodies[index % len(bodies)]
         index += 1
-        status, error, raw, wire = await _post(session, url, body, headers)
+        status, error, raw, wire = await post_update(session, url, body, headers)
         end = time.perf_counter()
         patch = False
         if error is None and status != 200:
@@ -982,7 +986,7 @@ def report(result: dict) -> str:
     lines = []
     request = result.get("request", {})
     first = result["steady"][0]
-    lines.append(f"Optimizer Race load test: make serve (gunicorn, {result['workers']} sync "
+    lines.append(f"Optimizer Race load test: make serve (gunicorn, {result['workers']} "
                  f"workers) on {result['host']}, {result['cpus']} CPUs shared with this client")
     lines.append(f"  request: POST {request.get('path')} (race callback, "
                  f"{request.get('source')}), {request.get('body_bytes')} B JSON; "
