@@ -297,13 +297,18 @@ def start_detached(target, args) -> int:
                     code = 1
                 finally:
                     os._exit(code)
-            os.write(write, str(grandchild).encode())
+            os.write(write, f"{grandchild}\n".encode())
         finally:
             os._exit(code)
     os.close(write)
     os.waitpid(child, 0)
-    with os.fdopen(read, "rb") as pipe:
-        text = pipe.read()
+    text = b""
+    while not text.endswith(b"\n"):  # not up to EOF: under gevent the job keeps a copy
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        text += chunk
+    os.close(read)
     with contextlib.suppress(ValueError):
         return int(text)
     raise RuntimeError("a background job could not be started")

@@ -302,3 +302,40 @@ def test_healthz_with_redis_down_is_503(tmp_path, monkeypatch):
     app, celery_app = create_app()
     answer = app.server.test_client().get("/healthz")
     assert answer.status_code == 503 and "redis" in answer.json["status"]
+
+
+# --- under gunicorn -------------------------------------------------------------------
+
+def test_a_recycled_worker_exits_at_once_and_its_sweep_still_arrives(tmp_path):
+    """gunicorn recycles both workers (max_requests) while a sweep runs: the worker that
+    started it exits without waiting for it, a new worker hands over its result (the
+    handles verify: every worker signs with the machine's secret), and the master reaps
+    the finished job (no zombie)."""
+    from benchmarks.load import Gunicorn
+
+    server = Gunicorn(options=("--max-requests", "20", "--max-requests-jitter", "0"),
+                      env={"OPTIMIZER_RACE_CACHE": str(tmp_path)})
+    try:
+        server.start()
+        deps = json.loads(get(server.url + "/_dash-dependencies")[2])
+        callback_map = {d["output"]: d for d in deps}
+        body = sr.sweep_body(callback_map, resolution=512, steps=2000)
+        before = set(server.worker_pids())
+        handles = sr.start(server.url, body)
+        job = psutil.Process(int(sr.job_id(handles)))
+        for _ in range(60):  # every worker reaches max_requests
+            get(server.url + "/healthz")
+        deadline = time.monotonic() + 10
+        while before & set(server.worker_pids()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not before & set(server.worker_pids()), "a worker waited for its sweep"
+        assert job.is_running() and job.status() != psutil.STATUS_ZOMBIE
+        assert job.ppid() == server.process.pid  # adopted by the master
+        answer = sr.poll(server.url, body, handles)
+        assert answer["status"] == "result"
+        deadline = time.monotonic() + 10
+        while psutil.pid_exists(job.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not psutil.pid_exists(job.pid), "the finished job was left a zombie"
+    finally:
+        server.stop()
