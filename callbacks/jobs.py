@@ -78,7 +78,14 @@ def checked_by(check):
 def user_message(error: Exception) -> str | None:
     """The user's message in a job's error, or None (a fault of ours)."""
     text = str(error).partition("background callback: ")[2] or str(error)
+    if text.startswith("SoftTimeLimitExceeded"):  # Celery's time limit
+        return timed_out()
     return text.partition(USER_MESSAGE)[2].split("\n")[0] or None
+
+
+def timed_out() -> str:
+    return (f"The sweep did not finish within {JOB_DEADLINE_S:.0f} s and was stopped. Try "
+            "fewer cells or steps.")
 
 
 def escaped(text: object, limit: int = 300) -> str:
@@ -180,8 +187,7 @@ class _Guarded:
                 log.error("background job %s timed out after %.0f s", escaped(job),
                           JOB_DEADLINE_S)
                 self.terminate_job(job)
-                result = _error(f"The sweep did not finish within {JOB_DEADLINE_S:.0f} s "
-                                "and was stopped. Try fewer cells or steps.")
+                result = _error(timed_out())
         if result is not self.UNDEFINED:
             self._with_book(lambda book: {k: v for k, v in book.items() if k != str(job)})
         return result
@@ -267,8 +273,8 @@ def configure_celery(celery_app) -> None:
         task_acks_late=True,  # a task whose worker dies is delivered again...
         task_reject_on_worker_lost=True,
         broker_transport_options={"visibility_timeout": int(JOB_DEADLINE_S) + 60},
-        task_time_limit=int(JOB_DEADLINE_S),  # ...and one that runs too long is killed
-        task_soft_time_limit=int(JOB_DEADLINE_S) - 10,
+        task_soft_time_limit=int(JOB_DEADLINE_S),  # ...and one that runs too long stops
+        task_time_limit=int(JOB_DEADLINE_S) + 10,
         task_track_started=True,
         worker_prefetch_multiplier=1,  # a worker holds one task, not a queue of them
         task_default_queue=QUEUES[0],
