@@ -847,7 +847,7 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
         kill_worker: bool = True, *, extra_concurrency: tuple[int, ...] = (),
         accept_encoding: str | None = None, browser: bool = True, steps: int = STEPS,
         warmup: float = 2.0, quiet_wait: float = 60.0, quick: bool = False,
-        log=print) -> dict:
+        memory_requests: int = 1500, log=print) -> dict:
     """Steady load (and the kill-a-worker run) against ``make serve``; a dict of results.
 
     ``extra_concurrency`` adds steady runs at other concurrency levels (fresh servers), so
@@ -856,6 +856,7 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
     bench --quick`` passes it): runs of at most 6 s, 1 s of warm-up."""
     if quick:
         duration, warmup = min(duration, 6.0), min(warmup, 1.0)
+        memory_requests = min(memory_requests, 300)
     result: dict = {"targets": TARGETS, "host": HOST, "workers": workers, "cpus": os.cpu_count(),
                     "python": sys.version.split()[0], "steady": [], "kill": None,
                     "patch_env": os.environ.get("OPTIMIZER_RACE_PATCH", "1 (default)")}
@@ -921,6 +922,10 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
                     or "SIGKILL" in line][-12:]
             finally:
                 server.stop()
+    if memory_requests:
+        log(f"  memory run: worker RSS over {memory_requests} requests (no recycling)")
+        result["memory"] = memory_run(captured, bodies, accept_encoding, concurrency,
+                                      memory_requests, workers)
     main_run = result["steady"][0]
     result["verdict"] = {
         "updates_per_s": main_run["updates_per_s"] >= TARGETS["updates_per_s"],
@@ -930,6 +935,40 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
     if result["kill"] is not None:
         result["verdict"]["kill_kept_answering"] = bool(result["kill"].get("kept_answering"))
     return result
+
+
+def memory_run(captured: CapturedRequest, bodies: list[bytes], accept_encoding: str | None,
+               concurrency: int, requests: int, workers: int = 2, chunks: int = 6) -> dict:
+    """The workers' resident memory (MB, summed) before and after every ``requests /
+    chunks`` slider updates, on a server that never recycles its workers (max_requests
+    0): how much a worker grows, and so what gunicorn.conf.py's max_requests bounds."""
+    import psutil
+
+    server = Gunicorn(workers, options=("--max-requests", "0"))
+    try:
+        server.start()
+        headers = captured.replay_headers(server.url, accept_encoding)
+        url = server.url + captured.path
+
+        def rss() -> float:
+            return round(sum(psutil.Process(pid).memory_info().rss
+                             for pid in server.worker_pids()) / workers / 2**20, 1)
+
+        samples = [{"requests": 0, "rss_mb": rss()}]
+        done = errors = 0
+        for _ in range(chunks):
+            t0 = time.perf_counter()
+            records = asyncio.run(_load(url, headers, bodies, concurrency, 120.0, t0,
+                                        max_requests=requests // chunks))
+            done += len(records)
+            errors += sum(not r.ok for r in records)
+            samples.append({"requests": done, "rss_mb": rss()})
+        return {"samples": samples, "errors": errors, "per_worker": True,
+                "growth_mb": round(samples[-1]["rss_mb"] - samples[0]["rss_mb"], 1),
+                "growth_last_half_mb": round(samples[-1]["rss_mb"]
+                                             - samples[len(samples) // 2]["rss_mb"], 1)}
+    finally:
+        server.stop()
 
 
 def profile(count: int = 200, steps: int = STEPS, top: int = 25) -> str:
@@ -1088,6 +1127,15 @@ def report(result: dict) -> str:
             spark = " ".join(f"{b['ok']}" + (f"!{b['errors']}" if b["errors"] else "")
                              for b in kill["timeline"])
             lines.append(f"  answers per 0.5 s (!errors): {spark}")
+    memory = result.get("memory")
+    if memory:
+        lines.append("")
+        lines.append("Worker memory (RSS per worker, MB) over slider updates, no recycling: "
+                     + ", ".join(f"{s['rss_mb']} after {s['requests']}"
+                                 for s in memory["samples"]))
+        lines.append(f"  grew {memory['growth_mb']} MB in all, {memory['growth_last_half_mb']} "
+                     f"MB in the second half; {memory['errors']} errors. gunicorn.conf.py's "
+                     "max_requests recycles a worker after ~1000 requests, which bounds it")
     lines.append("")
     lines.append(f"Throughput is bounded by the {result['cpus']} cores, which gunicorn's workers "
                  "share with this client and with anything else running (shares above).")
