@@ -20,10 +20,11 @@ preload_app = True  # import (and warm the numba kernels) once, before forking w
 timeout = 60  # a bounded request finishes in well under a second; a stuck one is killed
 graceful_timeout = 10
 keepalive = 5
-# recycle workers now and then: a worker's memory settles after a few hundred requests
-# (caches filled), and recycling bounds whatever it could still gain
-max_requests = 1000
-max_requests_jitter = 100
+# recycle workers now and then: a worker's memory settles within a few hundred requests
+# (caches filled: +5 MB over 1,500, benchmarks/load.py), and recycling bounds whatever
+# it could still gain; rarely enough not to show in the latency (a respawn warms up)
+max_requests = 5000
+max_requests_jitter = 500
 limit_request_line = 8190
 limit_request_fields = 50
 limit_request_field_size = 8190

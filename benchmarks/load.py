@@ -1135,7 +1135,7 @@ def report(result: dict) -> str:
                                  for s in memory["samples"]))
         lines.append(f"  grew {memory['growth_mb']} MB in all, {memory['growth_last_half_mb']} "
                      f"MB in the second half; {memory['errors']} errors. gunicorn.conf.py's "
-                     "max_requests recycles a worker after ~1000 requests, which bounds it")
+                     "max_requests recycles a worker after ~5000 requests, which bounds it")
     lines.append("")
     lines.append(f"Throughput is bounded by the {result['cpus']} cores, which gunicorn's workers "
                  "share with this client and with anything else running (shares above).")
