@@ -30,7 +30,8 @@ MAX_TEXT = 4096
 #: traces of a phase diagram (its layout.meta indices point into them)
 MAX_TRACES = 16
 SWEEP_META = ("current_trace", "diverged_layer", "diverged_key")
-SWEEP_SETTINGS = ("optimizer", "resolution", "steps", "lr_min", "lr_max")
+#: a store's fields without a rule of their own: a few, each small
+MAX_OTHER_FIELDS, MAX_OTHER_FIELD_JSON = 16, 2048
 
 
 class Malformed(ValueError):
@@ -47,9 +48,22 @@ def _small_json(value, limit: int) -> None:
         raise Malformed(f"larger than {limit:,} bytes")
 
 
+def _others(value: dict, known: set) -> None:
+    """The fields of a store that have no rule here (one added later, say): small."""
+    others = [key for key in value if key not in known]
+    if len(others) > MAX_OTHER_FIELDS:
+        raise Malformed("too many fields")
+    for key in others:
+        try:
+            _small_json(value[key], MAX_OTHER_FIELD_JSON)
+        except Malformed as error:
+            raise Malformed(f"{str(key)[:40]!r}: {error}") from None
+
+
 def _race_state(value) -> None:
-    if not isinstance(value, dict) or set(value) - {"settings", "query"}:
+    if not isinstance(value, dict):
         raise Malformed("not a race state")
+    _others(value, {"settings", "query"})
     settings = value.get("settings")
     if not isinstance(settings, dict):
         raise Malformed("no race settings")
@@ -105,9 +119,7 @@ def _sweep_result(value) -> None:
             isinstance(i, int) and not isinstance(i, bool) and 0 <= i < MAX_TRACES
             for i in indices):
         raise Malformed(f"trace indices that are not below {MAX_TRACES}")
-    extra = set(value) - {"race", "lrs", "momenta", "ink_lines", *SWEEP_META, *SWEEP_SETTINGS}
-    if extra:
-        raise Malformed(f"unknown fields {sorted(extra)[:3]}")
+    _others(value, {"race", "lrs", "momenta", "ink_lines", *SWEEP_META})
 
 
 def _short_text(value) -> None:

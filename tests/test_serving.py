@@ -80,7 +80,8 @@ def test_a_body_over_the_cap_gets_413_and_the_next_request_is_served(server):
     ({"lrs": [0.1] * 5000}, "lrs"),
     ({"resolution": 10**6}, "grid size"),
     ({"race": {"surface": "ravine"}}, "race settings"),
-    ({"extra": "x" * 1000}, "unknown fields"),
+    ({"extra": "x" * 3000}, "'extra': larger than"),
+    ({f"field{i}": 1 for i in range(20)}, "too many fields"),
 ])
 def test_a_crafted_phase_diagram_store_is_refused_before_any_work(server, change, reason):
     url, app = server
@@ -94,6 +95,7 @@ def test_a_crafted_phase_diagram_store_is_refused_before_any_work(server, change
     ({"settings": "ravine"}, "race settings"),
     ({"settings": sr.race_state()["settings"], "query": "?" * 10_000}, "query"),
     (["not", "a", "state"], "race state"),
+    ({"settings": sr.race_state()["settings"], "more": list(range(1000))}, "'more'"),
 ])
 def test_a_crafted_race_state_is_refused(server, state, reason):
     url, app = server
