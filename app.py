@@ -185,6 +185,7 @@ def main(argv=None) -> None:
     parser.add_argument("--debug", action="store_true", help="Dash dev tools and reloading")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
+    jobs.adopt_job_processes(reap=True)  # the detached sweeps end here, not as zombies
     print(f"Optimizer Race: http://{args.host}:{args.port}/", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug,
             request_handler=QuietRequestHandler)

@@ -5,7 +5,6 @@ in dcc.Store), so any worker can answer any request and instances can sit behind
 load balancer; background sweeps share a disk cache, or Redis with REDIS_URL.
 """
 
-import ctypes
 import os
 
 workers = int(os.environ.get("WORKERS", "2"))
@@ -35,14 +34,14 @@ accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
-PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def on_starting(server):
     """The master adopts the orphans of its workers: background jobs are started detached
     (callbacks/jobs.py) so that a recycled worker exits at once; when a job ends, the
     master (which reaps every child) reaps it, so no zombie is left."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: jobs are reaped by init instead
-        server.log.warning("could not make the master a child subreaper")
+    from callbacks.jobs import adopt_job_processes
+
+    if not adopt_job_processes(reap=False):
+        server.log.warning("could not make the master a child subreaper (jobs are reaped "
+                           "by init)")

@@ -284,6 +284,31 @@ def configure_celery(celery_app) -> None:
     )
 
 
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+
+
+def adopt_job_processes(reap: bool) -> bool:
+    """Make this process the one that inherits the detached jobs of its descendants (a
+    child subreaper, Linux), and with ``reap`` reap every child that ends (SIGCHLD):
+    gunicorn's master reaps its children itself; ``python app.py`` needs the handler.
+    False where the system cannot (jobs are then reaped by init)."""
+    import ctypes
+    import signal
+
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if reap:
+        def reap_children(_signum, _frame):
+            with contextlib.suppress(ChildProcessError):
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+        signal.signal(signal.SIGCHLD, reap_children)
+    return True
+
+
 def start_detached(target, args) -> int:
     """Run ``target(*args)`` in a grandchild process and return its pid: the caller (a
     gunicorn worker) can exit without waiting for it, and leaves no zombie."""

@@ -340,5 +340,45 @@ def test_a_recycled_worker_exits_at_once_and_its_sweep_still_arrives(tmp_path):
         while psutil.pid_exists(job.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not psutil.pid_exists(job.pid), "the finished job was left a zombie"
+        assert "Control socket" not in server.log_text()  # none: it would be shared
     finally:
         server.stop()
+
+
+def test_python_app_py_reaps_its_sweeps_and_names_no_versions(tmp_path):
+    """`python app.py` (make run) adopts its detached sweeps and reaps them when they end;
+    its Server header carries no Werkzeug or Python version."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from benchmarks.load import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)], cwd=Path(__file__).parents[1],
+        env={**os.environ, "OPTIMIZER_RACE_CACHE": str(tmp_path)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                status, headers, _ = get(url + "/healthz")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200 and headers["Server"] == "optimizer-race"
+        callback_map = {d["output"]: d for d in json.loads(get(url + "/_dash-dependencies")[2])}
+        body = sr.sweep_body(callback_map, resolution=64, steps=500)
+        handles = sr.start(url, body)
+        job = psutil.Process(int(sr.job_id(handles)))
+        assert job.ppid() == process.pid
+        assert sr.poll(url, body, handles)["status"] == "result"
+        deadline = time.monotonic() + 10
+        while psutil.pid_exists(job.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not psutil.pid_exists(job.pid), "the finished sweep was left a zombie"
+    finally:
+        process.terminate()
+        process.wait(15)
