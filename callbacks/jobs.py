@@ -332,7 +332,8 @@ def start_detached(target, args) -> int:
         finally:
             os._exit(code)
     os.close(write)
-    os.waitpid(child, 0)
+    with contextlib.suppress(ChildProcessError):  # a SIGCHLD handler may have reaped it
+        os.waitpid(child, 0)
     text = b""
     while not text.endswith(b"\n"):  # not up to EOF: under gevent the job keeps a copy
         chunk = os.read(read, 32)
