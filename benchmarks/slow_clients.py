@@ -51,10 +51,10 @@ async def _trickle(port: int, stop: float, sent: list) -> None:
 
 
 async def _probe(url: str, headers: dict, bodies: list[bytes], t0: float, stop: float,
-                 records: list) -> None:
+                 records: list, timeout_s: float) -> None:
     import aiohttp
 
-    timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
     async with aiohttp.ClientSession(timeout=timeout,
                                      connector=aiohttp.TCPConnector(force_close=True)) as session:
         async def one(body: bytes) -> None:
@@ -78,9 +78,10 @@ async def _probe(url: str, headers: dict, bodies: list[bytes], t0: float, stop: 
 
 
 def measure(options: tuple = (), duration: float = DURATION_S,
-            connections: int = SLOW_CONNECTIONS) -> dict:
+            connections: int = SLOW_CONNECTIONS, probe_timeout: float = PROBE_TIMEOUT_S) -> dict:
     """The probe's figures with ``connections`` slow clients on a fresh server started
-    with gunicorn ``options`` (added to make serve's command line)."""
+    with gunicorn ``options`` (added to make serve's command line); a probe request not
+    answered within ``probe_timeout`` s counts as an error."""
     server = load.Gunicorn(options=options)
     try:
         server.start()
@@ -98,7 +99,7 @@ def measure(options: tuple = (), duration: float = DURATION_S,
             slow = [asyncio.ensure_future(_trickle(server.port, stop, sent))
                     for _ in range(connections)]
             await asyncio.sleep(1.0)  # the slow ones are connected and trickling
-            await _probe(url, headers, bodies, t0, stop, records)
+            await _probe(url, headers, bodies, t0, stop, records, probe_timeout)
             await asyncio.gather(*slow)
             return records, sent
 

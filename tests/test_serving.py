@@ -382,3 +382,15 @@ def test_python_app_py_reaps_its_sweeps_and_names_no_versions(tmp_path):
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_slow_clients_do_not_hold_up_a_slider(monkeypatch):
+    """Four connections trickle their headers (more than there are workers) while a
+    probe sends slider requests: every probe is answered, none waits for them (with
+    sync workers, each slow connection held a worker and the probes timed out)."""
+    from benchmarks import slow_clients
+
+    result = slow_clients.measure(duration=6.0, connections=4, probe_timeout=3.0)
+    assert result["worker_class"] == "gevent"
+    assert result["slow_bytes_sent"] > 20  # they were trickling all along
+    assert result["requests"] >= 20 and result["errors"] == 0, result.get("error_kinds")
