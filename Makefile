@@ -27,15 +27,20 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
-## serve: the app under gunicorn, $(WORKERS) workers, debug off
+## serve: the app under gunicorn, $(WORKERS) gevent workers, debug off
 serve: $(VENV)/.runtime
 	@echo "Optimizer Race: http://$(HOST):$(PORT)/ ($(WORKERS) gunicorn workers)"
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) app:server
 
-## worker: a Celery worker for background sweeps (needs REDIS_URL)
+## worker: Celery workers for background sweeps (needs REDIS_URL): one takes small sweeps
+## only, so that they never wait behind a large one; the other takes both
 worker: $(VENV)/.runtime
 	@test -n "$$REDIS_URL" || { echo "make worker needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
-	$(BIN)/celery --app app:celery_app worker --loglevel=INFO --concurrency=1
+	$(BIN)/celery --app app:celery_app worker --loglevel=INFO --concurrency=1 \
+		--queues=small --hostname=small@%h & small=$$!; \
+	trap 'kill $$small 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/celery --app app:celery_app worker --loglevel=INFO --concurrency=1 \
+		--queues=large,small --hostname=large@%h
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -9,6 +9,8 @@
 - browser: key press → repainted path in headless Chromium, patched paths against a
   full-figure-per-update server started in the same run.
 - load: slider-drag callbacks against gunicorn with 2 workers, then one worker killed.
+- slow: a probe's slider requests while 10 slow clients trickle their headers, against
+  make serve and against sync workers (the baseline).
 
 Writes bench-results/results.json and bench-results/report.md. Nothing here asserts a
 time: the machines are shared, so the figures are reported, not tested.
@@ -24,8 +26,8 @@ import time
 from pathlib import Path
 
 SECTIONS = {"engine": "benchmarks.engine", "expression": "benchmarks.expression",
-            "browser": "benchmarks.browser_latency",
-            "load": "benchmarks.load"}
+            "browser": "benchmarks.browser_latency", "load": "benchmarks.load",
+            "slow": "benchmarks.slow_clients"}
 
 
 def main(argv=None) -> None:

@@ -23,11 +23,12 @@ What it does
    kept succeeding afterwards (and the new worker served some).
 5. gunicorn is always stopped at the end (try/finally), whatever happened.
 
-Concurrency: 8 by default. Two sync workers take one request each; the rest wait in the
-listen queue, so beyond ~4 concurrent drags throughput stays flat (the 2 cores are full)
-and latency grows with the queue (Little's law: p50 ~ concurrency x service time / 2).
-At 8 each worker always has work waiting (a fair throughput figure) and p99 still means
-something; ``--concurrency 8,2,4,16,32`` shows the whole curve.
+Concurrency: 8 by default. Two workers compute one request each; the rest wait (in the
+listen queue with sync workers, in the worker with gevent), so beyond ~4 concurrent drags
+throughput stays flat (the 2 cores are full) and latency grows with the queue (Little's
+law: p50 ~ concurrency x service time / 2). At 8 each worker always has work waiting (a
+fair throughput figure) and p99 still means something; ``--concurrency 8,2,4,16,32``
+shows the whole curve.
 
 The request body
 ----------------
@@ -124,12 +125,16 @@ def gunicorn_executable() -> str:
 class Gunicorn:
     """``make serve`` on a free loopback port; its log goes to a temporary file."""
 
-    def __init__(self, workers: int = 2, port: int | None = None):
+    def __init__(self, workers: int = 2, port: int | None = None, options: tuple = (),
+                 env: dict | None = None):
+        """``options``: more gunicorn flags (they override gunicorn.conf.py); ``env``:
+        more environment variables for the server."""
         self.workers = workers
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.command = [gunicorn_executable(), "--config", "gunicorn.conf.py", "--workers",
-                        str(workers), "--bind", f"{HOST}:{self.port}", "app:server"]
+                        str(workers), "--bind", f"{HOST}:{self.port}", *options, "app:server"]
+        self.env = {**os.environ, **(env or {})}
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
             "w+", prefix="load-gunicorn-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None
@@ -138,7 +143,7 @@ class Gunicorn:
 
     def start(self, timeout: float = 90.0) -> Gunicorn:
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log,
+        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log, env=self.env,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -493,7 +498,7 @@ class Record:
     patch: bool
 
 
-async def _post(session, url: str, body: bytes, headers: dict) -> tuple:
+async def post_update(session, url: str, body: bytes, headers: dict) -> tuple:
     """(status or 0, exception text or None, body, bytes on the wire)."""
     import aiohttp
 
@@ -517,7 +522,7 @@ async def _drag_loop(session, url: str, headers: dict, bodies: list[bytes], offs
         budget[0] -= 1
         body = bodies[index % len(bodies)]
         index += 1
-        status, error, raw, wire = await _post(session, url, body, headers)
+        status, error, raw, wire = await post_update(session, url, body, headers)
         end = time.perf_counter()
         patch = False
         if error is None and status != 200:
@@ -842,7 +847,7 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
         kill_worker: bool = True, *, extra_concurrency: tuple[int, ...] = (),
         accept_encoding: str | None = None, browser: bool = True, steps: int = STEPS,
         warmup: float = 2.0, quiet_wait: float = 60.0, quick: bool = False,
-        log=print) -> dict:
+        memory_requests: int = 1500, log=print) -> dict:
     """Steady load (and the kill-a-worker run) against ``make serve``; a dict of results.
 
     ``extra_concurrency`` adds steady runs at other concurrency levels (fresh servers), so
@@ -851,6 +856,7 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
     bench --quick`` passes it): runs of at most 6 s, 1 s of warm-up."""
     if quick:
         duration, warmup = min(duration, 6.0), min(warmup, 1.0)
+        memory_requests = min(memory_requests, 300)
     result: dict = {"targets": TARGETS, "host": HOST, "workers": workers, "cpus": os.cpu_count(),
                     "python": sys.version.split()[0], "steady": [], "kill": None,
                     "patch_env": os.environ.get("OPTIMIZER_RACE_PATCH", "1 (default)")}
@@ -916,6 +922,10 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
                     or "SIGKILL" in line][-12:]
             finally:
                 server.stop()
+    if memory_requests:
+        log(f"  memory run: worker RSS over {memory_requests} requests (no recycling)")
+        result["memory"] = memory_run(captured, bodies, accept_encoding, concurrency,
+                                      memory_requests, workers)
     main_run = result["steady"][0]
     result["verdict"] = {
         "updates_per_s": main_run["updates_per_s"] >= TARGETS["updates_per_s"],
@@ -925,6 +935,40 @@ def run(duration: float = 20.0, concurrency: int = 8, workers: int = 2,
     if result["kill"] is not None:
         result["verdict"]["kill_kept_answering"] = bool(result["kill"].get("kept_answering"))
     return result
+
+
+def memory_run(captured: CapturedRequest, bodies: list[bytes], accept_encoding: str | None,
+               concurrency: int, requests: int, workers: int = 2, chunks: int = 6) -> dict:
+    """The workers' resident memory (MB, summed) before and after every ``requests /
+    chunks`` slider updates, on a server that never recycles its workers (max_requests
+    0): how much a worker grows, and so what gunicorn.conf.py's max_requests bounds."""
+    import psutil
+
+    server = Gunicorn(workers, options=("--max-requests", "0"))
+    try:
+        server.start()
+        headers = captured.replay_headers(server.url, accept_encoding)
+        url = server.url + captured.path
+
+        def rss() -> float:
+            return round(sum(psutil.Process(pid).memory_info().rss
+                             for pid in server.worker_pids()) / workers / 2**20, 1)
+
+        samples = [{"requests": 0, "rss_mb": rss()}]
+        done = errors = 0
+        for _ in range(chunks):
+            t0 = time.perf_counter()
+            records = asyncio.run(_load(url, headers, bodies, concurrency, 120.0, t0,
+                                        max_requests=requests // chunks))
+            done += len(records)
+            errors += sum(not r.ok for r in records)
+            samples.append({"requests": done, "rss_mb": rss()})
+        return {"samples": samples, "errors": errors, "per_worker": True,
+                "growth_mb": round(samples[-1]["rss_mb"] - samples[0]["rss_mb"], 1),
+                "growth_last_half_mb": round(samples[-1]["rss_mb"]
+                                             - samples[len(samples) // 2]["rss_mb"], 1)}
+    finally:
+        server.stop()
 
 
 def profile(count: int = 200, steps: int = STEPS, top: int = 25) -> str:
@@ -982,7 +1026,7 @@ def report(result: dict) -> str:
     lines = []
     request = result.get("request", {})
     first = result["steady"][0]
-    lines.append(f"Optimizer Race load test: make serve (gunicorn, {result['workers']} sync "
+    lines.append(f"Optimizer Race load test: make serve (gunicorn, {result['workers']} "
                  f"workers) on {result['host']}, {result['cpus']} CPUs shared with this client")
     lines.append(f"  request: POST {request.get('path')} (race callback, "
                  f"{request.get('source')}), {request.get('body_bytes')} B JSON; "
@@ -1083,6 +1127,15 @@ def report(result: dict) -> str:
             spark = " ".join(f"{b['ok']}" + (f"!{b['errors']}" if b["errors"] else "")
                              for b in kill["timeline"])
             lines.append(f"  answers per 0.5 s (!errors): {spark}")
+    memory = result.get("memory")
+    if memory:
+        lines.append("")
+        lines.append("Worker memory (RSS per worker, MB) over slider updates, no recycling: "
+                     + ", ".join(f"{s['rss_mb']} after {s['requests']}"
+                                 for s in memory["samples"]))
+        lines.append(f"  grew {memory['growth_mb']} MB in all, {memory['growth_last_half_mb']} "
+                     f"MB in the second half; {memory['errors']} errors. gunicorn.conf.py's "
+                     "max_requests recycles a worker after ~5000 requests, which bounds it")
     lines.append("")
     lines.append(f"Throughput is bounded by the {result['cpus']} cores, which gunicorn's workers "
                  "share with this client and with anything else running (shares above).")

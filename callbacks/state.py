@@ -366,13 +366,16 @@ def settings_from_state(state) -> tuple[RaceSettings | None, dict[str, str]]:
     return parse_controls({**data, "overrides": override_values(data.get("overrides"))})
 
 
+MAX_URL_NOTES = 6
+
+
 def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     """Settings from a URL query; a bad or unknown value falls back, with a note."""
     pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
     notes = []
     surface = pairs.pop("surface", "ravine")
     if surface not in SURFACE_NAMES:
-        notes.append(f"surface={surface!r} is not a surface; showing ravine.")
+        notes.append(f"surface={_show(surface)} is not a surface; showing ravine.")
         surface = "ravine"
     base = RaceSettings.preset(surface)
     optimizers = base.optimizers
@@ -380,7 +383,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
         names = [n for n in pairs.pop("optimizers").split(",") if n]
         unknown = [n for n in names if n not in OPTIMIZER_NAMES]
         if unknown:
-            notes.append(f"Ignored unknown optimizers: {', '.join(unknown)}.")
+            notes.append(f"Ignored unknown optimizers: {_show(','.join(unknown))}.")
         known = tuple(n for n in OPTIMIZER_NAMES if n in names)
         if known:
             optimizers = known
@@ -396,7 +399,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
             continue
         clean, bad = oc.validate("the URL", {name: _parse_number(text)})
         if bad:
-            notes.append(f"Ignored {name}={text!r}: {_message(bad[name])} Using "
+            notes.append(f"Ignored {name}={_show(text)}: {_message(bad[name])} Using "
                          f"{values[name]!r}.")
         else:
             values[name] = clean[name]
@@ -405,24 +408,26 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
         optimizer, _, param = key.partition(".")
         text = pairs.pop(key)
         if optimizer not in OPTIMIZER_NAMES or param not in OVERRIDE_PARAMS:
-            notes.append(f"Ignored unknown setting {key!r}.")
+            notes.append(f"Ignored unknown setting {_show(key)}.")
             continue
         if text == "":
             overrides.get(optimizer, {}).pop(param, None)
             continue
         clean, bad = oc.validate(optimizer, {param: _parse_number(text)})
         if bad:
-            notes.append(f"Ignored {key}={text!r}: {_message(bad[param])}")
+            notes.append(f"Ignored {key}={_show(text)}: {_message(bad[param])}")
         else:
             overrides.setdefault(optimizer, {})[param] = clean[param]
     for key in pairs:
-        notes.append(f"Ignored unknown setting {key!r}.")
+        notes.append(f"Ignored unknown setting {_show(key)}.")
     settings = replace(base, optimizers=optimizers, overrides=overrides, **values)
     checked, errors = _cross_check(settings)
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
                      errors.items())
         settings = replace(RaceSettings.preset(surface), optimizers=optimizers)
+    if len(notes) > MAX_URL_NOTES:  # a link's text is shown back to whoever opens it
+        notes = [*notes[:MAX_URL_NOTES], f"({len(notes) - MAX_URL_NOTES} more not shown.)"]
     return settings, notes
 
 

@@ -4,11 +4,12 @@ the grid's CSV."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 import numpy as np
-from dash import ClientsideFunction, Input, Output, Patch, State, dcc, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, dcc, no_update, set_props
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -23,8 +24,10 @@ from layouts.sweep import (
 )
 from optim_core import OPTIMIZERS
 from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.params import InvalidParameterError
 from optim_core.sweep import sweep_to_csv
 
+from . import jobs
 from .state import (
     SWEEP_INPUTS,
     SweepSettings,
@@ -36,6 +39,7 @@ from .state import (
     with_own,
 )
 
+log = logging.getLogger(__name__)
 OVERRIDES = ids.overrides()
 #: The control each of parse_sweep's messages goes under.
 SWEEP_CONTROLS = {"optimizer": ids.SWEEP_OPTIMIZER, "resolution": ids.SWEEP_RESOLUTION,
@@ -60,39 +64,124 @@ def cell_values(custom) -> list | None:
     return custom
 
 
+def _ranges(lr_min, lr_max, momentum_min, momentum_max) -> dict:
+    return {"lr_min": lr_min, "lr_max": lr_max, "momentum_min": momentum_min,
+            "momentum_max": momentum_max}
+
+
+def _refused(settings: SweepSettings | None, errors: dict) -> SweepSettings:
+    """The settings, or JobRefused naming every message (the lines under the controls
+    say the same, from ``show_sweep_errors``)."""
+    if settings is None:
+        raise jobs.JobRefused(" ".join(f"{name.replace('_', ' ')}: {text}"
+                                       for name, text in errors.items()))
+    return settings
+
+
+def _sweep_settings(race_state, optimizer, resolution, steps, ranges: dict) -> SweepSettings:
+    """The sweep's settings, or JobRefused with the messages (a crafted race state too)."""
+    try:
+        found = parse_sweep(race_state, optimizer, resolution, steps, ranges)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        log.info("a sweep with an unreadable race state: %s", jobs.escaped(error))
+        raise jobs.JobRefused("The race's settings could not be read: draw a race "
+                              "first.") from error
+    return _refused(*found)
+
+
+def _exported_settings(stored) -> SweepSettings:
+    if not isinstance(stored, dict) or not isinstance(stored.get("race"), dict):
+        raise jobs.JobRefused("Run a sweep first: there is no grid to export.")
+    return _refused(*stored_sweep(stored))
+
+
+def _checked(read) -> tuple[str | None, int]:
+    """(refusal or None, cells × steps) of the settings ``read()`` returns, before a job
+    starts (callbacks/jobs.py)."""
+    try:
+        settings = read()
+    except jobs.JobRefused as refusal:
+        return jobs.user_message(refusal), 0
+    return None, settings.resolution ** 2 * settings.steps
+
+
+def _check_sweep(args: dict):
+    return _checked(lambda: _sweep_settings(
+        args.get("race_state"), args.get("optimizer"), args.get("resolution"),
+        args.get("steps"), _ranges(args.get("lr_min"), args.get("lr_max"),
+                                   args.get("momentum_min"), args.get("momentum_max"))))
+
+
+def _check_export(args: dict):
+    return _checked(lambda: _exported_settings(args.get("stored")))
+
+
+def _report_job_error(error: Exception) -> None:
+    """A job's failure, next to the sweep's controls: its message when it is meant for
+    the user, else a generic one (and the details in the log)."""
+    message = jobs.user_message(error)
+    if message is None:
+        log.error("a background job failed: %s", jobs.escaped(error, 2000))
+        message = "The sweep failed on the server (the fault is logged). Please try again."
+    set_props(ids.SWEEP_ERROR, {"children": message})
+    set_props(ids.SWEEP_STATUS, {"children": "Not swept."})
+
+
 def register(app) -> None:
     @app.callback(
-        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
-        Output(ids.SWEEP_RESULT, "data"), Output(ids.SWEEP_STATUS, "children"),
-        Output(ids.SWEEP_ERROR, "children"), Output(ids.SWEEP_EXPORT, "disabled"),
-        *[Output(ids.error_id(control), "children") for control in SWEEP_CONTROLS.values()],
-        Input(ids.SWEEP_RUN, "n_clicks"),
-        State(ids.SWEEP_OPTIMIZER, "value"), State(ids.SWEEP_METRIC, "value"),
-        State(ids.SWEEP_RESOLUTION, "value"), State(ids.SWEEP_STEPS, "value"),
-        *[State(SWEEP_CONTROLS[name], "value") for name in SWEEP_INPUTS],
-        State(ids.RACE_STATE, "data"), State(ids.THEME, "data"),
+        output=dict(lines={name: Output(ids.error_id(control), "children")
+                           for name, control in SWEEP_CONTROLS.items()}),
+        inputs=dict(clicks=Input(ids.SWEEP_RUN, "n_clicks")),
+        state=dict(optimizer=State(ids.SWEEP_OPTIMIZER, "value"),
+                   resolution=State(ids.SWEEP_RESOLUTION, "value"),
+                   steps=State(ids.SWEEP_STEPS, "value"),
+                   ranges={name: State(SWEEP_CONTROLS[name], "value") for name in SWEEP_INPUTS},
+                   race_state=State(ids.RACE_STATE, "data")),
+        prevent_initial_call=True,
+    )
+    def show_sweep_errors(clicks, optimizer, resolution, steps, ranges, race_state):
+        """Each of the sweep's messages under its control, on the click that asks for the
+        sweep (the job itself is refused before it starts: see ``_check_sweep``)."""
+        _, errors = parse_sweep(race_state, optimizer, resolution, steps, ranges)
+        return dict(lines={name: errors.get(name, "") for name in SWEEP_CONTROLS})
+
+    @app.callback(
+        output=dict(figure=Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
+                    stored=Output(ids.SWEEP_RESULT, "data"),
+                    status=Output(ids.SWEEP_STATUS, "children"),
+                    error=Output(ids.SWEEP_ERROR, "children"),
+                    export_disabled=Output(ids.SWEEP_EXPORT, "disabled")),
+        inputs=dict(clicks=Input(ids.SWEEP_RUN, "n_clicks")),
+        state=dict(optimizer=State(ids.SWEEP_OPTIMIZER, "value"),
+                   metric=State(ids.SWEEP_METRIC, "value"),
+                   resolution=State(ids.SWEEP_RESOLUTION, "value"),
+                   steps=State(ids.SWEEP_STEPS, "value"),
+                   lr_min=State(ids.SWEEP_LR_MIN, "value"),
+                   lr_max=State(ids.SWEEP_LR_MAX, "value"),
+                   momentum_min=State(ids.SWEEP_MOMENTUM_MIN, "value"),
+                   momentum_max=State(ids.SWEEP_MOMENTUM_MAX, "value"),
+                   race_state=State(ids.RACE_STATE, "data"), theme=State(ids.THEME, "data"),
+                   page=State(ids.PAGE, "data")),
         background=True, interval=250, prevent_initial_call=True,
         running=[(Output(ids.SWEEP_RUN, "disabled"), True, False),
                  (Output(ids.SWEEP_CANCEL, "disabled"), False, True),
-                 (Output(ids.SWEEP_STATUS, "children"), "Sweeping…", "Cancelled."),
                  (Output(ids.SWEEP_PROGRESS, "style"), {"visibility": "visible"},
                   {"visibility": "hidden"})],
         cancel=[Input(ids.SWEEP_CANCEL, "n_clicks")],
         progress=[Output(ids.SWEEP_PROGRESS, "value"), Output(ids.SWEEP_PROGRESS, "max")],
-        progress_default=["0", "1"],
+        progress_default=["0", "1"], on_error=_report_job_error,
     )
-    def run_sweep(set_progress, _clicks, optimizer, metric, resolution, steps, lr_min, lr_max,
-                  momentum_min, momentum_max, race_state, theme):
-        settings, errors = parse_sweep(race_state, optimizer, resolution, steps, {
-            "lr_min": lr_min, "lr_max": lr_max, "momentum_min": momentum_min,
-            "momentum_max": momentum_max})
-        lines = [errors.get(name, "") for name in SWEEP_CONTROLS]
-        if settings is None:
-            return (no_update, no_update, "Not swept: see the messages.",
-                    errors.get("race", ""), no_update, *lines)
+    @jobs.checked_by(_check_sweep)
+    def run_sweep(set_progress, clicks, optimizer, metric, resolution, steps, lr_min, lr_max,
+                  momentum_min, momentum_max, race_state, theme, page):
+        settings = _sweep_settings(race_state, optimizer, resolution, steps,
+                                   _ranges(lr_min, lr_max, momentum_min, momentum_max))
         started = time.perf_counter()
-        result = settings.run(progress=lambda done, total: set_progress((str(done),
-                                                                         str(total))))
+        try:
+            result = settings.run(progress=lambda done, total: set_progress((str(done),
+                                                                             str(total))))
+        except InvalidParameterError as error:  # a limit the settings' check did not see
+            raise jobs.JobRefused(str(error)) from error
         seconds = time.perf_counter() - started
         figure = sweep_figure(result, metric if metric in METRIC_ORDER else "final_loss",
                               theme_name(theme), _current(settings))
@@ -103,7 +192,17 @@ def register(app) -> None:
                   f"{diverged:,} diverged.")
         stored = {**settings.to_dict(), **figure.layout.meta, "context": settings.context(),
                   "lrs": result.lrs.tolist(), "momenta": result.momenta.tolist()}
-        return figure, stored, status, "", False, *lines
+        return dict(figure=figure, stored=stored, status=status, error="",
+                    export_disabled=False)
+
+    # The status line while a job runs and when it is cancelled, in the browser: as a
+    # ``running`` output its end value would also overwrite a finished or refused job's.
+    app.clientside_callback("() => 'Sweeping…'",
+                            Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
+                            Input(ids.SWEEP_RUN, "n_clicks"), prevent_initial_call=True)
+    app.clientside_callback("() => 'Cancelled.'",
+                            Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
+                            Input(ids.SWEEP_CANCEL, "n_clicks"), prevent_initial_call=True)
 
     @app.callback(
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
@@ -210,18 +309,18 @@ def register(app) -> None:
         return hover_text(custom, float(point["x"]), float(point["y"]) if takes else None)
 
     @app.callback(
-        Output(ids.SWEEP_DOWNLOAD, "data"),
-        Input(ids.SWEEP_EXPORT, "n_clicks"), State(ids.SWEEP_RESULT, "data"),
-        background=True, prevent_initial_call=True,
+        output=dict(download=Output(ids.SWEEP_DOWNLOAD, "data")),
+        inputs=dict(clicks=Input(ids.SWEEP_EXPORT, "n_clicks")),
+        state=dict(stored=State(ids.SWEEP_RESULT, "data"), page=State(ids.PAGE, "data")),
+        background=True, prevent_initial_call=True, on_error=_report_job_error,
         running=[(Output(ids.SWEEP_EXPORT, "disabled"), True, False)],
     )
-    def export_grid(_clicks, stored):
-        """The grid recomputed (deterministic, float64) and written as CSV."""
-        settings, _ = stored_sweep(stored)  # a crafted store gets the sweep's limits
-        if settings is None:
-            raise PreventUpdate
+    @jobs.checked_by(_check_export)
+    def export_grid(clicks, stored, page):
+        """The grid recomputed (deterministic, float64) and written as CSV; a crafted store
+        gets the sweep's limits (``stored_sweep``)."""
+        settings = _exported_settings(stored)
         result = settings.run()
-        return dcc.send_string(sweep_to_csv(result),
-                               f"phase-diagram-{settings.race.surface}-{settings.optimizer}.csv",
-                               type="text/csv")
-
+        return dict(download=dcc.send_string(
+            sweep_to_csv(result),
+            f"phase-diagram-{settings.race.surface}-{settings.optimizer}.csv", type="text/csv"))

@@ -103,6 +103,8 @@ HISTORY = "history-store"
 THEME = "theme-store"
 THEME_TOGGLE = "theme-toggle-button"
 PALETTE = "palette-store"
+#: a random id per page load: background jobs are keyed and bounded per page with it
+PAGE = "page-id-store"
 
 # phase diagram
 SWEEP_GRAPH = "sweep-graph"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from dash import dcc, html
 
 from callbacks.state import RaceSettings
@@ -26,6 +28,7 @@ def build_layout() -> html.Div:
         dcc.Store(id=ids.HISTORY),
         dcc.Store(id=ids.SWEEP_RESULT),
         dcc.Store(id=ids.SWEEP_APPLIED),
+        dcc.Store(id=ids.PAGE, data=secrets.token_hex(16)),  # build_layout runs per page load
         html.Header([
             html.Div([
                 html.H1("Optimizer Race"),

@@ -84,6 +84,7 @@ def test_a_long_sweep_shows_progress_and_can_be_cancelled(page):
          20, "the run button did not come back")
     assert "cells" not in text(driver, "#sweep-status")  # no result was drawn
     assert text(driver, "#sweep-status") == "Cancelled."
+    assert text(driver, "#sweep-error") == ""  # cancelled is not a lost job
     wait(driver, lambda: not driver.find_element("css selector", "#sweep-progress")
          .is_displayed(), 10, "the progress bar stayed after the sweep")
     assert heatmap(driver) is None
@@ -252,11 +253,14 @@ def test_sweep_ranges_are_checked_and_steps_follow_the_race(page):
     wait(driver, lambda: "got -1" in text(driver, "#sweep-lr-min-input-error"), 20,
          "a bad lr from was not named")
     type_into(driver, "#sweep-lr-min-input", "abc")
+    # the line under the box comes first; the refused job gives the button back after it
+    wait(driver, button.is_enabled, 20, "the run button did not come back")
     button.click()
     wait(driver, lambda: "got 'abc'" in text(driver, "#sweep-lr-min-input-error"), 20)
     type_into(driver, "#sweep-lr-min-input", "")
     type_into(driver, "#sweep-momentum-min-input", "0.5")
     type_into(driver, "#sweep-resolution-input", "8")
+    wait(driver, button.is_enabled, 20, "the run button did not come back")
     button.click()
     wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 60, "the sweep never ended")
     assert text(driver, "#sweep-lr-min-input-error") == ""
