@@ -85,9 +85,6 @@ STEP_NOISE = 1e-12
 MOMENTUM_GRID = np.linspace(0.0, 0.999, 1999)
 #: Fix of a ringing adaptive optimizer (no theory of its rate): a β₁ that rings little.
 ADAPTIVE_MOMENTUM = 0.5
-#: The optimizers :mod:`optim_core.theory` has stability limits and rates for.
-LINEAR_METHODS = ("sgd", "momentum", "nesterov")
-
 VERDICTS = ("converged", "diverged", "oscillating", "overshooting", "plateau", "slow")
 
 
@@ -289,7 +286,7 @@ def limit_formula(optimizer: str) -> str:
 
 def rate(optimizer: str, hyper: dict, surface) -> float | None:
     """theory's predicted rate per step for these hyperparameters on ``surface``."""
-    if optimizer not in LINEAR_METHODS:
+    if optimizer not in theory.LINEAR_METHODS:
         return None
     return theory.predicted_rate(optimizer, hyper["lr"], theory.curvature(surface).eigenvalues,
                                  hyper.get("momentum", 0.0), hyper.get("dampening", 0.0),
@@ -325,7 +322,7 @@ def _diverged(run, surface, step, what) -> Diagnosis:
     happened = f"the run {what} at step {step}" if what == "blew up" else (
         f"the loss {what} at step {step} and keeps rising")
     limit = None
-    if run.optimizer in LINEAR_METHODS:
+    if run.optimizer in theory.LINEAR_METHODS:
         L = largest_curvature(run, surface)
         limit = stability_limit(run, L)
     if limit is None:
@@ -380,12 +377,13 @@ def _plateau(run, surface, stretch) -> Diagnosis:
 def _oscillating(run, surface, start) -> Diagnosis:
     lr = run.hyperparameters["lr"]
     L = largest_curvature(run, surface)
+    linear = run.optimizer in theory.LINEAR_METHODS
     cause = (f"the step flips sign along the steep direction (curvature L = {fmt(L)}) "
              f"from step {start} on: a ravine with " + (
-                 f"lr·L = {fmt(lr * L)} > 1" if run.optimizer in LINEAR_METHODS and lr * L > 1
+                 f"lr·L = {fmt(lr * L)} > 1" if linear and lr * L > 1
                  else "too large a step") + " and too little momentum")
     momentum = run.hyperparameters.get("momentum", 0.0)
-    if run.optimizer in LINEAR_METHODS:
+    if run.optimizer in theory.LINEAR_METHODS:
         mu, best = fastest_momentum(run.optimizer, lr, surface)
         now = rate(run.optimizer, run.hyperparameters, surface)
         if mu > momentum and best < now:
@@ -436,7 +434,7 @@ def _slow(run, surface, race, gap) -> Diagnosis:
     said = "" if measured is None else f" (measured rate {fmt(measured)} per step)"
     cause = (f"steady but far from done: loss gap {fmt(gap)} after {race.steps} steps"
              f"{said}, tolerance {TOLERANCE:g}")
-    if run.optimizer in LINEAR_METHODS:
+    if run.optimizer in theory.LINEAR_METHODS:
         mu, best = fastest_momentum(run.optimizer, lr, surface)
         now = rate(run.optimizer, run.hyperparameters, surface)
         if mu > momentum and best < now:
@@ -462,7 +460,7 @@ def _slow(run, surface, race, gap) -> Diagnosis:
         return Diagnosis(run.optimizer, "slow", None, cause,
                          f"give it more steps: at its measured rate it reaches the "
                          f"tolerance in about {needed}", {"steps": needed})
-    if run.optimizer not in LINEAR_METHODS:
+    if run.optimizer not in theory.LINEAR_METHODS:
         # an adaptive method moves about lr per coordinate and step: cover the distance
         distance = float(np.linalg.norm(run.params[-1] - nearest_minimum(run, surface)))
         if distance / race.steps > 2 * lr:
