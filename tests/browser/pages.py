@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -43,7 +44,9 @@ def free_port() -> int:
 
 
 def wait(driver, condition, timeout: float = 20.0, message: str = ""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+    # a condition that met an element React was replacing is asked again, not failed
+    return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: condition(), message)
 
 
@@ -79,12 +82,23 @@ def type_into(driver, css: str, text: str) -> None:
     element.send_keys(text, Keys.ENTER)
 
 
+def _read(driver, css: str, read):
+    """``read(element)`` of the element ``css`` finds, found again if React replaced it
+    between the look-up and the read (a stale element, seen on a loaded machine)."""
+    for _ in range(4):
+        try:
+            return read(driver.find_element("css selector", css))
+        except StaleElementReferenceException:
+            continue
+    return read(driver.find_element("css selector", css))
+
+
 def value(driver, css: str) -> str:
-    return driver.find_element("css selector", css).get_attribute("value")
+    return _read(driver, css, lambda element: element.get_attribute("value"))
 
 
 def text(driver, css: str) -> str:
-    return driver.find_element("css selector", css).text
+    return _read(driver, css, lambda element: element.text)
 
 
 def severe_console_errors(dash_duo) -> list:
