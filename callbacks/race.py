@@ -1,6 +1,6 @@
 """The race: controls in, paths, loss plot, leaderboard and theory out; the CSV export.
 
-Thin: :mod:`callbacks.state` validates, :mod:`optim_core` computes, :mod:`layouts` draws.
+Thin: :mod:`settings` validates, :mod:`optim_core` computes, :mod:`layouts` draws.
 A slider move sends only the paths (a ``Patch`` of float32 typed arrays); the surface
 image is sent again only when the figure's structure changes (surface, κ, data,
 optimizers or theme).
@@ -28,8 +28,7 @@ from layouts.race import (
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
-
-from .state import override_values, pair_sliders, parse_controls, settings_from_state
+from settings import override_values, pair_sliders, parse_controls, settings_from_state
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
-
-from .state import (
+from settings import (
     RaceSettings,
     from_query,
     override_values,

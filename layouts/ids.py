@@ -36,7 +36,7 @@ ADVANCED_SUMMARY = "advanced-summary"  # opening the panel the first time draws 
 OVERRIDES_GRID = "overrides-grid"
 CONTROLS = "race-controls"
 
-#: The control behind each race setting (the names of callbacks.state.RaceSettings).
+#: The control behind each race setting (the names of settings.RaceSettings).
 CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
                "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
                "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,

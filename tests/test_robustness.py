@@ -17,9 +17,9 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from callbacks.state import RaceSettings
 from layouts import ids
 from optim_core import OPTIMIZERS
+from settings import RaceSettings
 
 NON_FINITE = re.compile(r"\bNaN\b|\bInfinity\b")
 
