@@ -41,6 +41,8 @@ CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
                "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
                "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,
                "y0": START_Y}
+#: The settings that also have a slider beside their number box.
+SLIDER_FOR = {"lr": LR_SLIDER, "momentum": MOMENTUM_SLIDER}
 
 
 def error_id(control: str) -> str:

@@ -239,6 +239,24 @@ def test_requests_stay_bounded():
     assert race_peak < 50e6  # 8 optimizers × 10,001 steps: a few MB
 
 
+def test_a_fault_in_the_race_callback_keeps_the_race_and_says_so(server, monkeypatch):
+    """Only the race's error line changes: the drawn race, the controls and the other
+    message lines stay as they are."""
+    import callbacks.race
+
+    url, app = server
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(callbacks.race, "update_race", broken)
+    status, text = post(url, payload(app))
+    assert status == 200
+    assert json.loads(text)["response"] == {
+        ids.RACE_ERROR: {"children": "Something went wrong drawing this race; the server log "
+                                     "has the details. Try other settings."}}
+
+
 def test_the_race_callback_sends_a_message_only_when_it_changes(server):
     """A message line the page already shows is left alone (not in the answer); a
     different one is sent."""
