@@ -242,10 +242,10 @@ def worst_requests(quick: bool) -> dict:
     import tracemalloc
 
     from callbacks.race import update_race
-    from callbacks.state import parse_controls
     from layouts import figures
     from optim_core.export import race_to_csv
     from optim_core.params import points_per_step
+    from settings import parse_controls
 
     update_race(largest_race(steps=10, optimizers=["sgd"]), {}, "light", None)  # warm
     races = {}

@@ -17,8 +17,7 @@ from dataclasses import fields
 from layouts import ids
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
-
-from .state import RaceSettings, parse_controls
+from settings import RaceSettings, parse_controls
 
 SETTING_NAMES = frozenset(field.name for field in fields(RaceSettings))
 

@@ -11,8 +11,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
-
-from .state import settings_from_state
+from settings import settings_from_state
 
 FORMATS = {ids.EXPORT_PNG: "png", ids.EXPORT_SVG: "svg"}
 

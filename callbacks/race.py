@@ -1,6 +1,6 @@
 """The race: controls in, paths, loss plot, leaderboard and theory out; the CSV export.
 
-Thin: :mod:`callbacks.state` validates, :mod:`optim_core` computes, :mod:`layouts` draws.
+Thin: :mod:`settings` validates, :mod:`optim_core` computes, :mod:`layouts` draws.
 A slider move sends only the paths (a ``Patch`` of float32 typed arrays); the surface
 image is sent again only when the figure's structure changes (surface, κ, data,
 optimizers or theme).
@@ -28,8 +28,7 @@ from layouts.race import (
 from optim_core import theory
 from optim_core.analysis import leaderboard
 from optim_core.export import race_to_csv
-
-from .state import override_values, pair_sliders, parse_controls, settings_from_state
+from settings import override_values, pair_sliders, parse_controls, settings_from_state
 
 log = logging.getLogger(__name__)
 
@@ -79,64 +78,76 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
         "structure": new_structure}
 
 
+def _same_shape(grouping: dict, value) -> dict:
+    """``grouping`` (a nested dict of dependencies) with ``value`` at every leaf."""
+    return {key: _same_shape(item, value) if isinstance(item, dict) else value
+            for key, item in grouping.items()}
+
+
+def _changed_only(grouping: dict, new: dict, old: dict) -> dict:
+    """``new`` with ``no_update`` wherever it equals what the page shows (``old``), both
+    shaped as ``grouping`` (a value can be a dict itself: a style)."""
+    return {key: _changed_only(item, new[key], old[key]) if isinstance(item, dict)
+            else no_update if new[key] == old[key] else new[key]
+            for key, item in grouping.items()}
+
+
 def register(app, patch_updates: bool = True) -> None:
-    error_lines = [ids.error_id(control) for _, control in SETTING_CONTROLS]
     # Outputs that rarely change are compared with what the page shows and left alone
     # when equal: each output Dash applies costs a store update that every component on
     # the page hears (children outputs also re-index the layout) — a large part of what
-    # a slider move costs in the browser.
-    shown = [(ids.POLYAK_BUTTON, "style"), (ids.RACE_ERROR, "children"),
-             (ids.OVERRIDES_ERROR, "children"), *[(line, "children") for line in error_lines]]
+    # a slider move costs in the browser. Named as update_race names them.
+    shown = {"polyak": (ids.POLYAK_BUTTON, "style"), "race_error": (ids.RACE_ERROR, "children"),
+             "overrides_error": (ids.OVERRIDES_ERROR, "children"),
+             "errors": {name: (ids.error_id(control), "children")
+                        for name, control in SETTING_CONTROLS}}
+
+    def shown_as(kind, grouping=shown):
+        return {key: shown_as(kind, item) if isinstance(item, dict) else kind(*item)
+                for key, item in grouping.items()}
+
     # The sliders are inputs of this callback, not of one that syncs them to their number
     # boxes first: a move reaches the server without waiting for another callback (Dash
     # would run them one after the other), and this callback writes the number.
-    sliders = {"lr": ids.LR_SLIDER, "momentum": ids.MOMENTUM_SLIDER}
-    boxes = {"lr": ids.LR_INPUT, "momentum": ids.MOMENTUM_INPUT}
-    pairs = [Output(boxes[name], "value", allow_duplicate=True) for name in sliders] + \
-        [Output(sliders[name], "value", allow_duplicate=True) for name in sliders]
+    sliders, boxes = ids.SLIDER_FOR, {name: ids.CONTROL_FOR[name] for name in ids.SLIDER_FOR}
+    outputs = dict(
+        race=Output(ids.RACE_GRAPH, "figure"), animate=Output(ids.RACE_GRAPH, "animate"),
+        loss=Output(ids.LOSS_GRAPH, "figure"), follow_up=Output(ids.RACE_FOLLOW_UP, "data"),
+        state=Output(ids.RACE_STATE, "data"), structure=Output(ids.RACE_STRUCTURE, "data"),
+        boxes={name: Output(box, "value", allow_duplicate=True) for name, box in boxes.items()},
+        sliders={name: Output(slider, "value", allow_duplicate=True)
+                 for name, slider in sliders.items()},
+        shown=shown_as(Output))
 
     @app.callback(
-        Output(ids.RACE_GRAPH, "figure"), Output(ids.RACE_GRAPH, "animate"),
-        Output(ids.LOSS_GRAPH, "figure"), Output(ids.RACE_FOLLOW_UP, "data"),
-        Output(ids.RACE_STATE, "data"), Output(ids.RACE_STRUCTURE, "data"),
-        pairs,
-        [Output(component, prop) for component, prop in shown],
-        [Input(control, "value") for _, control in SETTING_CONTROLS],
-        [Input(slider, "value") for slider in sliders.values()],
-        Input(ids.OVERRIDES_STORE, "data"), Input(ids.THEME, "data"),
-        State(ids.RACE_STRUCTURE, "data"),
-        [State(component, prop) for component, prop in shown],
+        output=outputs,
+        inputs=dict(values={name: Input(control, "value") for name, control in SETTING_CONTROLS},
+                    positions={name: Input(slider, "value") for name, slider in sliders.items()},
+                    overrides=Input(ids.OVERRIDES_STORE, "data"), theme=Input(ids.THEME, "data")),
+        state=dict(structure=State(ids.RACE_STRUCTURE, "data"), showing=shown_as(State)),
         prevent_initial_call="initial_duplicate",  # it draws the first race, too
     )
-    def race_callback(*args):
-        n = len(SETTING_CONTROLS)
-        values = dict(zip([name for name, _ in SETTING_CONTROLS], args[:n], strict=True))
-        positions = dict(zip(sliders, args[n:n + len(sliders)], strict=True))
-        stored_overrides, theme, structure, *showing = args[n + len(sliders):]
+    def race_callback(values, positions, overrides, theme, structure, showing):
         triggered = set(ctx.triggered_prop_ids)
         moved = {name for name in sliders if f"{sliders[name]}.value" in triggered
                  and f"{boxes[name]}.value" not in triggered}
         values, box_values, slider_values = pair_sliders(values, positions, moved)
-        pair_outputs = [box_values.get(name, no_update) for name in sliders] + \
-            [slider_values.get(name, no_update) for name in sliders]
+        pairs = {"boxes": {name: box_values.get(name, no_update) for name in boxes},
+                 "sliders": {name: slider_values.get(name, no_update) for name in sliders}}
         try:
-            out = update_race(values, override_values(stored_overrides), theme,
-                              structure, patch_updates)
+            out = update_race(values, override_values(overrides), theme, structure,
+                              patch_updates)
         except Exception:  # never a 500: keep the race drawn and say something broke
             log.exception("race callback failed")
-            return (*[no_update] * (6 + len(pair_outputs)), no_update,
-                    "Something went wrong drawing this race; the server log has the details."
-                    " Try other settings.", *[no_update] * (len(shown) - 2))
-        rarely = [out["polyak"], out["race_error"], out["overrides_error"],
-                  *[out["errors"][name] for name, _ in SETTING_CONTROLS]]
-        if len(showing) == len(rarely):
-            rarely = [no_update if new == old else new
-                      for new, old in zip(rarely, showing, strict=True)]
-        new_structure = no_update if out["structure"] == structure else out["structure"]
+            answer = _same_shape(outputs, no_update)
+            answer["shown"]["race_error"] = ("Something went wrong drawing this race; the "
+                                             "server log has the details. Try other settings.")
+            return answer
         if moved and out["state"] is not no_update:  # a drag's moves share a history entry
             out["state"]["cause"] = "slider"
-        return (out["race"], out["animate"], out["loss"], out["follow_up"], out["state"],
-                new_structure, *pair_outputs, *rarely)
+        return {**{key: out[key] for key in ("race", "animate", "loss", "follow_up", "state")},
+                "structure": no_update if out["structure"] == structure else out["structure"],
+                **pairs, "shown": _changed_only(shown, out, showing)}
 
     # What follows each race update, in the browser (assets/app.js ``afterRace``): the
     # loss curves of a slider move, the leaderboard, the theory readout, the map's flags
@@ -193,11 +204,12 @@ def register(app, patch_updates: bool = True) -> None:
                             Input(ids.SHARE_NOTE, "children"), prevent_initial_call=True)
 
     @app.callback(
-        Output(ids.LR_INPUT, "value", allow_duplicate=True),
-        Output(ids.LR_SLIDER, "value", allow_duplicate=True),
-        Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
-        Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True),
-        Input(ids.POLYAK_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        output=dict(lr=Output(ids.LR_INPUT, "value", allow_duplicate=True),
+                    lr_slider=Output(ids.LR_SLIDER, "value", allow_duplicate=True),
+                    momentum=Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
+                    momentum_slider=Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True)),
+        inputs=dict(_clicks=Input(ids.POLYAK_BUTTON, "n_clicks")),
+        state=dict(state=State(ids.RACE_STATE, "data")),
         prevent_initial_call=True,
     )
     def use_polyak(_clicks, state):
@@ -209,4 +221,5 @@ def register(app, patch_updates: bool = True) -> None:
         if not theory.shows_polyak(c):
             raise PreventUpdate
         lr, momentum, _ = theory.polyak_optimum(c.L, c.m)
-        return lr, math.log10(lr), momentum, momentum
+        return dict(lr=lr, lr_slider=math.log10(lr), momentum=momentum,
+                    momentum_slider=momentum)

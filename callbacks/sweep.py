@@ -26,9 +26,7 @@ from optim_core import OPTIMIZERS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import InvalidParameterError
 from optim_core.sweep import sweep_to_csv
-
-from . import jobs
-from .state import (
+from settings import (
     SWEEP_INPUTS,
     SweepSettings,
     own_values,
@@ -38,6 +36,8 @@ from .state import (
     stored_sweep,
     with_own,
 )
+
+from . import jobs
 
 log = logging.getLogger(__name__)
 OVERRIDES = ids.overrides()

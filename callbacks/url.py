@@ -12,8 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
-
-from .state import (
+from settings import (
     RaceSettings,
     from_query,
     override_values,
@@ -25,34 +24,36 @@ from .state import (
 OVERRIDES = ids.overrides()
 
 
-def control_values(settings: RaceSettings, override_ids: list) -> tuple:
+def control_values(settings: RaceSettings, override_ids: list) -> dict:
+    """What the controls show for ``settings``, named as apply_settings' outputs."""
     surface = settings.surface_object()
-    overrides = [settings.overrides.get(key["optimizer"], {}).get(key["param"])
-                 for key in override_ids or []]
-    return (settings.surface, list(settings.optimizers), settings.lr,
-            slider_position("lr", settings.lr), settings.momentum, settings.momentum,
-            settings.steps,
-            settings.kappa, settings.noise, settings.batch_size, settings.points, settings.seed,
-            settings.x0, settings.y0, f"{surface.default_start[0]:g}",
-            f"{surface.default_start[1]:g}", overrides, f"controls surface-{settings.surface}",
-            surface_about(surface))
+    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR}
+    return {
+        "controls": controls | {"optimizers": list(settings.optimizers)},
+        "sliders": {"lr": slider_position("lr", settings.lr), "momentum": settings.momentum},
+        "start_placeholders": {"x0": f"{surface.default_start[0]:g}",
+                               "y0": f"{surface.default_start[1]:g}"},
+        "overrides": [settings.overrides.get(key["optimizer"], {}).get(key["param"])
+                      for key in override_ids or []],
+        "controls_class": f"controls surface-{settings.surface}",
+        "about": surface_about(surface)}
 
 
 def register(app) -> None:
     @app.callback(
-        Output(ids.SURFACE, "value"), Output(ids.OPTIMIZERS, "value"),
-        Output(ids.LR_INPUT, "value"), Output(ids.LR_SLIDER, "value"),
-        Output(ids.MOMENTUM_INPUT, "value"), Output(ids.MOMENTUM_SLIDER, "value"),
-        Output(ids.STEPS, "value"), Output(ids.KAPPA, "value"), Output(ids.NOISE, "value"),
-        Output(ids.BATCH_SIZE, "value"), Output(ids.POINTS, "value"), Output(ids.SEED, "value"),
-        Output(ids.START_X, "value"), Output(ids.START_Y, "value"),
-        Output(ids.START_X, "placeholder"), Output(ids.START_Y, "placeholder"),
-        Output(OVERRIDES, "value"), Output(ids.CONTROLS, "className"),
-        Output(ids.SURFACE_ABOUT, "children"),
-        Output(ids.URL_NOTE_TEXT, "children"), Output(ids.OVERRIDES_STORE, "data"),
-        Input(ids.URL, "search"), Input(ids.HISTORY, "data"), Input(ids.SURFACE, "value"),
-        State(ids.OPTIMIZERS, "value"), State(ids.SEED, "value"), State(ids.NOISE, "value"),
-        State(OVERRIDES, "id"),
+        output=dict(
+            controls={name: Output(control, "value") for name, control in ids.CONTROL_FOR.items()},
+            sliders={name: Output(slider, "value") for name, slider in ids.SLIDER_FOR.items()},
+            start_placeholders={"x0": Output(ids.START_X, "placeholder"),
+                                "y0": Output(ids.START_Y, "placeholder")},
+            overrides=Output(OVERRIDES, "value"), controls_class=Output(ids.CONTROLS, "className"),
+            about=Output(ids.SURFACE_ABOUT, "children"),
+            note=Output(ids.URL_NOTE_TEXT, "children"),
+            overrides_store=Output(ids.OVERRIDES_STORE, "data")),
+        inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
+                    surface=Input(ids.SURFACE, "value")),
+        state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
+                   noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id")),
     )
     def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids):
         notes = []
@@ -69,7 +70,8 @@ def register(app) -> None:
             settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
-        return (*control_values(settings, override_ids), note, settings.overrides)
+        return control_values(settings, override_ids) | {"note": note,
+                                                          "overrides_store": settings.overrides}
 
     @app.callback(
         Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),

@@ -20,6 +20,7 @@ import plotly.io as pio
 
 from optim_core import OPTIMIZERS, Race, Surface, get_surface
 from optim_core.analysis import TOLERANCE
+from settings import own_values
 
 #: One colour per optimizer and theme, after Okabe & Ito's colour-blind-safe hues: dark
 #: on the light surface, bright on the dark one, each at least 3:1 (WCAG contrast)
@@ -422,9 +423,7 @@ CAPTION_WIDTH = 110
 
 def image_caption(settings, surface: Surface) -> str:
     """One line of settings under an exported plot: the surface and the race, then each
-    racer's own lr and μ (``settings``: callbacks.state.RaceSettings)."""
-    from callbacks.state import own_values  # the settings model, below layouts
-
+    racer's own lr and μ (``settings``: settings.RaceSettings)."""
     start = settings.start(surface)
     parts = [surface.name + (f" (κ = {surface.kappa:g})" if surface.name == "ravine" else ""),
              f"start ({start[0]:g}, {start[1]:g})", f"{settings.steps} steps"]

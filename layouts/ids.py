@@ -36,11 +36,13 @@ ADVANCED_SUMMARY = "advanced-summary"  # opening the panel the first time draws 
 OVERRIDES_GRID = "overrides-grid"
 CONTROLS = "race-controls"
 
-#: The control behind each race setting (the names of callbacks.state.RaceSettings).
+#: The control behind each race setting (the names of settings.RaceSettings).
 CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
                "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
                "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,
                "y0": START_Y}
+#: The settings that also have a slider beside their number box.
+SLIDER_FOR = {"lr": LR_SLIDER, "momentum": MOMENTUM_SLIDER}
 
 
 def error_id(control: str) -> str:

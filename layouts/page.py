@@ -6,7 +6,7 @@ import secrets
 
 from dash import dcc, html
 
-from callbacks.state import RaceSettings
+from settings import RaceSettings
 
 from . import ids
 from .figures import PALETTES

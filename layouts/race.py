@@ -7,11 +7,11 @@ import math
 from dash import dcc, html
 
 import optim_core as oc
-from callbacks.state import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
 from optim_core import theory
 from optim_core.analysis import TOLERANCE, ranked
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
+from settings import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
 
 from . import ids
 from .components import (

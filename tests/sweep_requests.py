@@ -11,8 +11,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from callbacks.state import RaceSettings
 from layouts import ids
+from settings import RaceSettings
 
 SWEEP_OUTPUT = f"{ids.SWEEP_RESULT}.data"
 

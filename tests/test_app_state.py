@@ -12,7 +12,8 @@ from dash import Patch, dcc
 from dash._utils import to_json
 
 import optim_core as oc
-from callbacks.state import (
+from layouts import figures, ids
+from settings import (
     PRESETS,
     RaceSettings,
     SweepSettings,
@@ -20,7 +21,6 @@ from callbacks.state import (
     pair_sliders,
     parse_controls,
 )
-from layouts import figures, ids
 
 VALUES = {"surface": "ravine", "optimizers": ["sgd", "adam"], "lr": 0.02, "momentum": 0.9,
           "steps": 100, "kappa": 25.0, "noise": 0.0, "batch_size": None, "points": None,
@@ -253,7 +253,7 @@ def test_a_slider_move_animates_the_paths_and_sends_the_rest_to_follow():
 
 
 def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
-    from callbacks.state import override_values
+    from settings import override_values
 
     assert override_values({"adam": {"lr": 0.1}, "sgd": "x", 3: {"lr": 1}}) == \
         {"adam": {"lr": 0.1}}
@@ -261,7 +261,7 @@ def test_overrides_from_the_store_keep_only_what_has_the_right_shape():
 
 
 def test_racing_at_a_phase_diagram_cell_sets_only_the_swept_optimizers_own_values():
-    from callbacks.state import with_own
+    from settings import with_own
 
     stored = {"adam": {"lr": 0.5, "beta2": 0.95}, "nadam": {"lr": 0.5}}
     assert with_own(stored, "adam", {"lr": 0.1, "momentum": 0.5}) == {
@@ -271,7 +271,7 @@ def test_racing_at_a_phase_diagram_cell_sets_only_the_swept_optimizers_own_value
 
 
 def test_an_optimizers_own_lr_and_momentum_race_and_the_others_keep_the_sliders():
-    from callbacks.state import RaceSettings, own_values
+    from settings import RaceSettings, own_values
 
     race = RaceSettings(optimizers=("sgd", "momentum", "adam"),
                         overrides={"adam": {"lr": 0.1, "momentum": 0.5}})
@@ -287,7 +287,7 @@ def test_an_optimizers_own_lr_and_momentum_race_and_the_others_keep_the_sliders(
 def test_a_phase_diagram_is_stale_when_the_race_changes_what_its_cells_depend_on():
     from dataclasses import replace
 
-    from callbacks.state import RaceSettings, stale_reasons, sweep_context
+    from settings import RaceSettings, stale_reasons, sweep_context
 
     race = RaceSettings()
     drawn = sweep_context(race, "adam")
@@ -303,7 +303,7 @@ def test_a_phase_diagram_is_stale_when_the_race_changes_what_its_cells_depend_on
 
 
 def test_sweep_settings_default_to_the_race_and_the_swept_optimizers_lr():
-    from callbacks.state import RaceSettings, parse_sweep
+    from settings import RaceSettings, parse_sweep
 
     race = RaceSettings.preset("rosenbrock", optimizers=("sgd", "adam"))
     state = {"settings": race.to_dict()}
@@ -531,8 +531,8 @@ def test_the_line_fits_data_plot_draws_each_runs_line_at_a_step():
 
 
 def test_the_advanced_grids_hold_every_override_once():
-    from callbacks.state import OVERRIDE_PARAMS
     from layouts.race import OVERRIDE_GROUPS, OVERRIDE_LABELS
+    from settings import OVERRIDE_PARAMS
 
     assert sorted(sum(OVERRIDE_GROUPS, ())) == sorted(OVERRIDE_PARAMS) == sorted(OVERRIDE_LABELS)
 

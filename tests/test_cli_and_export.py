@@ -146,7 +146,7 @@ def test_the_apps_cli_command_writes_the_exports_bytes(name, tmp_path):
     from dash import dcc
 
     from app import app as dash_app
-    from callbacks.state import RaceSettings
+    from settings import RaceSettings
 
     settings = RaceSettings(**CLI_RACES[name])
     args = settings.cli_args()

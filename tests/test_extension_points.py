@@ -25,7 +25,14 @@ MODULES = sorted(["optim_core"] + [
     if info.name != "optim_core.__main__"])  # that one runs the command line
 
 
-@pytest.mark.parametrize("module", MODULES)
+#: The app's layers, lowest first: each imports only from its own layer and those below.
+LAYERS = ("optim_core", "settings", "layouts", "callbacks", "app")
+APP_MODULES = sorted(["settings", "app", "layouts", "callbacks"] + [
+    info.name for package in ("layouts", "callbacks")
+    for info in pkgutil.walk_packages([str(ROOT / package)], prefix=package + ".")])
+
+
+@pytest.mark.parametrize("module", MODULES + APP_MODULES)
 def test_every_module_imports_on_its_own(module):
     """In a fresh interpreter, whatever was imported before."""
     result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT,
@@ -33,9 +40,16 @@ def test_every_module_imports_on_its_own(module):
     assert result.returncode == 0, result.stderr
 
 
-def _module_imports(path: Path, module: str) -> set[str]:
-    """The optim_core modules ``module`` imports, when it loads or later in a function
-    (a lazy import is a dependency too); imports for type checking only are not."""
+def _path(module: str) -> Path:
+    relative = module.replace(".", "/")
+    path = ROOT / (relative + ".py")
+    return path if path.exists() else ROOT / relative / "__init__.py"
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module ``module`` imports, when it loads or later in a function (a lazy
+    import is a dependency too), relative imports resolved; imports for type checking
+    only are not."""
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found = set()
     tree = ast.parse(path.read_text())
@@ -52,17 +66,29 @@ def _module_imports(path: Path, module: str) -> set[str]:
         elif isinstance(node, ast.Import | ast.ImportFrom):
             names = [node.module] if isinstance(node, ast.ImportFrom) else \
                 [a.name for a in node.names]
-            found.update(n for n in names if n and n.startswith("optim_core"))
-    return found & set(MODULES)
+            found.update(n for n in names if n)
+    return found
+
+
+def _module_imports(path: Path, module: str) -> set[str]:
+    """The optim_core modules ``module`` imports (see :func:`_imports`)."""
+    return _imports(path, module) & set(MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES + APP_MODULES)
+def test_the_layers_import_one_way(module):
+    """optim_core <- settings <- layouts <- callbacks <- app: settings imports neither
+    layouts nor callbacks, layouts never imports callbacks, nothing imports app."""
+    layer = LAYERS.index(module.split(".")[0])
+    above = {name for name in _imports(_path(module), module)
+             if name.split(".")[0] in LAYERS[layer + 1:]}
+    assert not above, f"{module} ({LAYERS[layer]}) imports {sorted(above)} from above"
 
 
 def test_optim_core_has_no_import_cycle():
     graph = {}
     for module in MODULES:
-        relative = module.replace(".", "/")
-        path = ROOT / (relative + ".py")
-        if not path.exists():
-            path = ROOT / relative / "__init__.py"
+        path = _path(module)
         # a package imports its __init__ first: that edge is not a cycle
         graph[module] = {m for m in _module_imports(path, module)
                          if m != module and not module.startswith(m + ".")}

@@ -12,7 +12,9 @@ import pytest
 
 from benchmarks.engine import LARGEST_RACES, largest_race
 from callbacks.race import update_race
-from callbacks.state import (
+from layouts import figures
+from optim_core.params import LIMITS, points_per_step
+from settings import (
     RaceSettings,
     SweepSettings,
     parse_controls,
@@ -20,8 +22,6 @@ from callbacks.state import (
     settings_from_state,
     stored_sweep,
 )
-from layouts import figures
-from optim_core.params import LIMITS, points_per_step
 
 #: What one race request may allocate at its peak (the worst cases take about 35 MB:
 #: the 640-pixel surface image's float arrays and the paths).

@@ -17,9 +17,9 @@ import urllib.request
 import pytest
 from werkzeug.serving import make_server
 
-from callbacks.state import RaceSettings
 from layouts import ids
 from optim_core import OPTIMIZERS
+from settings import RaceSettings
 
 NON_FINITE = re.compile(r"\bNaN\b|\bInfinity\b")
 
@@ -237,6 +237,24 @@ def test_requests_stay_bounded():
                      steps=10_000).simulate()
     tracemalloc.stop()
     assert race_peak < 50e6  # 8 optimizers × 10,001 steps: a few MB
+
+
+def test_a_fault_in_the_race_callback_keeps_the_race_and_says_so(server, monkeypatch):
+    """Only the race's error line changes: the drawn race, the controls and the other
+    message lines stay as they are."""
+    import callbacks.race
+
+    url, app = server
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr(callbacks.race, "update_race", broken)
+    status, text = post(url, payload(app))
+    assert status == 200
+    assert json.loads(text)["response"] == {
+        ids.RACE_ERROR: {"children": "Something went wrong drawing this race; the server log "
+                                     "has the details. Try other settings."}}
 
 
 def test_the_race_callback_sends_a_message_only_when_it_changes(server):

@@ -18,9 +18,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from callbacks import jobs
-from callbacks.state import SweepSettings, from_query
 from layouts import ids
 from layouts.sweep import sweep_figure
+from settings import SweepSettings, from_query
 from tests import sweep_requests as sr
 
 

@@ -11,7 +11,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from callbacks.state import PRESETS
+from settings import PRESETS
 
 from .pages import (
     free_port,

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
-from callbacks.state import RaceSettings
 from layouts.figures import LOSS_FLOOR, drawn_path
 from optim_core.export import race_to_csv, read_race_csv
+from settings import RaceSettings
 
 from .pages import (
     free_port,

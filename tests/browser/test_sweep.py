@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
-from callbacks.state import RaceSettings, SweepSettings
 from layouts.figures import THEMES
 from optim_core.sweep import sweep_to_csv
+from settings import RaceSettings, SweepSettings
 
 from .pages import text, type_into, value, wait
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
-from callbacks.state import RaceSettings
+from settings import RaceSettings
 
 from .pages import race, text, type_into, wait, wait_for_change
 
