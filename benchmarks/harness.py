@@ -224,14 +224,15 @@ class Gunicorn(Server):
 
 # --- the browser ------------------------------------------------------------------------------
 
-def chrome_options(*, browser_log: bool = False, performance_log: bool = False):
-    """Selenium options for headless Chromium with the project's flags; the logs asked for
-    are kept (``driver.get_log("browser")`` / ``("performance")``)."""
+def chrome_options(*extra_flags: str, browser_log: bool = False, performance_log: bool = False):
+    """Selenium options for headless Chromium with the project's flags, then
+    ``extra_flags`` (a later flag wins); the logs asked for are kept
+    (``driver.get_log("browser")`` / ``("performance")``)."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
     options.binary_location = CHROMIUM
-    for flag in (*HEADLESS_FLAGS, *CHROME_FLAGS):
+    for flag in (*HEADLESS_FLAGS, *CHROME_FLAGS, *extra_flags):
         options.add_argument(flag)
     logs = {"browser": browser_log, "performance": performance_log}
     if any(logs.values()):
@@ -240,9 +241,10 @@ def chrome_options(*, browser_log: bool = False, performance_log: bool = False):
     return options
 
 
-def chromium(**logs):
-    """A headless Chromium driver (``logs``: as :func:`chrome_options`); quit it when done."""
+def chromium(*extra_flags: str, **logs):
+    """A headless Chromium driver (arguments: as :func:`chrome_options`); quit it when done."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options(**logs))
+    return webdriver.Chrome(service=Service(CHROMEDRIVER),
+                            options=chrome_options(*extra_flags, **logs))
