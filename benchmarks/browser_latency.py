@@ -57,6 +57,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Server, chromium, dev_server, percentile, summary
+from layouts import ids
 
 QUERY = "/?surface=ravine&optimizers=sgd,momentum,nesterov,adam&steps=500&lr=0.01&momentum=0.8"
 OPTIMIZERS = 4
@@ -66,7 +67,7 @@ TARGET_BYTES = 30 * 1024
 MOVE_TIMEOUT = 3.0  # seconds; a move not repainted by then is a failure
 PAUSE = 0.1  # seconds between moves
 WARMUP_MOVES = 6  # 3 right, 3 left; not counted
-SLIDER_THUMB = "#lr-slider [role=slider]"
+SLIDER_THUMB = f"#{ids.LR_SLIDER} [role=slider]"
 MODES = (("patch", "1"), ("baseline", "0"))  # (name, OPTIMIZER_RACE_PATCH)
 
 # Installed once per page: the keydown clock, the fetch wrapper, the DOM observer.

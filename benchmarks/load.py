@@ -87,6 +87,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.harness import HOST, ROOT, Gunicorn, chromium, percentile, summary
+from layouts import ids
 
 UPDATE_PATH = "/_dash-update-component"
 TARGETS = {"updates_per_s": 200.0, "p99_ms": 150.0, "errors": 0}
@@ -94,8 +95,8 @@ DRAG_LR = (0.01, 0.05)  # the lr a drag sweeps, up and back
 SLIDER_STEP = 0.01  # decades: the lr slider's step (layouts.components.log_slider)
 STEPS = 500
 SURFACE = "ravine"
-RACE_OUTPUT = "race-graph.figure"
-LR_SLIDER = "lr-slider"
+RACE_OUTPUT = f"{ids.RACE_GRAPH}.figure"
+LR_SLIDER = ids.LR_SLIDER
 REQUEST_TIMEOUT = 10.0
 BUSY_WARNING_PCT = 20  # other processes' CPU (% of a core) above which figures are suspect
 REPLAY_HEADERS = ("Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "Origin",
@@ -140,7 +141,7 @@ def _input(body: dict, component_id: str) -> dict:
 
 def _structure(body: dict):
     for item in body.get("state", []):
-        if isinstance(item, dict) and item.get("id") == "race-structure-store":
+        if isinstance(item, dict) and item.get("id") == ids.RACE_STRUCTURE:
             return item.get("value")
     return None
 
@@ -170,7 +171,7 @@ def capture_browser_request(base_url: str, steps: int = STEPS,
             time.sleep(0.05)
         time.sleep(0.5)  # let the page settle (URL written, follow-up callbacks done)
         driver.get_log("performance")  # drop what the page load sent
-        slider = driver.find_element("css selector", "#lr-slider [role=slider]")
+        slider = driver.find_element("css selector", f"#{ids.LR_SLIDER} [role=slider]")
         driver.execute_script("arguments[0].focus()", slider)
         slider.send_keys(Keys.ARROW_RIGHT)
         sent: dict[str, dict] = {}
@@ -279,9 +280,9 @@ def _rebuild_from(spec: dict, components: list[dict], steps: int, post) -> Captu
     _input(body, "surface-select")["value"] = SURFACE
     theme = _input(body, "theme-store")
     theme["value"] = theme["value"] or "light"
-    structure = post(body)["response"]["race-structure-store"]["data"]
+    structure = post(body)["response"][ids.RACE_STRUCTURE]["data"]
     for item in body["state"]:
-        if isinstance(item, dict) and item["id"] == "race-structure-store":
+        if isinstance(item, dict) and item["id"] == ids.RACE_STRUCTURE:
             item["value"] = structure
     return CapturedRequest(path=UPDATE_PATH, body=body, headers=dict(BROWSER_FALLBACK_HEADERS),
                            source="http", notes=["rebuilt from /_dash-dependencies and "
@@ -346,7 +347,7 @@ def check_answer(raw: bytes) -> tuple[str | None, bool]:
     except ValueError as error:
         return f"invalid JSON: {str(error)[:80]}", False
     try:
-        figure = data["response"]["race-graph"]["figure"]
+        figure = data["response"][ids.RACE_GRAPH]["figure"]
     except (KeyError, TypeError):
         return "no race-graph.figure in the answer", False
     if data["response"].get("race-error", {}).get("children"):
