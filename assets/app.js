@@ -24,7 +24,7 @@
     return patch.build();
   }
 
-  /* Does a phase diagram drawn with ``context`` (callbacks/state.py ``sweep_context``:
+  /* Does a phase diagram drawn with ``context`` (settings.py ``sweep_context``:
    * race settings and the swept optimizer's own "own.<param>" values besides lr and μ)
    * still describe the race? */
   function sweepMatches(context, settings, optimizer) {

@@ -48,21 +48,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from benchmarks.harness import Server, chromium, dev_server, percentile, summary
+from layouts import ids
+
 QUERY = "/?surface=ravine&optimizers=sgd,momentum,nesterov,adam&steps=500&lr=0.01&momentum=0.8"
 OPTIMIZERS = 4
 STEPS = 500
@@ -71,12 +67,8 @@ TARGET_BYTES = 30 * 1024
 MOVE_TIMEOUT = 3.0  # seconds; a move not repainted by then is a failure
 PAUSE = 0.1  # seconds between moves
 WARMUP_MOVES = 6  # 3 right, 3 left; not counted
-SERVER_START_TIMEOUT = 180.0  # the first start on a machine may compile numba kernels
-SLIDER_THUMB = "#lr-slider [role=slider]"
+SLIDER_THUMB = f"#{ids.LR_SLIDER} [role=slider]"
 MODES = (("patch", "1"), ("baseline", "0"))  # (name, OPTIMIZER_RACE_PATCH)
-CHROME_ARGUMENTS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=1440,1000")
 
 # Installed once per page: the keydown clock, the fetch wrapper, the DOM observer.
 INSTALL_JS = r"""
@@ -269,98 +261,10 @@ return {move: {id: m.id, key: m.key, drawn: m.drawn, lossDrawn: m.lossDrawn, sho
 """
 
 
-# --- statistics ----------------------------------------------------------------------------
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default), None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summary(values: list[float]) -> dict:
-    values = [v for v in values if v is not None]
-    if not values:
-        return {"n": 0, "p50": None, "p95": None, "mean": None, "max": None, "min": None}
-    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
-            "mean": sum(values) / len(values), "max": max(values), "min": min(values)}
-
-
-# --- the servers ---------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``python app.py --port P`` from the repo root, with its own log and cache folder."""
-
-    def __init__(self, name: str, patch: str, folder: Path):
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = folder / f"server-{name}.log"
-        env = {**os.environ, "OPTIMIZER_RACE_PATCH": patch,
-               "OPTIMIZER_RACE_CACHE": str(folder / f"cache-{name}"), "PYTHONUNBUFFERED": "1"}
-        env.pop("REDIS_URL", None)  # the disk-cache manager: no broker needed for the race
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-
-    def wait_healthy(self, timeout: float = SERVER_START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the {self.name} server exited with {self.process.returncode};"
-                                   f" log:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the {self.name} server did not answer /healthz in {timeout:.0f} s;"
-                           f" log:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # this process only (its own session, not a group kill)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
-
-
 # --- the browser ---------------------------------------------------------------------------
 
 def start_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in CHROME_ARGUMENTS:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = chromium(browser_log=True)
     driver.set_script_timeout(MOVE_TIMEOUT + 10)
     return driver
 
@@ -546,9 +450,10 @@ def run(moves: int = 100, quick: bool = False) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="browser-latency-"))
     servers: list[Server] = []
     try:
-        servers = [Server(name, patch, folder) for name, patch in MODES]
-        for server in servers:
-            server.wait_healthy()
+        for name, patch in MODES:
+            servers.append(dev_server(name, {"OPTIMIZER_RACE_PATCH": patch,
+                                             "OPTIMIZER_RACE_CACHE": str(folder / name)}))
+            servers[-1].start()
         results = race_modes(servers, moves)
     finally:
         for server in servers:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -35,23 +34,13 @@ from pathlib import Path
 import numpy as np
 
 import optim_core as oc
+from benchmarks.harness import best_of
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
 from optim_core.sweep import sweep
 
-ROOT = Path(__file__).resolve().parents[1]
 RACE_STEPS = 1000
 RACE_LR = {"ravine": 0.01, "rosenbrock": 0.001, "saddle": 0.05, "regression": 0.05}
-
-
-def best_of(function, repeats: int) -> tuple[float, float]:
-    """(best, median) wall time in seconds of ``function()`` over ``repeats`` runs."""
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times)
 
 
 def python_loop_race(surface_name: str) -> None:

@@ -22,7 +22,7 @@ import time
 import numba
 import numpy as np
 
-from benchmarks.engine import best_of
+from benchmarks.harness import best_of
 from optim_core import expression, surfaces
 from optim_core.expression import ExpressionError, evaluate, parse
 

@@ -78,28 +78,25 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+from benchmarks.harness import HOST, ROOT, Gunicorn, chromium, percentile, summary
+from layouts import ids
+
 UPDATE_PATH = "/_dash-update-component"
 TARGETS = {"updates_per_s": 200.0, "p99_ms": 150.0, "errors": 0}
 DRAG_LR = (0.01, 0.05)  # the lr a drag sweeps, up and back
 SLIDER_STEP = 0.01  # decades: the lr slider's step (layouts.components.log_slider)
 STEPS = 500
 SURFACE = "ravine"
-RACE_OUTPUT = "race-graph.figure"
-LR_SLIDER = "lr-slider"
+RACE_OUTPUT = f"{ids.RACE_GRAPH}.figure"
+LR_SLIDER = ids.LR_SLIDER
 REQUEST_TIMEOUT = 10.0
 BUSY_WARNING_PCT = 20  # other processes' CPU (% of a core) above which figures are suspect
 REPLAY_HEADERS = ("Accept", "Accept-Encoding", "Accept-Language", "Content-Type", "Origin",
@@ -109,112 +106,6 @@ BROWSER_FALLBACK_HEADERS = {"Accept": "application/json", "Content-Type": "appli
 
 
 # --- the server -----------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def gunicorn_executable() -> str:
-    """The gunicorn of this Python's environment (``make serve`` runs $(VENV)/bin/gunicorn)."""
-    here = Path(sys.executable).parent / "gunicorn"
-    return str(here) if here.exists() else (shutil.which("gunicorn") or "gunicorn")
-
-
-class Gunicorn:
-    """``make serve`` on a free loopback port; its log goes to a temporary file."""
-
-    def __init__(self, workers: int = 2, port: int | None = None, options: tuple = (),
-                 env: dict | None = None):
-        """``options``: more gunicorn flags (they override gunicorn.conf.py); ``env``:
-        more environment variables for the server."""
-        self.workers = workers
-        self.port = port or free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.command = [gunicorn_executable(), "--config", "gunicorn.conf.py", "--workers",
-                        str(workers), "--bind", f"{HOST}:{self.port}", *options, "app:server"]
-        self.env = {**os.environ, **(env or {})}
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
-            "w+", prefix="load-gunicorn-", suffix=".log", delete=False)
-        self.process: subprocess.Popen | None = None
-        self.started = 0.0
-        self.ready_s = math.nan
-
-    def start(self, timeout: float = 90.0) -> Gunicorn:
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=self.log, env=self.env,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n"
-                                   + self.log_text()[-3000:])
-            with contextlib.suppress(OSError, urllib.error.URLError), \
-                    urllib.request.urlopen(self.url + "/healthz", timeout=2) as answer:
-                if answer.status == 200 and len(self.worker_pids()) >= self.workers:
-                    self.ready_s = time.perf_counter() - self.started
-                    return self
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /healthz in {timeout:.0f} s:\n"
-                           + self.log_text()[-3000:])
-
-    def worker_pids(self) -> list[int]:
-        import psutil
-
-        try:
-            return sorted(child.pid for child in psutil.Process(self.process.pid).children()
-                          if child.status() != psutil.STATUS_ZOMBIE)
-        except psutil.NoSuchProcess:
-            return []
-
-    def workers_cpu(self) -> dict[int, float]:
-        """CPU seconds (user + system) per live worker."""
-        import psutil
-
-        out = {}
-        for pid in self.worker_pids():
-            with contextlib.suppress(psutil.NoSuchProcess):
-                times = psutil.Process(pid).cpu_times()
-                out[pid] = times.user + times.system
-        return out
-
-    def log_text(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        """SIGTERM the master (it stops its workers), SIGKILL whatever is left."""
-        if self.process is None:
-            return
-        import psutil
-
-        children = []
-        with contextlib.suppress(psutil.NoSuchProcess):
-            children = psutil.Process(self.process.pid).children(recursive=True)
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        for child in children:  # the workers of this master, by pid
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
-                child.wait(timeout=5)
-            with contextlib.suppress(psutil.NoSuchProcess):
-                if child.is_running():
-                    child.kill()
-        self.log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
-
-    def __enter__(self) -> Gunicorn:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 # --- the request ------------------------------------------------------------------------------
 
@@ -250,26 +141,9 @@ def _input(body: dict, component_id: str) -> dict:
 
 def _structure(body: dict):
     for item in body.get("state", []):
-        if isinstance(item, dict) and item.get("id") == "race-structure-store":
+        if isinstance(item, dict) and item.get("id") == ids.RACE_STRUCTURE:
             return item.get("value")
     return None
-
-
-def _chrome_options(performance_log: bool = True):
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1440,1000",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--no-default-browser-check",
-                     "--disable-domain-reliability",
-                     "--disable-features=Translate,MediaRouter,OptimizationHints"):
-        options.add_argument(argument)
-    if performance_log:
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    return options
 
 
 PATH_LENGTH_JS = """
@@ -284,12 +158,9 @@ def capture_browser_request(base_url: str, steps: int = STEPS,
                             timeout: float = 60.0) -> CapturedRequest:
     """Open the app in headless Chromium, move the lr slider one step, and return the race
     callback's request (URL, JSON body, headers) from Chrome's performance log."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.keys import Keys
 
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    driver = webdriver.Chrome(service=Service(driver_path), options=_chrome_options())
+    driver = chromium(performance_log=True)
     try:
         driver.set_page_load_timeout(timeout)
         driver.get(f"{base_url}/?surface={SURFACE}&steps={steps}")
@@ -300,7 +171,7 @@ def capture_browser_request(base_url: str, steps: int = STEPS,
             time.sleep(0.05)
         time.sleep(0.5)  # let the page settle (URL written, follow-up callbacks done)
         driver.get_log("performance")  # drop what the page load sent
-        slider = driver.find_element("css selector", "#lr-slider [role=slider]")
+        slider = driver.find_element("css selector", f"#{ids.LR_SLIDER} [role=slider]")
         driver.execute_script("arguments[0].focus()", slider)
         slider.send_keys(Keys.ARROW_RIGHT)
         sent: dict[str, dict] = {}
@@ -409,9 +280,9 @@ def _rebuild_from(spec: dict, components: list[dict], steps: int, post) -> Captu
     _input(body, "surface-select")["value"] = SURFACE
     theme = _input(body, "theme-store")
     theme["value"] = theme["value"] or "light"
-    structure = post(body)["response"]["race-structure-store"]["data"]
+    structure = post(body)["response"][ids.RACE_STRUCTURE]["data"]
     for item in body["state"]:
-        if isinstance(item, dict) and item["id"] == "race-structure-store":
+        if isinstance(item, dict) and item["id"] == ids.RACE_STRUCTURE:
             item["value"] = structure
     return CapturedRequest(path=UPDATE_PATH, body=body, headers=dict(BROWSER_FALLBACK_HEADERS),
                            source="http", notes=["rebuilt from /_dash-dependencies and "
@@ -476,7 +347,7 @@ def check_answer(raw: bytes) -> tuple[str | None, bool]:
     except ValueError as error:
         return f"invalid JSON: {str(error)[:80]}", False
     try:
-        figure = data["response"]["race-graph"]["figure"]
+        figure = data["response"][ids.RACE_GRAPH]["figure"]
     except (KeyError, TypeError):
         return "no race-graph.figure in the answer", False
     if data["response"].get("race-error", {}).get("children"):
@@ -570,11 +441,9 @@ async def _load(url: str, headers: dict, bodies: list[bytes], concurrency: int,
     return records
 
 
-def _percentile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return math.nan
-    rank = max(0, math.ceil(q / 100 * len(sorted_values)) - 1)  # nearest rank
-    return sorted_values[min(rank, len(sorted_values) - 1)]
+def _rounded(milliseconds: float | None) -> float:
+    """A figure of the summary to 0.1 ms; NaN for none (the report prints it as nan)."""
+    return math.nan if milliseconds is None else round(milliseconds, 1)
 
 
 def summarize(records: list[Record], start: float | None = None,
@@ -586,7 +455,7 @@ def summarize(records: list[Record], start: float | None = None,
     start = min(r.start for r in records) if start is None else start
     end = max(r.end for r in records) if end is None else end
     ok = [r for r in records if r.ok]
-    latencies = sorted((r.end - r.start) * 1000 for r in ok)
+    latency = summary((r.end - r.start) * 1000 for r in ok)
     errors: dict[str, int] = {}
     for r in records:
         if not r.ok:
@@ -596,11 +465,7 @@ def summarize(records: list[Record], start: float | None = None,
         "requests": len(records), "ok": len(ok), "errors": len(records) - len(ok),
         "error_kinds": errors, "seconds": round(span, 3),
         "updates_per_s": round(len(ok) / span, 1),
-        "p50_ms": round(_percentile(latencies, 50), 1),
-        "p95_ms": round(_percentile(latencies, 95), 1),
-        "p99_ms": round(_percentile(latencies, 99), 1),
-        "max_ms": round(latencies[-1], 1) if latencies else math.nan,
-        "mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else math.nan,
+        **{f"{key}_ms": _rounded(latency[key]) for key in ("p50", "p95", "p99", "max", "mean")},
         "wire_bytes": round(sum(r.wire_bytes for r in ok) / len(ok)) if ok else 0,
         "json_bytes": round(sum(r.json_bytes for r in ok) / len(ok)) if ok else 0,
         "patch_share": round(sum(r.patch for r in ok) / len(ok), 3) if ok else 0.0,
@@ -614,10 +479,10 @@ def timeline(records: list[Record], bucket: float = 1.0) -> list[dict]:
     out = []
     for i in range(int(max(r.end for r in records) // bucket) + 1):
         inside = [r for r in records if i * bucket <= r.end < (i + 1) * bucket]
-        latencies = sorted((r.end - r.start) * 1000 for r in inside if r.ok)
+        latencies = [(r.end - r.start) * 1000 for r in inside if r.ok]
         out.append({"t": round(i * bucket, 2), "ok": sum(r.ok for r in inside),
                     "errors": sum(not r.ok for r in inside),
-                    "p99_ms": round(_percentile(latencies, 99), 1)})
+                    "p99_ms": _rounded(percentile(latencies, 99))})
     return out
 
 

@@ -21,6 +21,7 @@ import json
 import time
 
 from . import load
+from .harness import HOST, Gunicorn
 
 SLOW_CONNECTIONS = 10
 BYTE_EVERY_S = 0.5
@@ -32,10 +33,10 @@ TARGET_P99_MS = 150.0
 
 async def _trickle(port: int, stop: float, sent: list) -> None:
     """One slow client: a request's headers, a byte at a time, never finished."""
-    head = (f"POST {load.UPDATE_PATH} HTTP/1.1\r\nHost: {load.HOST}:{port}\r\n"
+    head = (f"POST {load.UPDATE_PATH} HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
             "Content-Type: application/json\r\nX-Slow: " + "a" * 4000).encode()
     with contextlib.suppress(OSError):
-        _, writer = await asyncio.open_connection(load.HOST, port)
+        _, writer = await asyncio.open_connection(HOST, port)
         try:
             for byte in head:
                 if time.perf_counter() >= stop:
@@ -82,7 +83,7 @@ def measure(options: tuple = (), duration: float = DURATION_S,
     """The probe's figures with ``connections`` slow clients on a fresh server started
     with gunicorn ``options`` (added to make serve's command line); a probe request not
     answered within ``probe_timeout`` s counts as an error."""
-    server = load.Gunicorn(options=options)
+    server = Gunicorn(options=options)
     try:
         server.start()
         captured = load.rebuild_request(server.url)

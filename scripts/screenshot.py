@@ -10,28 +10,20 @@ chromium and chromedriver), waits until the race is drawn, and saves the page.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a script: the repository's packages first
+from benchmarks.harness import chromium, dev_server  # noqa: E402 (after the path)
+
 DEFAULT_QUERY = "?surface=ravine&optimizers=sgd,momentum,nesterov,adam,rmsprop"
 DRAWN = """const gd = document.querySelector('#race-graph .js-plotly-plot');
 return !!(gd && gd._fullLayout && gd._fullLayout.meta && gd._fullData.length > 5
           && document.querySelector('#leaderboard table'));"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def main(argv=None) -> int:
@@ -41,32 +33,16 @@ def main(argv=None) -> int:
     parser.add_argument("--size", default="1440,900")
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     args = parser.parse_args(argv)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    options = Options()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                     f"--window-size={args.size}", "--force-device-scale-factor=1"):
-        options.add_argument(argument)
+    server = dev_server("screenshot")
     driver = None
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the app did not start") from None
-                time.sleep(0.3)
-        driver = webdriver.Chrome(options=options)
+        server.start()
+        driver = chromium("--hide-scrollbars", f"--window-size={args.size}",
+                          "--force-device-scale-factor=1")
         width, height = (int(v) for v in args.size.split(","))  # the page's own size
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-        driver.get(f"http://127.0.0.1:{port}/{args.query}")
+        driver.get(f"{server.url}/{args.query}")
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(DRAWN))
         if args.theme != driver.execute_script("return document.documentElement.dataset.theme"):
             driver.find_element("css selector", "#theme-toggle-button").click()
@@ -79,8 +55,7 @@ def main(argv=None) -> int:
     finally:
         if driver is not None:
             driver.quit()
-        server.terminate()
-        server.wait(timeout=20)
+        server.stop()
     return 0
 
 

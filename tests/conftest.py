@@ -9,7 +9,8 @@ import shutil
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from benchmarks.harness import CHROMIUM
+
 os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
 
 
@@ -19,11 +20,11 @@ def pytest_setup_options():
     (without it Chromium looks for an X display and exits)."""
     from selenium.webdriver.chrome.options import Options
 
+    from benchmarks.harness import CHROME_FLAGS
+
     options = Options()
-    for argument in ("--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1440,1000",
-                     "--disable-features=Translate,MediaRouter"):
-        options.add_argument(argument)
+    for flag in CHROME_FLAGS:  # the benchmarks' browser has the same
+        options.add_argument(flag)
     return options
 
 

@@ -297,7 +297,7 @@ def test_healthz_reports_the_background_backend(server, monkeypatch):
 
 def test_healthz_with_redis_down_is_503(monkeypatch):
     from app import create_app
-    from benchmarks.load import free_port
+    from benchmarks.harness import free_port
 
     # the same cache folder, so the same secret as the module's app: Dash signs job
     # handles with the last app made in a process, and cancels with its own
@@ -316,7 +316,7 @@ def test_a_recycled_worker_exits_at_once_and_its_sweep_still_arrives(tmp_path):
     max_requests): the worker that started it exits without waiting for it, a new
     worker hands over its result (the handles verify: every worker signs with the
     machine's secret), and the master reaps the finished job (no zombie)."""
-    from benchmarks.load import Gunicorn
+    from benchmarks.harness import Gunicorn
 
     server = Gunicorn(env={"OPTIMIZER_RACE_CACHE": str(tmp_path)})
     try:
@@ -352,7 +352,7 @@ def test_python_app_py_reaps_its_sweeps_and_names_no_versions(tmp_path):
     import sys
     from pathlib import Path
 
-    from benchmarks.load import free_port
+    from benchmarks.harness import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
+
+from benchmarks.harness import free_port as free_port  # the tests take it from here
 
 PATHS_JS = """
 const gd = document.querySelector('#race-graph .js-plotly-plot');
@@ -34,13 +35,6 @@ return gd._fullData.filter(t => t.type === 'scatter' && t.y).map(t => Array.from
 def losses(driver) -> list | None:
     """The loss plot's curves (f − f*, one per optimizer, in trace order)."""
     return driver.execute_script(LOSSES_JS)
-
-
-def free_port() -> int:
-    """A free loopback port (dash.testing counts ports from 58050 in every process)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait(driver, condition, timeout: float = 20.0, message: str = ""):
