@@ -13,6 +13,8 @@ from dash.exceptions import PreventUpdate
 from layouts import figures, ids
 from settings import settings_from_state
 
+from .race import drawn_race
+
 FORMATS = {ids.EXPORT_PNG: "png", ids.EXPORT_SVG: "svg"}
 
 
@@ -24,9 +26,9 @@ def register(app) -> None:
         prevent_initial_call=True,
     )
     def ask_for_images(clicks, state):
-        settings, _ = settings_from_state(state)
-        if settings is None or ctx.triggered_id not in FORMATS:
+        if ctx.triggered_id not in FORMATS:
             raise PreventUpdate
+        settings = drawn_race(state)
         return figures.image_export(settings, settings.surface_object(),
                                     FORMATS[ctx.triggered_id])
 

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 SETTING_CONTROLS = tuple(ids.CONTROL_FOR.items())  # (setting name, control id)
 
 
+def drawn_race(state):
+    """The settings of the race the page shows, checked as the controls' are (the store
+    comes back from the browser); no update when there is none, or it does not check."""
+    settings, _ = settings_from_state(state)
+    if settings is None:
+        raise PreventUpdate
+    return settings
+
+
 def update_race(values: dict, overrides: dict, theme: str | None, structure: str | None,
                 patch_updates: bool = True):
     """Everything the race callback returns, as a dict of output name → value.
@@ -176,9 +185,7 @@ def register(app, patch_updates: bool = True) -> None:
     def export_csv(_clicks, state):
         """Exactly what is drawn, recomputed in float64 (the same rows as the CLI), from
         the stored settings checked as the race's are (a crafted store gets its limits)."""
-        settings, _ = settings_from_state(state)
-        if settings is None:
-            raise PreventUpdate
+        settings = drawn_race(state)
         race = settings.simulate()
         return dcc.send_string(race_to_csv(race), settings.export_name(), type="text/csv")
 
@@ -189,9 +196,7 @@ def register(app, patch_updates: bool = True) -> None:
     )
     def cli_command(_clicks, state):
         """The command line that writes the export's bytes (copied in the browser)."""
-        settings, _ = settings_from_state(state)
-        if settings is None:
-            raise PreventUpdate
+        settings = drawn_race(state)
         args = settings.cli_args()
         return share_note(CLI_LABEL, shlex.join(["python", "-m", "optim_core", *args]))
 
@@ -213,9 +218,7 @@ def register(app, patch_updates: bool = True) -> None:
         prevent_initial_call=True,
     )
     def use_polyak(_clicks, state):
-        settings, _ = settings_from_state(state)
-        if settings is None:
-            raise PreventUpdate
+        settings = drawn_race(state)
         surface = settings.surface_object()
         c = theory.curvature(surface)
         if not theory.shows_polyak(c):
