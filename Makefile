@@ -27,7 +27,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
-## serve: the app under gunicorn, $(WORKERS) gevent workers, debug off
+## serve: the app under gunicorn, $(WORKERS) gthread workers (32 threads each), debug off
 serve: $(VENV)/.runtime
 	@echo "Optimizer Race: http://$(HOST):$(PORT)/ ($(WORKERS) gunicorn workers)"
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) app:server

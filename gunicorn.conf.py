@@ -8,13 +8,16 @@ load balancer; background sweeps share a disk cache, or Redis with REDIS_URL.
 import os
 
 workers = int(os.environ.get("WORKERS", "2"))
-# gevent: a worker serves many connections at once, each a greenlet, so slow or idle
-# clients (a bad link, a slowloris) cost a few kB each instead of a whole worker, as
-# they did with sync workers (benchmarks/slow_clients.py). The app's callbacks are
-# short and CPU-bound, so each worker still computes one at a time; sweeps run in
-# their own processes (callbacks/jobs.py).
-worker_class = os.environ.get("WORKER_CLASS", "gevent")
-worker_connections = 500  # per worker; beyond that, connections wait in the listen queue
+# gthread: each worker reads requests on a pool of threads, so slow or idle clients (a
+# bad link, a slowloris) hold a thread each, not a whole worker as with sync workers
+# (benchmarks/slow_clients.py); with 32 threads a worker, 64 such connections at once
+# before a request waits. Not gevent: a sweep job forked from a gevent worker kept the
+# worker from seeing its SIGTERM until the job ended (a recycled worker stayed up for
+# the whole sweep, tests/test_serving.py). The callbacks are short and CPU-bound, so a
+# worker's threads compute one at a time (the GIL); sweeps run in their own processes
+# (callbacks/jobs.py).
+worker_class = os.environ.get("WORKER_CLASS", "gthread")
+threads = int(os.environ.get("THREADS", "32"))
 preload_app = True  # import (and warm the numba kernels) once, before forking workers
 timeout = 60  # a bounded request finishes in well under a second; a stuck one is killed
 graceful_timeout = 10

@@ -24,11 +24,11 @@ What it does
 5. gunicorn is always stopped at the end (try/finally), whatever happened.
 
 Concurrency: 8 by default. Two workers compute one request each; the rest wait (in the
-listen queue with sync workers, in the worker with gevent), so beyond ~4 concurrent drags
-throughput stays flat (the 2 cores are full) and latency grows with the queue (Little's
-law: p50 ~ concurrency x service time / 2). At 8 each worker always has work waiting (a
-fair throughput figure) and p99 still means something; ``--concurrency 8,2,4,16,32``
-shows the whole curve.
+listen queue with sync workers, in a worker's thread pool with gthread), so beyond ~4
+concurrent drags throughput stays flat (the 2 cores are full) and latency grows with the
+queue (Little's law: p50 ~ concurrency x service time / 2). At 8 each worker always has
+work waiting (a fair throughput figure) and p99 still means something;
+``--concurrency 8,2,4,16,32`` shows the whole curve.
 
 The request body
 ----------------

@@ -344,7 +344,7 @@ def start_detached(target, args) -> int:
     with contextlib.suppress(ChildProcessError):  # a SIGCHLD handler may have reaped it
         os.waitpid(child, 0)
     text = b""
-    while not text.endswith(b"\n"):  # not up to EOF: under gevent the job keeps a copy
+    while not text.endswith(b"\n"):  # not up to EOF: the job keeps a copy of the pipe
         chunk = os.read(read, 32)
         if not chunk:
             break

@@ -312,7 +312,7 @@ def test_healthz_with_redis_down_is_503(monkeypatch):
 def test_a_recycled_worker_exits_at_once_and_its_sweep_still_arrives(tmp_path):
     """gunicorn recycles its workers while a sweep runs (SIGHUP: every worker is replaced
     and stopped gracefully, as max_requests does to one; which worker started the job is
-    not known, and gevent does not spread requests evenly enough to recycle both by
+    not known, and requests need not be spread evenly enough to recycle both by
     max_requests): the worker that started it exits without waiting for it, a new
     worker hands over its result (the handles verify: every worker signs with the
     machine's secret), and the master reaps the finished job (no zombie)."""
@@ -391,6 +391,6 @@ def test_slow_clients_do_not_hold_up_a_slider(monkeypatch):
     from benchmarks import slow_clients
 
     result = slow_clients.measure(duration=6.0, connections=4, probe_timeout=3.0)
-    assert result["worker_class"] == "gevent"
+    assert result["worker_class"] == "gthread"
     assert result["slow_bytes_sent"] > 20  # they were trickling all along
     assert result["requests"] >= 20 and result["errors"] == 0, result.get("error_kinds")
