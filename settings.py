@@ -446,8 +446,8 @@ def _parse_number(text: str):
 SWEEP_CONTEXT = ("surface", "kappa", "points", "seed", "noise", "batch_size", "x0", "y0")
 #: How far the default lr range reaches either side of the swept optimizer's lr.
 SWEEP_LR_DECADES = 2.0
-#: The μ range a sweep takes when none is typed (the engine's default).
-MOMENTUM_RANGE = (0.0, 0.999)
+#: The μ range a sweep takes when none is typed: the μ slider's.
+MOMENTUM_RANGE = SLIDER_RANGES["momentum"]
 
 
 def own_values(race: RaceSettings, optimizer: str) -> dict:

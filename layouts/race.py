@@ -11,7 +11,7 @@ from optim_core import theory
 from optim_core.analysis import TOLERANCE, ranked
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
-from settings import OVERRIDE_PARAMS, PRESETS, RaceSettings, own_lrs
+from settings import OVERRIDE_PARAMS, PRESETS, SLIDER_RANGES, RaceSettings, own_lrs
 
 from . import ids
 from .components import (
@@ -47,12 +47,13 @@ def controls(settings: RaceSettings) -> html.Div:
             id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
             options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
                      for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
-        log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, -5, 1,
+        log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, *map(int, SLIDER_RANGES["lr"]),
                    "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
                                            "(below, and in Advanced) does not follow it."),
         html.Div(own_lr_line(own_lrs(settings.overrides, settings.optimizers)), id=ids.OWN_LR,
                  className="own-lr"),
-        linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum, 0.0, 0.999,
+        linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum,
+                      *SLIDER_RANGES["momentum"],
                       0.001, {0: "0", 0.5: "0.5", 0.9: "0.9"}, "Momentum μ",
                       "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
                       "ignore it."),
