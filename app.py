@@ -11,6 +11,7 @@ REDIS_URL is set (``make worker`` starts one).
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import secrets
@@ -92,19 +93,24 @@ def warm_up() -> None:
     sweep("ravine", "momentum", steps=2, resolution=2)
 
 
-def create_app(patch_updates: bool | None = None) -> tuple[Dash, object]:
+def create_app(patch_updates: bool | None = None,
+               fast_drag: bool | None = None) -> tuple[Dash, object]:
     """The app and its Celery app (None without REDIS_URL).
 
     ``patch_updates`` (default: env OPTIMIZER_RACE_PATCH, on) sends only the paths when a
-    slider moves; off, every update resends whole figures (a benchmark's baseline)."""
+    slider moves; off, every update resends whole figures. ``fast_drag`` (default: env
+    OPTIMIZER_RACE_DRAG, on) draws a slider drag's moves from callbacks/drag.py; off,
+    every move is a Dash update. (Off: the benchmarks' baselines.)"""
     if patch_updates is None:
         patch_updates = os.environ.get("OPTIMIZER_RACE_PATCH", "1") != "0"
+    if fast_drag is None:
+        fast_drag = os.environ.get("OPTIMIZER_RACE_DRAG", "1") != "0"
     manager, celery_app = background_manager()
     app = Dash(__name__, title="Optimizer Race", update_title=None, compress=True,
                background_callback_manager=manager, assets_folder=str(HERE / "assets"))
     app.server.secret_key = signing_secret(cache_folder())
-    app.layout = build_layout
-    callbacks.register(app, patch_updates)
+    app.layout = functools.partial(build_layout, fast_drag)
+    callbacks.register(app, patch_updates, fast_drag)
     # the renderer's one inline script, allowed by its hash
     SECURITY_HEADERS["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
         inline=" ".join(app.csp_hashes()))

@@ -8,6 +8,8 @@
   (value + gradient), its map image, and parse times against the 50 ms budget.
 - browser: key press → repainted path in headless Chromium, patched paths against a
   full-figure-per-update server started in the same run.
+- drag: a pointer drag of the lr slider (DevTools pointer events every 16 ms): frames of
+  new paths per second and the final frame, against every move being a Dash update.
 - load: slider-drag callbacks against gunicorn with 2 workers, then one worker killed.
 - slow: a probe's slider requests while 10 slow clients trickle their headers, against
   make serve and against sync workers (the baseline).
@@ -26,7 +28,8 @@ import time
 from pathlib import Path
 
 SECTIONS = {"engine": "benchmarks.engine", "expression": "benchmarks.expression",
-            "browser": "benchmarks.browser_latency", "load": "benchmarks.load",
+            "browser": "benchmarks.browser_latency", "drag": "benchmarks.drag",
+            "load": "benchmarks.load",
             "slow": "benchmarks.slow_clients"}
 
 

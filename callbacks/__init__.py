@@ -1,12 +1,15 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, images, race, sweep, url
+from . import controls, drag, images, race, sweep, url
 
 
-def register(app, patch_updates: bool = True) -> None:
-    """``patch_updates=False`` resends whole figures on every race update (a baseline)."""
+def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
+    """``patch_updates=False`` resends whole figures on every race update, ``fast_drag``
+    False makes every move of a slider drag a Dash update (the benchmarks' baselines)."""
     url.register(app)
     race.register(app, patch_updates)
     controls.register(app)
     sweep.register(app)
     images.register(app)
+    if fast_drag:
+        drag.register(app)

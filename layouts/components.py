@@ -39,24 +39,35 @@ def number_input(control_id, value, *, placeholder: str = "", width: str | None 
                      style={"width": width} if width else None, **kwargs)
 
 
+def _slider_box(slider, drag: str | None) -> html.Div:
+    return html.Div(slider, className="slider", **({"data-drag": drag} if drag else {}))
+
+
 def log_slider(slider_id: str, input_id: str, value: float, low: int, high: int,
-               label: str, hint: str) -> html.Div:
-    """A log-scale slider (value in log10 units) with the real value as a number input."""
+               label: str, hint: str, drag: str | None = None) -> html.Div:
+    """A log-scale slider (value in log10 units) with the real value as a number input.
+
+    ``drag``: the setting a pointer drag moves through assets/drag.js (the slider then
+    tells Dash only where the drag ends), else None (every move is a Dash update)."""
     marks = {e: {"label": _decade(e)} for e in range(low, high + 1) if (high - e) % 2 == 0}
     return control(label, html.Div([
-        html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=0.01,
-                            value=math.log10(value), marks=marks, updatemode="drag",
-                            allow_direct_input=False), className="slider"),
+        _slider_box(dcc.Slider(id=slider_id, min=low, max=high, step=0.01,
+                               value=math.log10(value), marks=marks,
+                               updatemode="mouseup" if drag else "drag",
+                               allow_direct_input=False), drag),
         number_input(input_id, value, width="6.5em"),
     ], className="slider-row"), input_id, hint)
 
 
 def linear_slider(slider_id: str, input_id: str, value: float, low: float, high: float,
-                  step: float, marks: dict, label: str, hint: str) -> html.Div:
+                  step: float, marks: dict, label: str, hint: str,
+                  drag: str | None = None) -> html.Div:
+    """A slider with its value as a number input (``drag``: as :func:`log_slider`)."""
     return control(label, html.Div([
-        html.Div(dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value,
-                            marks={k: {"label": v} for k, v in marks.items()},
-                            updatemode="drag", allow_direct_input=False), className="slider"),
+        _slider_box(dcc.Slider(id=slider_id, min=low, max=high, step=step, value=value,
+                               marks={k: {"label": v} for k, v in marks.items()},
+                               updatemode="mouseup" if drag else "drag",
+                               allow_direct_input=False), drag),
         number_input(input_id, value, width="6.5em"),
     ], className="slider-row"), input_id, hint)
 

@@ -305,22 +305,50 @@ def race_trace_layout(n_runs: int) -> dict:
             "start": 2 + n_runs, "minimum": 3 + n_runs}
 
 
-def patch_race_figure(patch, race: Race) -> None:
-    """Fill a ``dash.Patch`` of the race map with what a slider move changes."""
+def path_updates(race: Race) -> dict[int, dict]:
+    """What a slider move changes on the race map: per trace index, its attributes
+    (Plotly's restyle names, ``marker.symbol``; arrays float32). A ``Patch`` of the map
+    (:func:`patch_race_figure`) and a drag's frames (callbacks/drag.py) both carry it."""
     layout = race_trace_layout(len(race.runs))
     data = path_traces_data(race)
     mode = path_mode(race)
-    for index, path in zip(layout["paths"], data["paths"], strict=True):
-        patch["data"][index]["x"] = typed(path["x"])
-        patch["data"][index]["y"] = typed(path["y"])
-        patch["data"][index]["mode"] = mode
-    ends = data["ends"]
-    patch["data"][layout["ends"]]["x"] = typed(ends["x"])
-    patch["data"][layout["ends"]]["y"] = typed(ends["y"])
-    patch["data"][layout["ends"]]["marker"]["symbol"] = ends["marker.symbol"]
-    patch["data"][layout["ends"]]["text"] = ends["text"]
-    patch["data"][layout["start"]]["x"] = typed(data["start"]["x"])
-    patch["data"][layout["start"]]["y"] = typed(data["start"]["y"])
+    updates = {index: {"x": path["x"], "y": path["y"], "mode": mode}
+               for index, path in zip(layout["paths"], data["paths"], strict=True)}
+    updates[layout["ends"]] = data["ends"]
+    updates[layout["start"]] = data["start"]
+    return updates
+
+
+def decimated(points: dict, view) -> dict:
+    """A path's points ({"x", "y"} arrays) with no more vertices than ``view`` has pixels
+    for: ``view`` = (x0, x1, y0, y1, width px, height px); of consecutive points in the
+    same half-pixel cell only the first is kept (and the last point), so the line drawn
+    is within half a pixel of the full one."""
+    x0, x1, y0, y1, width, height = view
+    x, y = np.asarray(points["x"], dtype=np.float64), np.asarray(points["y"], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        cell_x = np.round((x - x0) / (x1 - x0) * width * 2)
+        cell_y = np.round((y - y0) / (y1 - y0) * height * 2)
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = (cell_x[1:] != cell_x[:-1]) | (cell_y[1:] != cell_y[:-1])
+    keep[-1] = True
+    return {"x": points["x"][keep], "y": points["y"][keep]}
+
+
+def encoded(value):
+    """An attribute's value as it travels: arrays as float32 typed arrays."""
+    return typed(value) if isinstance(value, np.ndarray) else value
+
+
+def patch_race_figure(patch, race: Race) -> None:
+    """Fill a ``dash.Patch`` of the race map with what a slider move changes."""
+    for index, attributes in path_updates(race).items():
+        for name, value in attributes.items():
+            target = patch["data"][index]
+            *parents, last = name.split(".")
+            for parent in parents:
+                target = target[parent]
+            target[last] = encoded(value)
 
 
 # --- loss versus step ------------------------------------------------------------------------

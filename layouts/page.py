@@ -14,7 +14,9 @@ from .race import race_section
 from .sweep import sweep_section
 
 
-def build_layout() -> html.Div:
+def build_layout(fast_drag: bool = True) -> html.Div:
+    """The page; ``fast_drag`` False: a slider drag is a Dash update per move (the drag
+    benchmark's baseline, the app before assets/drag.js)."""
     settings = RaceSettings()
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
@@ -45,7 +47,7 @@ def build_layout() -> html.Div:
         html.Div([html.Div(id=ids.URL_NOTE_TEXT),
                   html.Button("Dismiss", id=ids.URL_NOTE_DISMISS, className="link-button")],
                  id=ids.URL_NOTE, className="url-note", role="status"),
-        race_section(settings),
+        race_section(settings, fast_drag),
         sweep_section(),
         html.Footer([
             "Numbers match torch.optim (float64) to 1e-10; the same engine runs as ",

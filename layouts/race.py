@@ -35,7 +35,7 @@ OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00a
                    "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
 
 
-def controls(settings: RaceSettings) -> html.Div:
+def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
     surface = settings.surface_object()
     return html.Div([
         control("Surface", dcc.RadioItems(
@@ -49,14 +49,15 @@ def controls(settings: RaceSettings) -> html.Div:
                      for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
         log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, *map(int, SLIDER_RANGES["lr"]),
                    "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
-                                           "(below, and in Advanced) does not follow it."),
+                                           "(below, and in Advanced) does not follow it.",
+                   drag="lr" if fast_drag else None),
         html.Div(own_lr_line(own_lrs(settings.overrides, settings.optimizers)), id=ids.OWN_LR,
                  className="own-lr"),
         linear_slider(ids.MOMENTUM_SLIDER, ids.MOMENTUM_INPUT, settings.momentum,
                       *SLIDER_RANGES["momentum"],
                       0.001, {0: "0", 0.5: "0.5", 0.9: "0.9"}, "Momentum μ",
                       "β₁ for Adam, AdamW and NAdam; RMSprop's momentum. SGD and Adagrad "
-                      "ignore it."),
+                      "ignore it.", drag="momentum" if fast_drag else None),
         html.Div([
             html.Div("Theory, live", className="control-label"),
             html_panel(ids.THEORY),
@@ -407,9 +408,9 @@ def data_plot() -> html.Div:
                     id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 
-def race_section(settings: RaceSettings) -> html.Div:
+def race_section(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
     return html.Div([
-        html.Aside(card("Race settings", [controls(settings)]), className="sidebar"),
+        html.Aside(card("Race settings", [controls(settings, fast_drag)]), className="sidebar"),
         html.Main([
             card("Paths on the surface", [
                 html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
