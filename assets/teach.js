@@ -32,12 +32,17 @@
       return;
     }
     /* A lesson's link: in the lesson select, the select takes the click (it sets the
-     * lesson's race); elsewhere, the controls take the link's query as Back would
+     * lesson's race; the link's own click would stop the option's label); elsewhere, the controls take the link's query as Back would
      * (callbacks/url.py), a history entry. A middle click or a new tab gets the link. */
     const link = target.closest("a.lesson-link");
     if (!link || !plainClick(event)) return;
     event.preventDefault();
-    if (link.closest("#lesson-select")) return;
+    const option = link.closest("[role=option]");
+    if (option) {  // the select's own option: as a click beside the link would, select it
+      const input = option.querySelector("input");
+      if (input) input.click();
+      return;
+    }
     window.dash_clientside.set_props("history-store", {
       data: { search: link.search, at: Date.now() },
     });
