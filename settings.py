@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 import optim_core as oc
+from optim_core.lessons import LESSONS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import (
     LIMITS,
@@ -77,6 +78,7 @@ class RaceSettings:
     points: int | None = None
     seed: int = 0
     overrides: dict = field(default_factory=lambda: dict(PRESETS["ravine"].overrides))
+    lesson: str | None = None  # the lesson whose text reads this race (optim_core.lessons)
 
     def __post_init__(self):
         # one form for one meaning: no blank values, no optimizer with nothing set
@@ -156,6 +158,8 @@ class RaceSettings:
         optimizer's own values (``adam.lr=0.5``) always, so the link says what runs; any
         other setting where it differs from the surface's preset (``adam.lr=`` where the
         preset's own lr was dropped)."""
+        if self.lesson is not None and self == lesson_settings(self.lesson):
+            return "?" + urlencode([("lesson", self.lesson)])  # the lesson's own link
         preset = RaceSettings.preset(self.surface)
         pairs = [("surface", self.surface), ("optimizers", ",".join(self.optimizers))]
         for name in SCALARS:
@@ -169,6 +173,8 @@ class RaceSettings:
                 racing = optimizer in self.optimizers and value is not None
                 if racing or value != preset.overrides.get(optimizer, {}).get(param):
                     pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
+        if self.lesson is not None:
+            pairs.append(("lesson", self.lesson))
         return "?" + urlencode(pairs, safe=",")
 
 
@@ -302,6 +308,9 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         errors["optimizers"] = "Choose at least one optimizer."
     elif any(o not in OPTIMIZER_NAMES for o in optimizers):
         errors["optimizers"] = f"Must be among {', '.join(OPTIMIZER_NAMES)}."
+    lesson = values.get("lesson") or None
+    if lesson is not None and not (isinstance(lesson, str) and lesson in LESSONS):
+        errors["lesson"] = f"Must be one of {', '.join(LESSONS)}; got {_show(lesson)}."
     scalars = {name: _number(values.get(name)) for name in SCALARS}
     optional = ("x0", "y0", "batch_size", "points")
     checked = {k: v for k, v in scalars.items() if not (k in optional and v is None)}
@@ -328,7 +337,7 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         lr=clean["lr"], momentum=clean["momentum"], steps=clean["steps"],
         x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
         batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
-        overrides=overrides)
+        overrides=overrides, lesson=lesson)
     return _cross_check(settings)
 
 
@@ -372,7 +381,14 @@ MAX_URL_NOTES = 6
 def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     """Settings from a URL query; a bad or unknown value falls back, with a note."""
     pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
-    notes = []
+    notes = view_notes(pairs)
+    lesson = pairs.pop("lesson", None)
+    if lesson is not None and lesson not in LESSONS:
+        notes.append(f"lesson={_show(lesson)} is not a lesson; the lessons are "
+                     f"{', '.join(LESSONS)}.")
+        lesson = None
+    if lesson is not None and not pairs:  # ?lesson=NAME: the lesson's race
+        return lesson_settings(lesson), notes
     surface = pairs.pop("surface", "ravine")
     if surface not in SURFACE_NAMES:
         notes.append(f"surface={_show(surface)} is not a surface; showing ravine.")
@@ -420,12 +436,12 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
             overrides.setdefault(optimizer, {})[param] = clean[param]
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
-    settings = replace(base, optimizers=optimizers, overrides=overrides, **values)
+    settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson, **values)
     checked, errors = _cross_check(settings)
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
                      errors.items())
-        settings = replace(RaceSettings.preset(surface), optimizers=optimizers)
+        settings = replace(RaceSettings.preset(surface), optimizers=optimizers, lesson=lesson)
     if len(notes) > MAX_URL_NOTES:  # a link's text is shown back to whoever opens it
         notes = [*notes[:MAX_URL_NOTES], f"({len(notes) - MAX_URL_NOTES} more not shown.)"]
     return settings, notes
@@ -581,3 +597,94 @@ def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
     return parse_sweep({"settings": stored["race"]}, stored.get("optimizer"),
                        stored.get("resolution"), stored.get("steps"),
                        {name: stored.get(name) for name in SWEEP_INPUTS})
+
+
+# --- lessons, the doctor's fixes, the embedded view (issue 19) ----------------------------
+
+#: The query keys of the view, not of the race: ``embed=1`` shows the compact view for an
+#: iframe, ``controls=lr,momentum`` the controls it shows (assets/teach.js reads them;
+#: the URL keeps them while the race changes).
+VIEW_KEYS = ("embed", "controls")
+#: The controls an embedded view can show (the race settings' names), and its default.
+EMBED_CONTROLS = ("lr", "momentum", "steps", "surface", "optimizers")
+DEFAULT_EMBED_CONTROLS = ("lr", "momentum")
+
+
+def view_notes(pairs: dict) -> list[str]:
+    """Take the view's keys out of a query's ``pairs``; a note for each bad value."""
+    notes = []
+    embed = pairs.pop("embed", None)
+    if embed not in (None, "0", "1"):
+        notes.append(f"Ignored embed={_show(embed)}: must be 1 (the compact view) or 0.")
+    controls = pairs.pop("controls", None)
+    unknown = [name for name in (controls or "").split(",") if name
+               and name not in EMBED_CONTROLS]
+    if unknown:
+        notes.append(f"Ignored controls {_show(','.join(unknown))}: an embedded view shows "
+                     f"{', '.join(EMBED_CONTROLS)}.")
+    return notes
+
+
+def lesson_settings(name: str) -> RaceSettings:
+    """The race of lesson ``name`` (its settings are under the URL's names, with
+    ``optimizer.param`` for one optimizer's own value); an optimizer the user adds races
+    with its own values from the surface's preset."""
+    given = LESSONS[name].settings
+    # the racers' own values are the lesson's; an optimizer the user adds gets its preset's
+    overrides = {optimizer: dict(values) for optimizer, values in
+                 PRESETS[given["surface"]].overrides.items()
+                 if optimizer not in given["optimizers"]}
+    for key, value in given.items():
+        if "." in key:
+            optimizer, param = key.split(".", 1)
+            overrides.setdefault(optimizer, {})[param] = value
+    scalars = {key: given[key] for key in SCALARS if key in given}
+    return RaceSettings(surface=given["surface"], optimizers=tuple(
+        o for o in OPTIMIZER_NAMES if o in given["optimizers"]), overrides=overrides,
+        lesson=name, **scalars)
+
+
+def apply_fix(settings: RaceSettings, optimizer: str, apply: dict
+              ) -> tuple[RaceSettings | None, str]:
+    """The race with one run's fix applied: ``apply`` is optim_core.doctor's, under the
+    CLI's names. lr and momentum (μ, β₁) are the run's own values, or the slider's where
+    the run is the only racer following that slider; ``optimizer`` adds that optimizer
+    (at the run's lr unless the fix names one); ``steps`` and ``start`` are the race's.
+    Returns the new settings (None if they do not check) and what changed, in words."""
+    changes = dict(apply)
+    target = changes.pop("optimizer", optimizer)
+    race_wide, said = {}, []
+    if "steps" in changes:
+        race_wide["steps"] = int(changes.pop("steps"))
+        said.append(f"steps {settings.steps} → {race_wide['steps']}")
+    if "start" in changes:
+        race_wide["x0"], race_wide["y0"] = (float(v) for v in changes.pop("start"))
+        said.append(f"start → ({race_wide['x0']:.3g}, {race_wide['y0']:.3g})")
+    optimizers = settings.optimizers
+    if target not in optimizers:
+        optimizers = tuple(o for o in OPTIMIZER_NAMES if o in (*optimizers, target))
+        said.append(f"added {target}")
+    if target != optimizer:  # the fix races another optimizer where this one raced
+        changes.setdefault("lr", own_values(settings, optimizer)["lr"])
+    overrides = {name: dict(values) for name, values in settings.overrides.items()}
+    shared = {}
+    for param, value in changes.items():
+        mine = overrides.setdefault(target, {})
+        now = mine.get(param, getattr(settings, param))
+        if value == now:
+            continue
+        followers = [o for o in optimizers if param in oc.OPTIMIZERS[o].defaults
+                     and param not in overrides.get(o, {})]
+        if param not in mine and followers == [target]:
+            shared[param] = value  # its slider moves: nobody else follows it
+            said.append(f"{param} slider {now:.4g} → {value:.4g}")
+        else:
+            mine[param] = value
+            said.append(f"{target}'s own {param} {now:.4g} → {value:.4g}")
+    fixed, errors = parse_controls({**asdict(replace(
+        settings, optimizers=optimizers, overrides=overrides, **race_wide, **shared)),
+        "optimizers": list(optimizers)})
+    if fixed is None:
+        return None, "The fix does not fit this race: " + " ".join(errors.values())
+    return fixed, ("; ".join(said) if said else
+                   f"nothing to change: {target} already races with these values")

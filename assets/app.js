@@ -87,7 +87,8 @@
     if (!raceState || typeof raceState.query !== "string") return;
     const fromSlider = raceState.cause === "slider";
     if (!fromSlider) gesture = null;
-    if (raceState.query === window.location.search) {
+    const query = withView(raceState.query);
+    if (query === window.location.search) {
       restoring = false;
       return;
     }
@@ -100,7 +101,7 @@
     // what a copy button copied described the race before this change
     window.dash_clientside.set_props("share-note", { children: null });
     window.dash_clientside.set_props("share-status", { children: null });
-    const url = raceState.query + window.location.hash;
+    const url = query + window.location.hash;
     if (push) {
       window.history.pushState(null, "", url);
       // the note on the opening link's unused values no longer describes the address
@@ -108,6 +109,16 @@
     } else {
       window.history.replaceState(null, "", url);
     }
+  }
+
+  /* The view's own keys (settings.py VIEW_KEYS: the embedded view and its controls) stay
+   * in the address as the race changes: they are the page's, not the race's. */
+  const VIEW_KEYS = ["embed", "controls"];
+  function withView(query) {
+    const here = new URLSearchParams(window.location.search);
+    const kept = VIEW_KEYS.filter((key) => here.has(key))
+      .map((key) => key + "=" + encodeURIComponent(here.get(key)).replace(/%2C/g, ","));
+    return kept.length ? query + (query.length > 1 ? "&" : "") + kept.join("&") : query;
   }
 
   function onSlider(event) {

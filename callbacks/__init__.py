@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, drag, images, race, sweep, url
+from . import controls, drag, images, race, sweep, teach, url
 
 
 def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
@@ -11,5 +11,6 @@ def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
     controls.register(app)
     sweep.register(app)
     images.register(app)
+    teach.register(app)
     if fast_drag:
         drag.register(app)

@@ -7,14 +7,18 @@ history store."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
+from optim_core.lessons import LESSONS
 from settings import (
     RaceSettings,
     from_query,
+    lesson_settings,
     override_values,
     own_lrs,
     slider_position,
@@ -51,21 +55,27 @@ def register(app) -> None:
             note=Output(ids.URL_NOTE_TEXT, "children"),
             overrides_store=Output(ids.OVERRIDES_STORE, "data")),
         inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
-                    surface=Input(ids.SURFACE, "value")),
+                    surface=Input(ids.SURFACE, "value"), lesson=Input(ids.LESSON, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
                    noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id")),
     )
-    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids):
+    def apply_settings(search, went_to, surface, lesson, optimizers, seed, noise, override_ids):
         notes = []
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
-        if ctx.triggered_id == ids.SURFACE:  # the user picked a surface: its preset
+        if ctx.triggered_id == ids.LESSON:  # the user picked a lesson: its race
+            if not (isinstance(lesson, str) and lesson in LESSONS):
+                raise PreventUpdate  # cleared: the race stays, without the lesson
+            settings = lesson_settings(lesson)
+        elif ctx.triggered_id == ids.SURFACE:  # the user picked a surface: its preset
             keep = {"optimizers": tuple(optimizers or ()) or RaceSettings().optimizers}
             settings = RaceSettings.preset(surface, **keep,
                                            seed=seed if isinstance(seed, int) and seed >= 0
                                            else 0,
                                            noise=noise if isinstance(noise, (int, float))
                                            and 0 <= noise <= 100 else 0.0)
+            kept = lesson if isinstance(lesson, str) and lesson in LESSONS else None
+            settings = replace(settings, lesson=kept)  # its text says the race left it
         else:  # the page opened, or the user went back or forward: the URL says
             settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),

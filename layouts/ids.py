@@ -129,3 +129,18 @@ SWEEP_RESULT = "sweep-result-store"
 SWEEP_ERROR = "sweep-error"
 #: the cell a click applied ({optimizer, lr, momentum}): the page scrolls to the race
 SWEEP_APPLIED = "sweep-applied-store"
+
+# lessons, the doctor, the embedded view (issue 19)
+LESSON = "lesson-select"  # the lesson whose text reads the race (a race setting)
+LESSON_CARD = "lesson-card"
+LESSON_TEXT = "lesson-text"
+CONTROL_FOR["lesson"] = LESSON  # a setting of the race: the URL holds it, Back undoes it
+DOCTOR = "doctor-panel"  # a diagnosis per run, each with an apply-fix button
+#: {optimizer, at}: the apply-fix button of that optimizer's diagnosis was clicked
+#: (assets/teach.js; the buttons are in the doctor panel's HTML)
+APPLY_FIX = "apply-fix-store"
+#: {optimizer, target, before, changed, query}: the last fix applied and the race it made
+APPLIED_FIX = "applied-fix-store"
+FIX_NOTE = "fix-note"  # what the last fix changed, and the verdicts since
+EMBED_BAR = "embed-bar"  # shown in the embedded view only (?embed=1)
+EMBED_LINK = "embed-full-app-link"  # the full app in the same state

@@ -12,6 +12,7 @@ from . import ids
 from .figures import PALETTES
 from .race import race_section
 from .sweep import sweep_section
+from .teach import doctor_card, embed_bar, lesson_card, lesson_picker
 
 
 def build_layout(fast_drag: bool = True) -> html.Div:
@@ -31,6 +32,8 @@ def build_layout(fast_drag: bool = True) -> html.Div:
         dcc.Store(id=ids.SWEEP_RESULT),
         dcc.Store(id=ids.SWEEP_APPLIED),
         dcc.Store(id=ids.PAGE, data=secrets.token_hex(16)),  # build_layout runs per page load
+        dcc.Store(id=ids.APPLY_FIX),
+        dcc.Store(id=ids.APPLIED_FIX),
         html.Header([
             html.Div([
                 html.H1("Optimizer Race"),
@@ -39,6 +42,7 @@ def build_layout(fast_drag: bool = True) -> html.Div:
                        "course.", className="tagline"),
             ]),
             html.Nav([
+                lesson_picker(settings.lesson),
                 html.A("Phase diagram", href="#phase-diagram", className="nav-link"),
                 html.Button("◐ Theme", id=ids.THEME_TOGGLE, className="button ghost",
                             title="Switch between light and dark"),
@@ -47,7 +51,8 @@ def build_layout(fast_drag: bool = True) -> html.Div:
         html.Div([html.Div(id=ids.URL_NOTE_TEXT),
                   html.Button("Dismiss", id=ids.URL_NOTE_DISMISS, className="link-button")],
                  id=ids.URL_NOTE, className="url-note", role="status"),
-        race_section(settings, fast_drag),
+        embed_bar(),
+        race_section(settings, fast_drag, main_top=[lesson_card()], main_end=[doctor_card()]),
         sweep_section(),
         html.Footer([
             "Numbers match torch.optim (float64) to 1e-10; the same engine runs as ",

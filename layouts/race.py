@@ -408,10 +408,14 @@ def data_plot() -> html.Div:
                     id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 
-def race_section(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
+def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
+                 main_end=()) -> html.Div:
+    """The sidebar and the main column (``main_top``, ``main_end``: cards of other
+    features above the map and under the leaderboard)."""
     return html.Div([
         html.Aside(card("Race settings", [controls(settings, fast_drag)]), className="sidebar"),
         html.Main([
+            *main_top,
             card("Paths on the surface", [
                 html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
                          className="share-line"),
@@ -435,6 +439,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
                             title="Both plots as scalable vector images"),
                 dcc.Store(id=ids.EXPORT_IMAGE)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
-                                 leaderboard_key()]),
+                                 leaderboard_key()], class_name="leaderboard-card"),
+            *main_end,
         ], className="main"),
     ], className="race-layout")

@@ -20,7 +20,10 @@ one of, checked in this order:
     surface's window, so the gradient is small because a critical point is close (a
     curved valley such as Rosenbrock's has negative curvature too, but no critical point
     near); the message names the direction of negative curvature. Fix: momentum, which
-    keeps the speed the ridge does not give.
+    keeps the speed the ridge does not give; but a path that never leaves the ridge (it
+    starts on the saddle, or on its stable line, without noise: the gradient has no
+    component along the negative direction, so no optimizer can leave) gets a start moved
+    off the ridge along that direction (``{"start": [x0, y0]}``).
 ``oscillating``
     Over the second half of the run, the step along the steep direction (the Hessian's
     top eigenvector at the minimum) flips sign on at least :data:`ZIGZAG_FLIPS` of the
@@ -67,6 +70,9 @@ SADDLE_RADIUS = 0.05
 #: 1/(1 − μ) = 10 steps across the flat ridge (the saddle is not a quadratic at a
 #: minimum, so theory's fastest μ does not apply there).
 PLATEAU_MOMENTUM = 0.9
+#: "On the ridge": the path's spread along the negative-curvature direction is below this
+#: fraction of the window's diagonal (exactly 0 from a start on the saddle or its line).
+RIDGE_SPREAD = 1e-12
 #: Zig-zag: the steep-direction step flips sign on at least this fraction of the tail's
 #: steps. Gradient descent with lr·L > 1 flips on every step (1 − lr·L < 0); heavy
 #: ball's slow spiral (period ≥ 4) flips on at most half of them.
@@ -359,6 +365,18 @@ def _plateau(run, surface, stretch) -> Diagnosis:
              f"where the curvature is negative {_direction_name(vectors[:, 0], surface)} "
              f"(Hessian eigenvalue {fmt(values[0])})")
     lr = run.hyperparameters["lr"]
+    (x0, x1), (y0, y1) = surface.window
+    diagonal = math.hypot(x1 - x0, y1 - y0)
+    negative = vectors[:, 0] * np.sign(vectors[np.argmax(np.abs(vectors[:, 0])), 0])
+    along = run.params @ negative
+    if along.max() - along.min() <= RIDGE_SPREAD * diagonal:  # momentum cannot help
+        start = np.asarray(run.start, float) + SADDLE_RADIUS * diagonal * negative
+        return Diagnosis(run.optimizer, "plateau", first, cause + (
+            ": the path never leaves the ridge, so the gradient has no component along "
+            "the way down"),
+            f"no optimizer leaves an exact saddle without noise: move the start off the "
+            f"ridge {_direction_name(negative, surface)}, to ({start[0]:.3g}, "
+            f"{start[1]:.3g})", {"start": [float(start[0]), float(start[1])]})
     if run.optimizer == "sgd":
         return Diagnosis(run.optimizer, "plateau", first, cause,
                          f"raise μ: add momentum {PLATEAU_MOMENTUM:g}, which keeps the speed "

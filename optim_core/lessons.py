@@ -398,7 +398,7 @@ LESSONS = {lesson.name: lesson for lesson in (
            "as well and watch the noise come back, with the progress per sample kept.",
            batch_text),
     Lesson("adam-rosenbrock", "9. Adam against SGD with momentum on Rosenbrock",
-           {"surface": "rosenbrock", "optimizers": ["adam", "momentum"], "lr": 0.0015,
+           {"surface": "rosenbrock", "optimizers": ["momentum", "adam"], "lr": 0.0015,
             "momentum": 0.9, "adam.lr": 0.05, "steps": 1000},
            "give Adam a ten times smaller lr, then momentum a larger one: which one breaks "
            "first, and how?", adam_text),

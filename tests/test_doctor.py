@@ -21,6 +21,8 @@ CASES = [
     ("ringing fit", "regression", "momentum", {"lr": 0.1, "momentum": 0.9, "steps": 20},
      "overshooting"),
     ("saddle", "saddle", "sgd", {"lr": 0.01, "steps": 300}, "plateau"),
+    ("on the ridge", "saddle", "momentum", {"lr": 0.01, "steps": 300, "start": (-2.0, 0.0)},
+     "plateau"),
     ("crawl", "ravine", "sgd", {"lr": 0.005, "steps": 200}, "slow"),
     ("banana", "rosenbrock", "momentum", {"lr": 0.001, "momentum": 0.9, "steps": 500},
      "slow"),
@@ -126,6 +128,21 @@ def test_plateau_names_the_negative_curvature_direction_from_the_hessian():
     assert d.apply == {"optimizer": "momentum", "momentum": 0.9}
 
 
+@pytest.mark.parametrize("start", [(0.0, 0.0), (-2.0, 0.0)])
+def test_a_path_on_the_ridge_gets_its_start_moved_off_it(start):
+    """From the saddle, or from its stable line y = 0, the gradient never has a y part:
+    momentum cannot help (it is zero too); the fix moves the start along y."""
+    race = oc.simulate("saddle", ["sgd", "momentum"], lr=0.01, steps=300, start=start)
+    for d in diagnose(race):
+        assert d.verdict == "plateau" and "never leaves the ridge" in d.cause
+        (x0, y0) = d.apply["start"]
+        assert x0 == start[0] and y0 == pytest.approx(
+            doctor.SADDLE_RADIUS * np.hypot(5, 4))  # the saddle's 5 × 4 window
+        assert f"to ({x0:.3g}, {y0:.3g})" in d.fix
+        moved = oc.simulate("saddle", [d.optimizer], lr=0.01, steps=300, start=(x0, y0))
+        assert diagnose(moved)[0].verdict != "plateau"
+
+
 def test_a_curved_valley_is_slow_not_a_saddle():
     """Rosenbrock's valley has negative curvature too, but no critical point near."""
     race = oc.simulate("rosenbrock", ["sgd"], lr=0.001, steps=500)
@@ -229,7 +246,7 @@ def test_every_race_gets_a_diagnosis_whose_fix_is_valid_settings():
         (d,) = diagnose(race)
         seen.add(d.verdict)
         assert d.verdict in doctor.VERDICTS and d.cause and d.fix
-        assert all(np.isfinite(v) for v in d.apply.values() if not isinstance(v, str))
+        assert all(np.isfinite(v).all() for v in d.apply.values() if not isinstance(v, str))
         assert "nan" not in d.cause + d.fix
         race_of(surface, optimizer, settings, d.apply)
     assert seen == set(doctor.VERDICTS)

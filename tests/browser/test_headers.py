@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import http.server
+import threading
 import urllib.request
 
 from selenium.webdriver.common.keys import Keys
@@ -38,3 +40,42 @@ def test_the_page_works_under_its_content_security_policy(dash_duo, app):
     wait(driver, lambda: "cells" in text(driver, "#sweep-status"), 60)
     assert driver.execute_script("return window.__cspViolations") == []
     assert severe_console_errors(dash_duo) == []
+
+
+def test_another_site_may_frame_the_embedded_view(dash_duo, app):
+    """No X-Frame-Options and no frame-ancestors: a course page (here a page of another
+    origin) shows the embedded race in an iframe; the other headers stay."""
+    dash_duo.start_server(app, port=free_port())
+    driver = dash_duo.driver
+    src = dash_duo.server_url + "/?lesson=ravine&embed=1"
+    with urllib.request.urlopen(src) as response:
+        headers = response.headers
+    assert headers["X-Frame-Options"] is None
+    assert "frame-ancestors" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    course = (f"<title>course</title><iframe id=race width=500 height=900 src='{src}'>"
+              "</iframe>").encode()
+
+    class CoursePage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # http.server calls it by this name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(course)
+
+        def log_message(self, *args):
+            pass
+
+    # another origin on this machine (Chromium keeps a data: page off local servers)
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), CoursePage)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        driver.get(f"http://127.0.0.1:{other.server_port}/")
+        driver.switch_to.frame(driver.find_element("css selector", "#race"))
+        drawn = wait_for_race(driver)
+        assert drawn["names"] == ["SGD", "Momentum"]
+        wait(driver, lambda: "Open in the full app" in text(driver, "#embed-full-app-link"))
+    finally:
+        driver.switch_to.default_content()
+        other.shutdown()
