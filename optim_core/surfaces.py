@@ -556,6 +556,7 @@ register_surfaces(SURFACE_NAMES)
 SEARCH_GRID = 129  # points per axis of the grid a search starts from
 SEARCH_CANDIDATES = 16  # the lowest local minima of that grid polished by Newton's method
 NEWTON_STEPS = 60
+MAX_MINIMA = 8  # minima listed at most (Himmelblau has four)
 
 
 def _newton(expression: Expression, points: np.ndarray) -> np.ndarray:
@@ -600,9 +601,9 @@ def find_minima(expression: Expression, window) -> tuple[tuple, float, bool]:
 
     The lowest local minima of a 129² grid over the window are polished by Newton's
     method with the exact derivatives; the minima are those of the lowest value (equal
-    within 1e-9 relative, one per basin) still in the window. ``found`` says whether the
-    gradient vanishes there (a minimum rather than the lowest point of the window's
-    edge, as on an f unbounded below)."""
+    within 1e-9 relative, one per basin, at most ``MAX_MINIMA``) still in the window.
+    ``found`` says whether the gradient vanishes there (a minimum rather than the lowest
+    point of the window's edge, as on an f unbounded below)."""
     (x0, x1), (y0, y1) = window
     gx, gy = np.meshgrid(np.linspace(x0, x1, SEARCH_GRID), np.linspace(y0, y1, SEARCH_GRID))
     z = _fast_value(expression, gx, gy)
@@ -628,6 +629,8 @@ def find_minima(expression: Expression, window) -> tuple[tuple, float, bool]:
     minima = []
     for i in np.argsort(values, kind="stable"):
         if values[i] > best + 1e-9 * max(1.0, abs(best)):
+            break
+        if len(minima) == MAX_MINIMA:  # a plateau (f = 1) ties everywhere
             break
         if all(math.dist(points[i], m) > 1e-6 * span for m in minima):
             minima.append((float(points[i, 0]), float(points[i, 1])))

@@ -279,6 +279,13 @@ def test_the_default_start_is_where_f_is_finite():
     assert z.max() == pytest.approx(s.value(2.0, 1.0))
 
 
+def test_a_plateau_lists_a_few_minima_and_races():
+    s = oc.get_surface("custom", f="exp(x)*0 + 1")
+    assert 1 <= len(s.minima) <= surfaces.MAX_MINIMA and s.f_min == 1.0
+    race = oc.simulate(s, ["sgd", "adam"], steps=20, lr=0.1)
+    assert all(np.all(run.params == run.params[0]) for run in race.runs)
+
+
 def test_the_map_values_equal_the_race_values_up_to_rounding():
     s = oc.get_surface("ackley")
     x, y = np.meshgrid(np.linspace(-5, 5, 41), np.linspace(-5, 5, 41))
