@@ -576,9 +576,7 @@ def _newton(expression: Expression, points: np.ndarray) -> np.ndarray:
             scale = 1.0 / np.maximum(np.abs(hxx) + np.abs(hyy) + 2 * np.abs(hxy), 1e-12)
             dx = np.where(definite, -(hyy * gx - hxy * gy) / det, -gx * scale)
             dy = np.where(definite, -(hxx * gy - hxy * gx) / det, -gy * scale)
-        tiny = 1e-15 * (1.0 + np.abs(points))  # a step of rounding: converged
-        moving = (np.isfinite(dx) & np.isfinite(dy)
-                  & ((np.abs(dx) > tiny[:, 0]) | (np.abs(dy) > tiny[:, 1])))
+        moving = np.isfinite(dx) & np.isfinite(dy) & ((dx != 0) | (dy != 0))
         if not moving.any():
             break
         t = np.where(moving, 1.0, 0.0)
