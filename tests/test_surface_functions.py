@@ -279,6 +279,14 @@ def test_the_default_start_is_where_f_is_finite():
     assert z.max() == pytest.approx(s.value(2.0, 1.0))
 
 
+def test_an_f_finite_nowhere_in_the_window_is_refused():
+    with pytest.raises(ExpressionError, match="not a finite number anywhere") as caught:
+        oc.get_surface("custom", f="sqrt(-1 - x^2) + y")
+    assert caught.value.parameter == "f"
+    with pytest.raises(ExpressionError, match="anywhere in the window"):
+        oc.get_surface("custom", f="log(x) + y", window=(-3.0, -1.0, 0.0, 1.0))
+
+
 def test_a_plateau_lists_a_few_minima_and_races():
     s = oc.get_surface("custom", f="exp(x)*0 + 1")
     assert 1 <= len(s.minima) <= surfaces.MAX_MINIMA and s.f_min == 1.0
