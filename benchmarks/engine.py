@@ -116,7 +116,7 @@ def torch_race_seconds() -> dict | None:
 def race_benchmark(quick: bool) -> dict:
     repeats = 5 if quick else 20
     rows = {}
-    for name in oc.SURFACES:
+    for name in RACE_LR:  # the teaching four (typed surfaces: benchmarks/expression.py)
         oc.simulate(name, OPTIMIZER_NAMES, steps=5, lr=0.01)  # compiled and cached
         fast, fast_median = best_of(lambda n=name: oc.simulate(
             n, OPTIMIZER_NAMES, steps=RACE_STEPS, lr=RACE_LR[n], momentum=0.9), repeats)

@@ -10,6 +10,10 @@
   ``Surface.grid`` of the built-in Rosenbrock.
 - parse: parse + exact derivatives + programs, for typical expressions and for the
   slowest inputs that parse or fail (budget: 50 ms each).
+- race and sweep: surfaces given by a formula (``custom`` Rosenbrock and Goldstein–Price,
+  the named ``ackley``) through ``simulate`` (8 optimizers × 1000 steps) and ``sweep``
+  (128² × 500, momentum), against the ravine in the same run; and their map image
+  (``Surface.map_value`` on 640², NumPy's vectorised functions).
 
 Times are the best of several repeats; ratios compare numbers measured in the same run.
 """
@@ -22,9 +26,12 @@ import time
 import numba
 import numpy as np
 
+import optim_core as oc
 from benchmarks.harness import best_of
-from optim_core import expression, surfaces
+from optim_core import _kernels, surfaces
 from optim_core.expression import ExpressionError, evaluate, parse
+from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.sweep import sweep
 
 POINTS = 1_000_000
 GRID = 256
@@ -68,7 +75,7 @@ def tape_benchmark(quick: bool) -> dict:
     repeats = 3 if quick else 7
     rng = np.random.default_rng(0)
     xs, ys = rng.uniform(-2, 2, POINTS), rng.uniform(-1, 3, POINTS)
-    tape = expression.compiled_evaluate_points()
+    tape = _kernels.evaluate_points_kernel
     hand = _hand_written()
     rows = {}
     for name, text in (("rosenbrock", ROSENBROCK), ("goldstein_price", GOLDSTEIN_PRICE)):
@@ -116,9 +123,41 @@ def parse_benchmark(quick: bool) -> dict:
     return {"ms": rows, "budget_ms": 50.0}
 
 
+#: The typed surfaces raced against the ravine: (get_surface arguments, lr of the race).
+RACED = {"ravine": ({"name": "ravine"}, 0.01),
+         "custom rosenbrock": ({"name": "custom", "f": ROSENBROCK}, 0.001),
+         "custom goldstein_price": ({"name": "custom", "f": GOLDSTEIN_PRICE}, 1e-5),
+         "ackley": ({"name": "ackley"}, 0.01)}
+RACE_STEPS, SWEEP_RESOLUTION, SWEEP_STEPS = 1000, 128, 500
+
+
+def race_and_sweep_benchmark(quick: bool) -> dict:
+    repeats = 5 if quick else 20
+    rows = {}
+    for name, (options, lr) in RACED.items():
+        surface = surfaces.get_surface(**options)
+        oc.simulate(surface, OPTIMIZER_NAMES, steps=5, lr=lr)  # compiled and cached
+        race, _ = best_of(lambda s=surface, lr=lr: oc.simulate(
+            s, OPTIMIZER_NAMES, steps=RACE_STEPS, lr=lr, momentum=0.9), repeats)
+        grid, _ = best_of(lambda s=surface: sweep(s, "momentum", steps=SWEEP_STEPS,
+                                                  resolution=SWEEP_RESOLUTION),
+                          1 if quick else 3)
+        (x0, x1), (y0, y1) = surface.window
+        gx, gy = np.meshgrid(np.linspace(x0, x1, 640), np.linspace(y1, y0, 640))
+        image, _ = best_of(lambda s=surface, x=gx, y=gy: s.map_value(x, y), 1 if quick else 3)
+        rows[name] = {"race_ms": race * 1e3, "sweep_ms": grid * 1e3,
+                      "map_640_ms": image * 1e3}
+    base = rows["ravine"]
+    for row in rows.values():
+        row["race_ratio"] = row["race_ms"] / base["race_ms"]
+        row["sweep_ratio"] = row["sweep_ms"] / base["sweep_ms"]
+    return {"optimizers": len(OPTIMIZER_NAMES), "race_steps": RACE_STEPS,
+            "sweep": f"{SWEEP_RESOLUTION}²×{SWEEP_STEPS}", "surfaces": rows}
+
+
 def run(quick: bool = False) -> dict:
     return {"tape": tape_benchmark(quick), "map": map_benchmark(quick),
-            "parse": parse_benchmark(quick)}
+            "parse": parse_benchmark(quick), "races": race_and_sweep_benchmark(quick)}
 
 
 def report(result: dict) -> str:
@@ -139,4 +178,13 @@ def report(result: dict) -> str:
     for name, ms in parsing["ms"].items():
         verdict = "PASS" if ms <= parsing["budget_ms"] else "MISS"
         lines.append(f"| {name} | {ms:.2f} {verdict} |")
+    races = result["races"]
+    lines += ["", f"Races ({races['optimizers']} optimizers × {races['race_steps']} steps) and "
+              f"sweeps ({races['sweep']}, momentum), against the ravine in this run:",
+              "| surface | race ms | × ravine | sweep ms | × ravine | map 640² ms |",
+              "|---|---|---|---|---|---|"]
+    for name, row in races["surfaces"].items():
+        lines.append(f"| {name} | {row['race_ms']:.2f} | {row['race_ratio']:.2f} | "
+                     f"{row['sweep_ms']:.0f} | {row['sweep_ratio']:.1f} | "
+                     f"{row['map_640_ms']:.1f} |")
     return "\n".join(lines)

@@ -143,6 +143,8 @@ def default_race_text(surface: str) -> str:
                 f"longest; Adam, whose step does not shrink with the gradient, leaves it at "
                 f"once; momentum and Nesterov (μ {p.momentum:g}) escape sooner than GD, and "
                 "Nesterov settles in a minimum first.")
+    if p.text:  # a surface of optim_core.surfaces.TABLE says it in its preset
+        return p.text.format(lr=p.lr, momentum=p.momentum, steps=p.steps, adam=own["adam"])
     return (f"First race: mini-batches of {p.batch_size} of {p.points} noisy points "
             "make every optimizer jitter around the least-squares line instead of settling "
             "on it.")

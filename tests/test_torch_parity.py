@@ -37,7 +37,9 @@ def assert_close(ours, theirs, what):
 
 def test_fixture_covers_every_optimizer_and_surface():
     pairs = {(c["surface"], c["optimizer"]) for c in CASES}
-    assert pairs >= {(s, o) for s in oc.SURFACES for o in oc.OPTIMIZERS}
+    teaching = [s for s in oc.SURFACES if oc.get_surface(s).group == "teaching"]
+    assert pairs >= {(s, o) for s in teaching for o in oc.OPTIMIZERS}  # the others:
+    # tests/test_surface_functions.py, fixture surfaces_reference.json
     assert FIXTURE["dtype"] == "float64" and FIXTURE["torch_version"].startswith("2.13.0")
     varied = {k for c in CASES for k in c["hyperparameters"]}
     assert varied >= {"dampening", "weight_decay", "beta2", "eps", "alpha", "amsgrad",
