@@ -7,6 +7,7 @@ like the library's and the CLI's.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
@@ -21,6 +22,8 @@ from optim_core.params import (
 )
 from optim_core.rules import check_batch_size, check_batch_table
 from optim_core.simulate import resolve_runs
+from optim_core.surfaces import regression_on_points
+from optim_core.userdata import DataError, Points, is_digest, parse_points
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
@@ -77,6 +80,7 @@ class RaceSettings:
     points: int | None = None
     seed: int = 0
     overrides: dict = field(default_factory=lambda: dict(PRESETS["ravine"].overrides))
+    data: str | None = None  # the line fit on the user's points: their digest (kept_points)
 
     def __post_init__(self):
         # one form for one meaning: no blank values, no optimizer with nothing set
@@ -93,6 +97,8 @@ class RaceSettings:
                    noise=noise, overrides={k: dict(v) for k, v in p.overrides.items()})
 
     def surface_object(self) -> oc.Surface:
+        if self.surface == "regression" and self.data is not None:
+            return regression_on_points(*_user_points(self.data), kappa=self.kappa)
         return oc.get_surface(self.surface, kappa=self.kappa, points=self.points,
                               seed=self.seed)
 
@@ -117,7 +123,8 @@ class RaceSettings:
     def structure(self, theme: str) -> str:
         """What the race map's traces are made of: equal structure, patchable figure."""
         return repr((self.surface, self.kappa, self.points,
-                     self.seed if self.points is not None else 0, self.optimizers, theme))
+                     self.seed if self.points is not None else 0, self.optimizers, theme,
+                     self.data))
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
@@ -137,6 +144,8 @@ class RaceSettings:
             args += ["--kappa", _text(self.kappa)]
         if self.points is not None:
             args += ["--points", str(self.points)]
+        if self.data is not None:
+            args += ["--data", points_file_name(self.data)]
         if self.batch_size is not None:
             args += ["--batch-size", str(self.batch_size)]
         if self.noise:
@@ -162,6 +171,8 @@ class RaceSettings:
             value = getattr(self, name)
             if name in ("lr", "momentum", "steps") or value != getattr(preset, name):
                 pairs.append((name, "" if value is None else _text(value)))
+        if self.data is not None:
+            pairs.append(("data", self.data))
         for optimizer in OPTIMIZER_NAMES:
             mine = self.overrides.get(optimizer, {})
             for param in OVERRIDE_PARAMS:
@@ -174,6 +185,88 @@ class RaceSettings:
 
 def _text(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+# --- the line fit on the user's points, kept by digest ------------------------------------
+
+#: how long the store keeps a dataset after it was last used (a link to it works as long)
+POINTS_TTL_S = 30 * 24 * 3600
+POINTS_KEY = "optimizer-race-points:"
+
+
+class _MemoryStore:
+    """Where points are kept when no shared store is set (the library, tests): a few,
+    in this process."""
+
+    def __init__(self, size: int = 64):
+        self.size, self.items = size, {}
+
+    def keep(self, key: str, text: str, ttl: float) -> None:
+        self.items.pop(key, None)
+        self.items[key] = text
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+
+    def fetch(self, key: str) -> str | None:
+        return self.items.get(key)
+
+
+_STORE = {"points": _MemoryStore()}
+
+
+def use_points_store(store) -> None:
+    """Keep the users' points in ``store`` (``keep(key, text, ttl)``, ``fetch(key)``): the
+    app gives the background jobs' store (callbacks/jobs.py), which every worker shares,
+    so a link with points opens on any worker of the deployment."""
+    _STORE["points"] = store
+    _points_by_digest.cache_clear()
+
+
+def keep_points(data: str | bytes) -> Points:
+    """Parse a user's CSV (DataError if it is not one) and keep its points by digest."""
+    points = parse_points(data)
+    _STORE["points"].keep(POINTS_KEY + points.digest, points.to_csv(), POINTS_TTL_S)
+    return points
+
+
+class _NotKept(LookupError):
+    pass
+
+
+@functools.lru_cache(maxsize=32)
+def _points_by_digest(digest: str) -> Points:
+    # content-addressed, so caching in the process is safe: a digest names one dataset;
+    # a miss raises, and is not cached (the points may be kept later)
+    text = _STORE["points"].fetch(POINTS_KEY + digest)
+    try:
+        points = parse_points(text) if text is not None else None
+    except DataError:
+        points = None
+    if points is None or points.digest != digest:
+        raise _NotKept(digest)
+    return points
+
+
+def stored_points(digest) -> Points | None:
+    """The kept points of ``digest``, or None (not a digest, expired or never kept)."""
+    if not is_digest(digest):
+        return None
+    try:
+        return _points_by_digest(digest)
+    except _NotKept:
+        return None
+
+
+def _user_points(digest: str) -> tuple:
+    points = stored_points(digest)
+    if points is None:
+        raise DataError("these points are no longer kept on this server", row=None, got=digest)
+    return points.x, points.y, points.digest
+
+
+def points_file_name(digest: str) -> str:
+    """The file the points download as (and the CLI command's ``--data`` names)."""
+    return f"optimizer-race-points-{digest[:8]}.csv"
 
 
 def _message(error: InvalidParameterError) -> str:
@@ -308,6 +401,18 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     clean, bad = oc.validate("the race", checked)
     for name, error in bad.items():
         errors[name] = _message(error)
+    data = values.get("data") or None
+    if surface != "regression":
+        data = None  # kept by its control for when the line fit is picked again
+    elif data is not None:
+        if stored_points(data) is None:
+            errors["data"] = (f"Your points are no longer kept on this server (they are kept "
+                              f"{POINTS_TTL_S // 86400} days after their last use): upload "
+                              "them again." if is_digest(data)
+                              else f"Not the name of kept points; got {_show(data)}.")
+        elif scalars.get("points") is not None:
+            errors["points"] = ("Your own points are in use: remove them (Your points, "
+                                "below) to generate points.")
     overrides: dict = {}
     for optimizer, params in (values.get("overrides") or {}).items():
         if optimizer not in OPTIMIZER_NAMES or not isinstance(params, dict):
@@ -328,7 +433,7 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         lr=clean["lr"], momentum=clean["momentum"], steps=clean["steps"],
         x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
         batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
-        overrides=overrides)
+        overrides=overrides, data=data)
     return _cross_check(settings)
 
 
@@ -374,6 +479,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     pairs = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
     notes = []
     surface = pairs.pop("surface", "ravine")
+    data = pairs.pop("data", None)
     if surface not in SURFACE_NAMES:
         notes.append(f"surface={_show(surface)} is not a surface; showing ravine.")
         surface = "ravine"
@@ -421,6 +527,14 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
     settings = replace(base, optimizers=optimizers, overrides=overrides, **values)
+    if data:
+        if surface != "regression":
+            notes.append(f"Ignored data={_show(data)}: your own points are for the line fit.")
+        elif stored_points(data) is None:
+            notes.append(f"The link's points (data={_show(data)}) are no longer kept on "
+                         "this server; showing generated points. Upload them again.")
+        else:
+            settings = replace(settings, data=data, points=None)
     checked, errors = _cross_check(settings)
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in

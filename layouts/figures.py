@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import OPTIMIZERS, Race, Surface, get_surface
+from optim_core import OPTIMIZERS, Race, Surface
 from optim_core.analysis import TOLERANCE
 from settings import own_values
 
@@ -115,9 +115,22 @@ def contour_levels(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, float, 
     return t, float(t.min()), float(t.max())
 
 
+class _ByKey:
+    """A surface that a cache compares by its key (its data arrays are not hashable)."""
+
+    def __init__(self, surface: Surface):
+        self.surface, self.key = surface, surface.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, _ByKey) and other.key == self.key
+
+
 @functools.lru_cache(maxsize=64)
-def _surface_image(key: tuple, theme: str, pixels: int) -> tuple[str, float, float]:
-    surface = get_surface(*key)
+def _surface_image(keyed: _ByKey, theme: str, pixels: int) -> tuple[str, float, float]:
+    surface = keyed.surface
     (x0, x1), (y0, y1) = surface.window
     aspect = (y1 - y0) / (x1 - x0)
     width, height = (pixels, max(int(pixels * aspect), 2)) if aspect <= 1 else (
@@ -141,7 +154,7 @@ def _surface_image(key: tuple, theme: str, pixels: int) -> tuple[str, float, flo
 
 def surface_image(surface: Surface, theme: str, pixels: int = 640):
     """(PNG data URI, t_min, t_max) of the surface, cached per surface options and theme."""
-    return _surface_image(surface.key, theme, pixels)
+    return _surface_image(_ByKey(surface), theme, pixels)
 
 
 # --- float32 typed arrays ------------------------------------------------------------------
