@@ -264,6 +264,14 @@ def _user_points(digest: str) -> tuple:
     return points.x, points.y, points.digest
 
 
+def with_kept_points(settings: RaceSettings, digest) -> RaceSettings:
+    """A line fit's preset on the user's points ``digest`` if they are kept (generated
+    points and the preset's batch size are for the generated data)."""
+    if settings.surface != "regression" or stored_points(digest) is None:
+        return settings
+    return replace(settings, data=digest, points=None, batch_size=None)
+
+
 def points_file_name(digest: str) -> str:
     """The file the points download as (and the CLI command's ``--data`` names)."""
     return f"optimizer-race-points-{digest[:8]}.csv"

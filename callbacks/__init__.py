@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, images, race, sweep, url
+from . import controls, images, race, sweep, url, userdata
 
 
 def register(app, patch_updates: bool = True) -> None:
@@ -10,3 +10,4 @@ def register(app, patch_updates: bool = True) -> None:
     controls.register(app)
     sweep.register(app)
     images.register(app)
+    userdata.register(app)

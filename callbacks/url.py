@@ -18,6 +18,7 @@ from settings import (
     override_values,
     own_lrs,
     slider_position,
+    with_kept_points,
     without_override,
 )
 
@@ -53,9 +54,10 @@ def register(app) -> None:
         inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
                     surface=Input(ids.SURFACE, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
-                   noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id")),
+                   noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id"),
+                   data=State(ids.DATA, "value")),
     )
-    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids):
+    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids, data):
         notes = []
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
@@ -66,12 +68,15 @@ def register(app) -> None:
                                            else 0,
                                            noise=noise if isinstance(noise, (int, float))
                                            and 0 <= noise <= 100 else 0.0)
+            settings = with_kept_points(settings, data)
         else:  # the page opened, or the user went back or forward: the URL says
             settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
-        return control_values(settings, override_ids) | {"note": note,
-                                                          "overrides_store": settings.overrides}
+        values = control_values(settings, override_ids)
+        if ctx.triggered_id == ids.SURFACE:  # the user's points stay for the line fit
+            values["controls"]["data"] = no_update
+        return values | {"note": note, "overrides_store": settings.overrides}
 
     @app.callback(
         Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),

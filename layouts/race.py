@@ -26,6 +26,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES}
 #: The map and loss plot leave room for the header above and the legend below them, so
@@ -95,6 +96,7 @@ def controls(settings: RaceSettings) -> html.Div:
                     ids.BATCH_SIZE, settings.batch_size, integer=True,
                     placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
             ], className="control-pair only-regression"),
+            points_panel(settings),
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
