@@ -146,7 +146,8 @@ PROPERTIES = {(ids.POINTS_UPLOAD, "contents"): _points_text(MAX_UPLOAD_TEXT),
 #: store id -> its rule (None is always fine: a store not written yet)
 STORES = {ids.RACE_STATE: _race_state, ids.OVERRIDES_STORE: _overrides,
           ids.SWEEP_RESULT: _sweep_result, ids.THEME: _short_text, ids.PAGE: _short_text,
-          ids.RACE_STRUCTURE: lambda v: _small_json(v, MAX_TEXT)}
+          ids.RACE_STRUCTURE: lambda v: _small_json(v, MAX_TEXT),
+          ids.DATA_DRAWN: lambda v: _small_json(v, MAX_TEXT)}
 
 
 def _dependency(item, spec: dict, where: str) -> None:

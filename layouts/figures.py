@@ -405,14 +405,11 @@ def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.
         name="least squares", line={"color": colors["ink"], "width": 1, "dash": "dot"},
         hovertemplate=f"least squares: y = {w_best:.4g}·x + {b_best:.4g}<extra></extra>"))
     for run, y in zip(race.runs, lines["y"], strict=True):
-        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
-        w, b = run.params[k]
         fig.add_trace(go.Scatter(
             x=lines["x"], y=y, mode="lines", name=TITLES[run.optimizer],
             line={"color": racer_color(run.optimizer, theme), "width": 2,
                   "dash": DASHES[run.optimizer]},
-            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + "
-                          f"{b:.4g}<extra></extra>"))
+            hovertemplate=_fit_hover(run, step)))
     low, high = float(surface.data_y.min()), float(surface.data_y.max())
     pad = 0.25 * (high - low or 1.0)
     fig.update_layout(
@@ -425,6 +422,24 @@ def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.
         yaxis={"title": {"text": "y"}, "gridcolor": colors["grid"], "zeroline": False,
                "range": [low - pad, high + pad]})
     return fig
+
+
+#: the fit figure's traces: the data, the least-squares line, then one line per run
+FIT_FIRST_LINE = 2
+
+
+def _fit_hover(run, step: int | None) -> str:
+    k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+    w, b = run.params[k]
+    return f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + {b:.4g}<extra></extra>"
+
+
+def patch_fit_figure(patch, race: Race, step: int | None = None) -> None:
+    """Fill a ``dash.Patch`` of the fit figure with what a move changes: the fitted lines
+    (the data points are not sent again)."""
+    for i, (run, y) in enumerate(zip(race.runs, fit_lines(race, step)["y"], strict=True)):
+        patch["data"][FIT_FIRST_LINE + i]["y"] = y
+        patch["data"][FIT_FIRST_LINE + i]["hovertemplate"] = _fit_hover(run, step)
 
 
 # --- images for slides -------------------------------------------------------------------------

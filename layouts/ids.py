@@ -49,6 +49,9 @@ POINTS_ACTIONS = "points-actions"  # download and remove, while they are the use
 POINTS_ERROR = "points-error"  # what is wrong with an upload or a paste, naming the row
 POINTS_DOWNLOAD_BUTTON = "points-download-button"
 POINTS_DOWNLOAD = "points-download"
+#: the structure (settings.RaceSettings.structure) the data plot was drawn for: a move
+#: that keeps it patches the fitted lines only
+DATA_DRAWN = "data-drawn-store"
 
 #: The control behind each race setting (the names of settings.RaceSettings).
 CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,

@@ -404,7 +404,7 @@ def data_plot() -> html.Div:
     the other surfaces)."""
     return html.Div([dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
                                config={"displayModeBar": False, "responsive": True}),
-                     dcc.Store(id=ids.DATA_REQUEST)],
+                     dcc.Store(id=ids.DATA_REQUEST), dcc.Store(id=ids.DATA_DRAWN)],
                     id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 

@@ -43,7 +43,7 @@ DIGEST_LENGTH = 32  # hex characters of the sha256 kept: 128 bits
 ALLOWED = (f"a CSV of x, y columns: {MIN_ROWS} to {MAX_ROWS:,} rows of two finite numbers "
            f"(|value| ≤ {MAX_VALUE:g}), an optional header row, at most {MAX_BYTES // 1024} KB")
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII
 _DIGEST = re.compile(rf"[0-9a-f]{{{DIGEST_LENGTH}}}")
 _SEPARATORS = (",", ";", "\t")
 
@@ -185,7 +185,7 @@ def parse_points(data: str | bytes) -> Points:
                         f"least {MIN_ROWS}", row=None, got=f"{len(xs)} rows")
     x, y = np.array(xs), np.array(ys)
     if np.all(x == x[0]):
-        raise DataError(f"every x is {x[0]!r}: a line's slope needs two different x values",
+        raise DataError(f"every x is {float(x[0])!r}: a line's slope needs two different x values",
                         row=None, got="one x value")
     slope, intercept = least_squares_line(x, y)
     bound = LIMITS["start"]
