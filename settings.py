@@ -22,7 +22,11 @@ from optim_core.params import (
 )
 from optim_core.rules import check_batch_size, check_batch_table
 from optim_core.simulate import resolve_runs
-from optim_core.surfaces import regression_on_points
+from optim_core.surfaces import (  # noqa: F401  (Preset: settings' name for it)
+    Preset,
+    presets,
+    regression_on_points,
+)
 from optim_core.userdata import DataError, Points, is_digest, parse_points
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
@@ -34,35 +38,10 @@ SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size"
            "seed")
 
 
-@dataclass(frozen=True)
-class Preset:
-    """Settings that make a good first race on one surface."""
-
-    lr: float
-    momentum: float
-    steps: int
-    overrides: dict = field(default_factory=dict)
-    points: int | None = None
-    batch_size: int | None = None
-
-
-#: Adaptive methods move about lr per step, so a fair race gives them their own lr.
-#: Each race shows what layouts/race.default_race_text says (tests/test_app_state.py
-#: checks it from the engine).
-PRESETS = {
-    "ravine": Preset(0.065, 0.2, 150, {"adam": {"lr": 0.5}, "adamw": {"lr": 0.5},
-                                      "nadam": {"lr": 0.5}, "rmsprop": {"lr": 0.15},
-                                      "adagrad": {"lr": 1.5}}),
-    "rosenbrock": Preset(0.0015, 0.9, 1000, {"adam": {"lr": 0.05}, "adamw": {"lr": 0.05},
-                                             "nadam": {"lr": 0.05}, "rmsprop": {"lr": 0.01},
-                                             "adagrad": {"lr": 0.5}}),
-    "saddle": Preset(0.1, 0.8, 150, {"adam": {"lr": 0.1}, "adamw": {"lr": 0.1},
-                                     "nadam": {"lr": 0.1}, "rmsprop": {"lr": 0.03},
-                                     "adagrad": {"lr": 0.3}}),
-    "regression": Preset(0.05, 0.8, 200, {"adam": {"lr": 0.1}, "adamw": {"lr": 0.1},
-                                          "nadam": {"lr": 0.1}, "rmsprop": {"lr": 0.03},
-                                          "adagrad": {"lr": 0.5}}, points=50, batch_size=10),
-}
+#: Each named surface's first race lives in its entry in optim_core.surfaces (one place
+#: per surface); the ravine's, rosenbrock's, saddle's and the line fit's show what
+#: layouts/race.default_race_text says (tests/test_app_state.py checks it from the engine).
+PRESETS = presets()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import ctypes
 import hashlib
 import importlib.metadata
 import inspect
+import math
 import os
 import warnings
 from pathlib import Path
@@ -27,14 +28,14 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
-from . import _elementwise, analysis, optimizers, surfaces, theory
+from . import _elementwise, analysis, expression, optimizers, surfaces, theory
 from .optimizers import _base as optimizers_base
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
 # params.py too: DIVERGENCE_BOUND is compiled in as a constant
 _SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
-            "params.py",
+            "params.py", "expression.py",
             *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
@@ -119,6 +120,39 @@ def _power(base, exponent):
     return impl
 
 
+# --- typed surfaces: the programs of optim_core.expression ---------------------------
+# The C library helpers compile to the C calls they wrap, ``divide`` to a plain IEEE
+# division whatever the caller's error model; ``run_program`` and what it calls are
+# inlined into the kernels.
+
+
+def _scalar_libm(helper):
+    function = helper.scalar
+    if function is math.pow:
+        return lambda a, b: lambda a, b: _elementwise.power(a, b)
+    return lambda a: lambda a: function(a)
+
+
+for _helper in expression.LIBM_HELPERS:
+    overload(_helper)(_scalar_libm(_helper))
+overload(expression.divide, jit_options={"error_model": "numpy"})(
+    lambda a, b: lambda a, b: a / b)
+for _function in (expression.integer_power, expression.sign, expression.apply_op,
+                  expression.run_program):
+    register_jitable(inline="always")(_function)
+_run_program = expression.run_program
+evaluate_points_kernel = numba.njit(cache=True)(expression.evaluate_points)
+
+
+def compiled_evaluate(program, x, y) -> tuple[np.ndarray, ...]:
+    """``expression.evaluate`` through the compiled ``run_program``, point by point."""
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64),
+                               np.asarray(y, dtype=np.float64))
+    out = evaluate_points_kernel(program.ops, program.first, program.second, program.outputs,
+                           program.initial_slots(), x.ravel().copy(), y.ravel().copy())
+    return tuple(out[:, k].reshape(x.shape) for k in range(out.shape[1]))
+
+
 def _jitable_functions(module):
     """The functions defined in ``module``: its math, compiled where the kernels call it."""
     return [f for f in vars(module).values()
@@ -134,6 +168,7 @@ for _function in (
     register_jitable(inline="always")(_function)
 
 _surface_grad = surfaces.surface_grad
+_PROGRAM = surfaces.PROGRAM
 _surface_value = surfaces.surface_value
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
@@ -265,12 +300,18 @@ def _initial_states(algorithms, table):
 
 @numba.njit(**_JIT)
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
-                    table, steps, loss, params, grads, record_path, lengths, diverged):
+                    table, steps, loss, params, grads, record_path, lengths, diverged,
+                    program_ops, program_first, program_second, program_slots,
+                    program_outputs):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
-    filled) and ``diverged`` (step it diverged at, or -1)."""
+    filled) and ``diverged`` (step it diverged at, or -1).
+
+    The trailing ``program_*`` arrays are a typed surface's gradient program (f, ∂f/∂x,
+    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``."""
     n = starts.shape[0]
+    slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
     xs = starts[:, 0].copy()
     ys = starts[:, 1].copy()
     states = _initial_states(algorithms, table)
@@ -295,10 +336,16 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
             if not alive[c]:
                 continue
             x, y = xs[c], ys[c]
-            gx, gy = _surface_grad(code, x, y, kappa, data_x, data_y, batch)
+            if code == _PROGRAM:
+                _run_program(program_ops, program_first, program_second, slots, x, y)
+                f = slots[program_outputs[0]]
+                gx = slots[program_outputs[1]]
+                gy = slots[program_outputs[2]]
+            else:
+                gx, gy = _surface_grad(code, x, y, kappa, data_x, data_y, batch)
+                f = _surface_value(code, x, y, kappa, data_x, data_y)
             gx = gx + noise_x
             gy = gy + noise_y
-            f = _surface_value(code, x, y, kappa, data_x, data_y)
             if not (abs(gx) <= _LARGEST and abs(gy) <= _LARGEST and abs(f) <= _LARGEST):
                 lengths[c] = k
                 diverged[c] = k
@@ -327,7 +374,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
-                steps):
+                steps, program_ops, program_first, program_second, program_slots,
+                program_outputs):
     """Every run of a race, as one block (see ``simulate.race_numpy``)."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
@@ -336,7 +384,9 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     lengths = np.empty(n_runs, dtype=np.int64)
     diverged = np.empty(n_runs, dtype=np.int64)
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
-                    table, steps, loss, params, grads, True, lengths, diverged)
+                    table, steps, loss, params, grads, True, lengths, diverged,
+                    program_ops, program_first, program_second, program_slots,
+                    program_outputs)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
@@ -351,7 +401,8 @@ SWEEP_BLOCK = 16  # runs stepped together by one thread of the sweep
 
 @numba.njit(**_JIT, parallel=True)
 def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algorithms, table,
-                 steps, f_min, tolerance, samples):
+                 steps, f_min, tolerance, samples, program_ops, program_first,
+                 program_second, program_slots, program_outputs):
     """Metrics of many runs from one start, in parallel, without keeping their paths:
     (final loss, first step within ``tolerance`` of f_min or -1, measured rate or NaN,
     step diverged at or -1) per run, as ``sweep.sweep_numpy`` computes them."""
@@ -372,7 +423,8 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         lengths = np.empty(end - begin, dtype=np.int64)
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
-                        False, lengths, diverged[begin:end])
+                        False, lengths, diverged[begin:end], program_ops, program_first,
+                        program_second, program_slots, program_outputs)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

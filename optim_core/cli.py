@@ -146,6 +146,13 @@ def _doctor_commands(commands, run) -> None:
 def _surface_flags(parser):
     parser.add_argument("--surface", default="ravine",
                         help=f"one of {', '.join(SURFACE_NAMES)} (default ravine)")
+    parser.add_argument("--f", metavar="EXPR",
+                        help="custom only: f(x, y) as you write it, e.g. "
+                             "\"(1 - x)^2 + 100*(y - x^2)^2\" (x, y, pi, e, + - * / ^, "
+                             "sin cos tan exp log sqrt abs tanh sinh cosh atan)")
+    parser.add_argument("--window", nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                        help="custom only: the map window, where its minimum is looked for "
+                             "(default: around the minimum found near the origin)")
     parser.add_argument("--kappa", help=f"ravine's condition number κ, {_allowed('kappa')} "
                                         "(default 25)")
     parser.add_argument("--points", help="regression: use N seeded noisy points, "
@@ -183,6 +190,7 @@ def _surface_options(args) -> dict:
         raise UsageError(f"--surface must be one of {', '.join(SURFACE_NAMES)}, "
                          f"got {args.surface!r}")
     options = {"seed": _number("seed", args.seed)}
+    options.update(_custom_options(args))
     if args.kappa is not None:
         if args.surface != "ravine":
             raise UsageError(f"--kappa applies to --surface ravine only, not {args.surface}")
@@ -193,6 +201,35 @@ def _surface_options(args) -> dict:
                              f"{args.surface}")
         options["points"] = _number("points", args.points)
     return options
+
+
+def _custom_options(args) -> dict:
+    """--f and --window, checked (and the expression parsed) before anything runs."""
+    from .expression import ExpressionError
+    from .surfaces import check_window, get_surface
+
+    if args.surface != "custom":
+        for flag, value in (("--f", args.f), ("--window", args.window)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to --surface custom only, not "
+                                 f"{args.surface}")
+        return {}
+    if args.f is None:
+        raise UsageError("--surface custom needs --f EXPR, f(x, y) as you write it "
+                         "(e.g. --f \"x^2 + 10*y^2\")")
+    window = None
+    if args.window is not None:
+        try:
+            window = check_window(tuple(float(v) for v in args.window))
+        except (ValueError, InvalidParameterError):
+            raise UsageError("--window takes four numbers XMIN XMAX YMIN YMAX, finite, "
+                             "each min below its max, got "
+                             f"{' '.join(args.window)!r}") from None
+    try:
+        get_surface("custom", f=args.f, window=window)
+    except ExpressionError as error:
+        raise UsageError(f"--f is not a valid expression: {error.reason}") from None
+    return {"f": args.f, "window": window}
 
 
 def _optimizer_names(values) -> list[str]:
@@ -385,6 +422,9 @@ def command_theory(args) -> int:
     r = theory.readout(surface, lr, momentum)
     c = r.curvature
     where = "exact (quadratic)" if c.exact else "local, at the minimum"
+    if surface.name == "custom":
+        where = ("exact (quadratic)" if c.exact else
+                 f"local, at ({r.at[0]:.6g}, {r.at[1]:.6g})")
     lines = [f"surface {surface.name}: Hessian eigenvalues {where}: L = {c.L:.6g}, "
              f"m = {c.m:.6g}, kappa = {c.kappa:.6g}",
              f"effective lr lr/(1-momentum) = {r.effective_lr:.6g}"]
@@ -397,22 +437,29 @@ def command_theory(args) -> int:
         lines.append(f"Polyak's optimum: lr = {best_lr:.6g}, momentum = {best_momentum:.6g}, "
                      f"rate = {best_rate:.6g}")
     else:
-        lines.append("Polyak's optimum: on quadratic surfaces only; here the "
-                     "local quadratic at the minimum says little about the race")
+        lines.append(f"Polyak's optimum: {r.polyak_note}")
     print("\n".join(lines))
     return 0
 
 
 def command_surfaces(_args) -> int:
-    from .surfaces import get_surface
+    from .surfaces import SURFACES, get_surface
 
-    for name in SURFACE_NAMES:
+    group = None
+    for name in SURFACES:
         s = get_surface(name)
+        if s.group != group:
+            group = s.group
+            print(f"# {group}")
         (x0, x1), (y0, y1) = s.window
-        minima = ", ".join(f"({x:g}, {y:g})" for x, y in s.minima)
+        minima = ", ".join(f"({x:.6g}, {y:.6g})" for x, y in s.minima)
         print(f"{name}: {s.formula}\n  {s.description}\n  default start "
-              f"({s.default_start[0]:g}, {s.default_start[1]:g}); minimum {minima} with f = "
-              f"{s.f_min:g}; window x [{x0:g}, {x1:g}], y [{y0:g}, {y1:g}]")
+              f"({s.default_start[0]:g}, {s.default_start[1]:g}); "
+              f"minim{'a' if len(s.minima) > 1 else 'um'} {minima} with f = "
+              f"{s.f_min:.6g}; window x [{x0:g}, {x1:g}], y [{y0:g}, {y1:g}]")
+    print("# your own\ncustom: --surface custom --f EXPR [--window XMIN XMAX YMIN YMAX]\n"
+          "  f(x, y) as you write it, with exact derivatives; its minimum is found in the "
+          "window")
     return 0
 
 

@@ -3,11 +3,13 @@
 One row per run and step, step 0 first::
 
     optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,data,
-    batch_size,noise,seed,x0,y0,lr,momentum,dampening,...
+    batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
 - ``diverged_at`` is set on every row of a run that was cut, empty otherwise.
+- ``f`` is the typed formula of surface ``custom`` (canonical form: it parses back to
+  the same surface), empty on the named surfaces.
 - A setting an optimizer or surface does not take is left empty (``kappa`` off the
   ravine; ``alpha`` for anything but rmsprop). ``data`` is the digest of the user's own
   points on the line fit (``optim_core.userdata``; ``--data`` in the CLI), else empty.
@@ -25,7 +27,7 @@ from .simulate import Race
 
 TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
-                   "seed", "x0", "y0")
+                   "seed", "x0", "y0", "f")
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
 
 
@@ -48,7 +50,8 @@ def race_rows(race: Race):
                  _cell(settings["points"]), _cell(race.surface.data),
                  _cell(settings["batch_size"]),
                  _cell(float(settings["noise"])), _cell(settings["seed"]),
-                 _cell(float(run.start[0])), _cell(float(run.start[1]))]
+                 _cell(float(run.start[0])), _cell(float(run.start[1])),
+                 _cell(settings["f"])]
         fixed += [_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
         for k in range(len(run.loss)):
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
@@ -68,5 +71,5 @@ def read_race_csv(path_or_buffer):
     import pandas as pd
 
     return pd.read_csv(path_or_buffer,
-                       dtype={"optimizer": str, "surface": str},
+                       dtype={"optimizer": str, "surface": str, "f": str},
                        true_values=["true"], false_values=["false"])

@@ -50,7 +50,6 @@ round differently), so the two agree bit for bit.
 from __future__ import annotations
 
 import builtins
-import functools
 import keyword
 import math
 import re
@@ -887,23 +886,43 @@ def _compile(roots: list[_Term]) -> Program:
 def evaluate(program: Program, x, y) -> tuple[np.ndarray, ...]:
     """The program's outputs at (x, y), floats or arrays of any broadcastable shapes,
     each an array of the broadcast shape (NumPy; the reference for :func:`run_program`)."""
+    return evaluate_tape(program.ops, program.first, program.second,
+                         program.initial_slots(), program.outputs, x, y)
+
+
+def evaluate_tape(ops, first, second, slots, outputs, x, y, *, exact: bool = True):
+    """:func:`evaluate` of the program given as the arrays the kernels take (``slots``
+    as :meth:`Program.initial_slots` makes it). ``exact=False`` calls NumPy's own
+    vectorised ``sin``, ``exp``, ``pow``... instead of the C library's, point by point:
+    100× faster on large arrays, equal up to rounding (for maps and searches, never for
+    a race)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    slots: list = [x, y, *(np.float64(c) for c in program.constants)]
+    n_fixed = slots.shape[0] - ops.shape[0]
+    values: list = [x, y, *(np.float64(c) for c in slots[2:n_fixed])]
     with np.errstate(all="ignore"):
-        for op, a, b in zip(program.ops.tolist(), program.first.tolist(),
-                            program.second.tolist(), strict=True):
-            slots.append(apply_op(op, slots[a], slots[b]))
+        for op, a, b in zip(ops.tolist(), first.tolist(), second.tolist(), strict=True):
+            fast = None if exact else _NUMPY_OPS.get(op)
+            values.append(apply_op(op, values[a], values[b]) if fast is None
+                          else fast(values[a], values[b]))
     shape = np.broadcast(x, y).shape
-    return tuple(np.broadcast_to(np.asarray(slots[k], dtype=np.float64), shape).copy()
-                 for k in program.outputs.tolist())
+    return tuple(np.broadcast_to(np.asarray(values[k], dtype=np.float64), shape).copy()
+                 for k in outputs.tolist())
+
+
+#: NumPy's vectorised versions of the C library calls (``evaluate_tape(exact=False)``).
+_NUMPY_OPS = {POW: np.power, SIN: lambda a, b: np.sin(a), COS: lambda a, b: np.cos(a),
+              TAN: lambda a, b: np.tan(a), EXP: lambda a, b: np.exp(a),
+              LOG: lambda a, b: np.log(a), TANH: lambda a, b: np.tanh(a),
+              SINH: lambda a, b: np.sinh(a), COSH: lambda a, b: np.cosh(a),
+              ATAN: lambda a, b: np.arctan(a)}
 
 
 def run_program(ops, first, second, slots, x, y):
     """The program at one point (x, y): fills ``slots`` (``Program.initial_slots()``,
-    reused), whose entries ``outputs`` are then the results. Compiled by numba (after
-    :func:`register_numba`), this is what the race kernels call for f and its
-    gradient."""
+    reused), whose entries ``outputs`` are then the results. Compiled by numba
+    (``optim_core._kernels`` registers it and the helpers it calls), this is what the
+    race kernels call for f and its gradient."""
     slots[0] = x
     slots[1] = y
     base = slots.shape[0] - ops.shape[0]
@@ -912,7 +931,8 @@ def run_program(ops, first, second, slots, x, y):
 
 
 def evaluate_points(ops, first, second, outputs, slots, xs, ys):
-    """:func:`run_program` at every point (xs[i], ys[i]): an (n, outputs) array."""
+    """:func:`run_program` at every point (xs[i], ys[i]): an (n, outputs) array
+    (``_kernels.compiled_evaluate`` compiles it)."""
     out = np.empty((xs.shape[0], outputs.shape[0]))
     for i in range(xs.shape[0]):
         run_program(ops, first, second, slots, xs[i], ys[i])
@@ -921,47 +941,7 @@ def evaluate_points(ops, first, second, outputs, slots, xs, ys):
     return out
 
 
-@functools.cache
-def register_numba() -> None:
-    """Make :func:`run_program` (and what it calls) compilable by numba; call it before
-    compiling a kernel that calls ``run_program`` (this loads numba). The libm helpers
-    compile to the C calls they wrap, ``divide`` to a plain IEEE division whatever the
-    caller's error model, and ``_kernels`` supplies ``select`` and a ``pow`` that LLVM
-    does not turn into ``sqrt``."""
-    from numba.extending import overload, register_jitable
-
-    from . import _elementwise, _kernels  # noqa: F401  (numba versions of the helpers)
-
-    def scalar_version(helper):
-        function = helper.scalar
-        if function is math.pow:
-            return lambda a, b: lambda a, b: _elementwise.power(a, b)
-        return lambda a: lambda a: function(a)
-
-    for helper in _LIBM:
-        overload(helper)(scalar_version(helper))
-    overload(divide, jit_options={"error_model": "numpy"})(lambda a, b: lambda a, b: a / b)
-    for function in (integer_power, sign, apply_op, run_program):
-        register_jitable(inline="always")(function)
-
-
-@functools.cache
-def compiled_evaluate_points():
-    """:func:`evaluate_points` compiled by numba (numba loads on first use)."""
-    import numba
-
-    register_numba()
-    return numba.njit(cache=True)(evaluate_points)
-
-
-def compiled_evaluate(program: Program, x, y) -> tuple[np.ndarray, ...]:
-    """:func:`evaluate` through the compiled :func:`run_program`, point by point."""
-    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64),
-                               np.asarray(y, dtype=np.float64))
-    out = compiled_evaluate_points()(program.ops, program.first, program.second,
-                                     program.outputs, program.initial_slots(),
-                                     x.ravel().copy(), y.ravel().copy())
-    return tuple(out[:, k].reshape(x.shape) for k in range(out.shape[1]))
+LIBM_HELPERS = _LIBM  # the C library calls numba compiles (``_kernels``)
 
 
 # --- the public object ----------------------------------------------------------------
@@ -996,6 +976,15 @@ class Expression:
     def hessian(self, x, y):
         """(f_xx, f_xy, f_yy)."""
         return evaluate(self.hessian_program, x, y)
+
+    @property
+    def quadratic(self) -> bool:
+        """Whether f is a quadratic (or linear) polynomial: its Hessian is a constant
+        (every output of the Hessian program is a constant slot, 0 and 1 folded) and f
+        has no ``abs``, whose kink a constant Hessian does not show."""
+        program = self.hessian_program
+        return bool(np.all(program.outputs < program.n_fixed)
+                    and not np.any(self.value_program.ops == ABS))
 
 
 def parse(text: str) -> Expression:

@@ -144,8 +144,9 @@ def _fmt(x: float) -> str:
 
 
 # Names shared by the code, the CLI (--weight-decay), the URL (weight_decay) and the CSV.
-SURFACE_NAMES = ("ravine", "rosenbrock", "saddle", "regression")
-
+#: The surface names: the named surfaces of ``optim_core.surfaces.TABLE`` and ``custom``
+#: (registered by that module, see :func:`register_surfaces`).
+SURFACE_NAMES: tuple[str, ...] = ()
 CONSTRAINTS: dict[str, object] = {
     # optimizer hyperparameters (torch.optim's names and meanings; momentum is β1 for
     # the Adam family)
@@ -163,7 +164,7 @@ CONSTRAINTS: dict[str, object] = {
     "centered": Boolean(),
     "decoupled_weight_decay": Boolean(),
     # the race
-    "surface": Options(SURFACE_NAMES),
+    "surface": Options(()),  # the names optim_core.surfaces declares (its TABLE)
     "optimizer": Options(()),  # the names optim_core.optimizers registers
     "steps": Interval(int, 1, LIMITS["steps"], "both"),
     "x0": Interval(float, -LIMITS["start"], LIMITS["start"], "both"),
@@ -199,6 +200,13 @@ def register_optimizers(names: tuple[str, ...], constraints: dict[str, dict]) ->
             else:
                 CONSTRAINTS[name] = constraint
 
+
+def register_surfaces(names: tuple[str, ...]) -> None:
+    """Called once by ``optim_core.surfaces``, whose table owns the surface names (it
+    loads with the package, before anything reads them here)."""
+    global SURFACE_NAMES
+    SURFACE_NAMES = tuple(names)
+    CONSTRAINTS["surface"] = Options(SURFACE_NAMES)
 
 
 def constraint_for(caller: str, name: str):

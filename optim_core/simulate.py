@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .backends import choose_backend
+from .expression import evaluate_tape
 from .optimizers import (
     ALGORITHM_CODES,
     HYPERPARAMETERS,
@@ -30,7 +31,7 @@ from .optimizers import (
 from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
 from .rules import check_data_rules
 from .stochastic import batch_table, noise_table
-from .surfaces import Surface, get_surface, surface_grad, surface_value
+from .surfaces import PROGRAM, Surface, get_surface, surface_grad, surface_value
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class Race:
         return {"surface": self.surface.name,
                 "kappa": self.surface.kappa if self.surface.name == "ravine" else None,
                 "points": self.surface.points, "batch_size": self.batch_size,
-                "noise": self.noise, "seed": self.seed, "steps": self.steps}
+                "noise": self.noise, "seed": self.seed, "steps": self.steps,
+                "f": self.surface.f}
 
 
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
@@ -153,7 +155,7 @@ def simulate(surface: str | Surface = "ravine",
              optimizers=("sgd", "momentum", "nesterov", "adam"), *, steps: int = 100,
              start=None, kappa: float = 25.0, points: int | None = None, noise: float = 0.0,
              batch_size: int | None = None, seed: int = 0, backend: str = "auto",
-             **hyperparameters) -> Race:
+             f: str | None = None, window=None, **hyperparameters) -> Race:
     """Race ``optimizers`` on ``surface`` for ``steps`` steps, all at once.
 
     Args:
@@ -163,6 +165,8 @@ def simulate(surface: str | Surface = "ravine",
         steps: optimizer steps per run (rows 0..steps).
         start: (x0, y0) for runs without their own; default the surface's.
         kappa, points: surface options (ravine's κ; regression's dataset size).
+        f, window: surface ``custom``: f(x, y) as typed, and its map window
+            (x_min, x_max, y_min, y_max) or None (see :func:`get_surface`).
         noise: σ of Gaussian noise added to every gradient.
         batch_size: regression only: points per mini-batch (default: full batch).
         seed: seeds the noise, the mini-batches and the regression dataset.
@@ -174,7 +178,8 @@ def simulate(surface: str | Surface = "ravine",
         a :class:`Race` with one :class:`Trajectory` per run, in order.
     """
     if not isinstance(surface, Surface):
-        surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
+        surface = get_surface(surface, kappa=kappa, points=points, seed=seed, f=f,
+                              window=window)
     clean = check_params("simulate", {"steps": steps, "noise": noise, "seed": seed,
                                       "batch_size": batch_size})
     steps, noise, seed = clean["steps"], clean["noise"], clean["seed"]
@@ -200,7 +205,7 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
     noise_rows = noise_table(noise, steps, seed)
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
-            noise_rows, starts, algorithms, table, steps)
+            noise_rows, starts, algorithms, table, steps, *surface.program_args())
     if backend == "numpy":
         return race_numpy(*args, runs=runs)
     from . import _kernels
@@ -209,8 +214,11 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
-               steps, *, runs):
+               steps, program_ops, program_first, program_second, program_slots,
+               program_outputs, *, runs):
     """The NumPy reference path: the public optimizers stepped together, one group each.
+    The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
+    them (``Surface.program_args``).
 
     Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
     past a run's length repeat its last finite row.
@@ -240,10 +248,15 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     with np.errstate(all="ignore"):
         for k in range(steps + 1):
             batch = batches[k if batches.shape[0] > 1 else 0]
-            gx, gy = surface_grad(code, current[:, 0], current[:, 1], kappa, data_x, data_y,
-                                  batch)
+            if code == PROGRAM:
+                f, gx, gy = evaluate_tape(program_ops, program_first, program_second,
+                                          program_slots, program_outputs, current[:, 0],
+                                          current[:, 1])
+            else:
+                gx, gy = surface_grad(code, current[:, 0], current[:, 1], kappa, data_x,
+                                      data_y, batch)
+                f = surface_value(code, current[:, 0], current[:, 1], kappa, data_x, data_y)
             g = np.stack([gx, gy], axis=1) + noise_rows[k]
-            f = surface_value(code, current[:, 0], current[:, 1], kappa, data_x, data_y)
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
             params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]

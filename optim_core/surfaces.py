@@ -10,19 +10,34 @@ fast kernels (see ``optim_core._kernels``).
 - ``saddle``: f = ½x² + ¼y⁴ − ½y², a saddle at the origin between minima (0, ±1).
 - ``regression``: mean squared error of the line ŷ = w·x + b over a dataset, with the
   parameters (w, b) drawn as (x, y); mini-batches give real SGD noise.
+
+These four ("teaching") are hand-written. The classic test functions (``beale``,
+``himmelblau``... the group "test functions") are each one entry of :data:`TABLE`: a
+formula in the language of :mod:`optim_core.expression`, whose exact gradient and
+Hessian programs the kernels run (code ``PROGRAM``), a window, a start, a first-race
+preset; their minima are found numerically (:func:`find_minima`), never typed in.
+``custom`` is the user's own f(x, y) the same way (``get_surface("custom", f="...")``).
+
+To add a named surface: one :class:`Entry` in :data:`TABLE` (a formula, a window, a
+start and a preset). ``params``' surface names, the CLI, the app's presets and picker
+follow from the table.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ._elementwise import select
-from .params import check_params
+from .expression import Expression, ExpressionError, evaluate_tape, parse
+from .params import LIMITS, InvalidParameterError, check_params, register_surfaces
 
 #: Each surface's code in the compiled dispatch below (named: the kernels compare them).
-RAVINE, ROSENBROCK, SADDLE, REGRESSION = range(4)
+#: ``PROGRAM``: the surface's gradient program (a typed formula) computes f and ∇f.
+RAVINE, ROSENBROCK, SADDLE, REGRESSION, PROGRAM = range(5)
 SURFACE_CODES = {"ravine": RAVINE, "rosenbrock": ROSENBROCK, "saddle": SADDLE,
                  "regression": REGRESSION}
 
@@ -121,13 +136,40 @@ def surface_grad(code, x, y, kappa, data_x, data_y, batch):  # the same dispatch
 
 # --- the Surface objects -------------------------------------------------------------
 
+#: The surface picker's groups, in order (``Surface.group``).
+GROUPS = ("teaching", "test functions", "your own")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Settings that make a good first race on one surface (the app opens with them):
+    the slider's lr and μ, the steps, and per optimizer its own values (adaptive methods
+    move about lr per step, so a fair race gives them their own lr)."""
+
+    lr: float
+    momentum: float
+    steps: int
+    overrides: dict = field(default_factory=dict)
+    points: int | None = None
+    batch_size: int | None = None
+
+
+#: The adaptive methods' own lr, as a multiple of Adam's, in every preset below: RMSprop
+#: and Adagrad take smaller and larger steps at the same lr.
+def _adaptive(adam: float, rmsprop: float, adagrad: float) -> dict:
+    return {"adam": {"lr": adam}, "adamw": {"lr": adam}, "nadam": {"lr": adam},
+            "rmsprop": {"lr": rmsprop}, "adagrad": {"lr": adagrad}}
+
 
 @dataclass(frozen=True)
 class Surface:
     """A configured loss surface.
 
     ``window`` is the plotting window ((x_min, x_max), (y_min, y_max)); ``minima`` the
-    known global minimisers and ``f_min`` their value.
+    known global minimisers and ``f_min`` their value (on ``custom``: the lowest points
+    found in the window, see :func:`find_minima`). ``expression`` is set on the surfaces
+    given by a formula (the test functions and ``custom``): its programs compute f, ∇f
+    and the Hessian.
     """
 
     name: str
@@ -149,32 +191,54 @@ class Surface:
     data: str | None = None  # regression: the digest of the user's own points (userdata.py)
     data_x: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
     data_y: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
+    group: str = "teaching"  # one of GROUPS
+    preset: Preset | None = None  # the first race (None on custom: the app's own)
+    expression: Expression | None = field(default=None, repr=False, compare=False)
+    given_window: tuple[float, float, float, float] | None = None  # custom: as asked
+    minimum_found: bool = True  # custom: whether the gradient vanishes at ``minima``
 
     @property
     def key(self) -> tuple:
         """The options that make this surface: equal keys, equal surfaces (without
         ``data``, get_surface(*key) rebuilds it)."""
+        if self.name == "custom":
+            return (self.name, self.kappa, self.points, self.seed, self.expression.text,
+                    self.given_window)
         return (self.name, self.kappa, self.points, self.seed) + (
             (self.data,) if self.data else ())
 
     @property
+    def f(self) -> str | None:
+        """The typed formula of ``custom`` (canonical form), else None."""
+        return self.expression.text if self.name == "custom" else None
+
+    @property
     def code(self) -> int:
-        return SURFACE_CODES[self.name]
+        return PROGRAM if self.expression is not None else SURFACE_CODES[self.name]
 
     @property
     def n_points(self) -> int:
         return int(self.data_x.shape[0]) if self.name == "regression" else 0
 
+    def program_args(self) -> tuple[np.ndarray, ...]:
+        """The gradient program as the kernels take it (ops, first, second, slots,
+        outputs); empty arrays on the hand-written surfaces."""
+        return _NO_PROGRAM if self.expression is None else _gradient_tape(self.expression)
+
     def value(self, x, y):
         """f(x, y) for floats or arrays (the full dataset for ``regression``)."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        if self.expression is not None:
+            return self.expression.value(x, y)
         return surface_value(self.code, x, y, self.kappa, self.data_x, self.data_y)
 
     def grad(self, x, y, batch=None):
         """∇f(x, y); for ``regression`` over the points in ``batch`` (default: all)."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        if self.expression is not None:
+            return self.expression.grad(x, y)
         if batch is None:
             batch = np.arange(max(self.n_points, 1))
         gx, gy = surface_grad(self.code, x, y, self.kappa, self.data_x, self.data_y,
@@ -185,6 +249,8 @@ class Surface:
         """(f_xx, f_xy, f_yy) at (x, y)."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        if self.expression is not None:
+            return self.expression.hessian(x, y)
         one = np.ones(np.broadcast(x, y).shape)
         if self.name == "ravine":
             return one, 0.0 * one, self.kappa * one
@@ -205,9 +271,15 @@ class Surface:
         point, mean(x²) and mean(x) in the Hessian H, mean(xy), mean(y) and mean(y²)
         through the least-squares minimum (w*, b*) and f*. About the minimum, the gap
         to f* (which the maps draw on a log scale) has no cancellation.
+
+        A formula is computed with NumPy's vectorised functions (100× faster than the C
+        library point by point, as a race computes it); where it is not finite (log of
+        a negative number) the map shows the highest finite value drawn.
         """
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        if self.expression is not None:
+            return _finite_for_maps(_fast_value(self.expression, x, y))
         if self.name != "regression":
             return self.value(x, y)
         hxx, hxy, hyy = (float(h) for h in self.hessian(0.0, 0.0))
@@ -222,6 +294,37 @@ class Surface:
         ys = np.linspace(y0, y1, resolution)
         gx, gy = np.meshgrid(xs, ys)
         return xs, ys, self.map_value(gx, gy)
+
+
+_NO_PROGRAM = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+               np.zeros(0, dtype=np.int64), np.zeros(2), np.zeros(3, dtype=np.int64))
+for _array in _NO_PROGRAM:
+    _array.flags.writeable = False
+
+
+def _fast_value(expression: Expression, x, y) -> np.ndarray:
+    program = expression.value_program
+    (f,) = evaluate_tape(program.ops, program.first, program.second,
+                         program.initial_slots(), program.outputs, x, y, exact=False)
+    return f
+
+
+def _finite_for_maps(z: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(z)
+    if finite.all():
+        return z
+    return np.where(finite, z, np.max(z[finite]) if finite.any() else 0.0)
+
+
+def window_around(points) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A square-ish window around ``points`` (the start and the minimum): their bounding
+    box, padded by 0.6 of its larger side plus 0.5 on every side."""
+    points = np.asarray(points, dtype=np.float64)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.6 * np.max(hi - lo) + 0.5
+    centre = (lo + hi) / 2
+    half = (hi - lo) / 2 + pad
+    return tuple((float(c - h), float(c + h)) for c, h in zip(centre, half, strict=True))
 
 
 def regression_dataset(points: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -261,12 +364,7 @@ def _line_fit(data_x, data_y, source, **options):
     (w_min, b_min), *_ = np.linalg.lstsq(design, data_y, rcond=None)
     f_min = float(regression_value(w_min, b_min, data_x, data_y))
     start = (0.0, 0.0)
-    lo = np.minimum([w_min, b_min], start)
-    hi = np.maximum([w_min, b_min], start)
-    pad = 0.6 * np.max(hi - lo) + 0.5
-    centre = (lo + hi) / 2
-    half = (hi - lo) / 2 + pad
-    window = tuple((float(c - h), float(c + h)) for c, h in zip(centre, half, strict=True))
+    window = window_around([(w_min, b_min), start])
     return Surface(
         name="regression",
         title="Line-fit regression",
@@ -279,24 +377,30 @@ def _line_fit(data_x, data_y, source, **options):
         window=window, default_start=start,
         minima=((float(w_min), float(b_min)),), f_min=max(f_min, 0.0),
         quadratic=True, lr_range=(1e-3, 10.0),
-        data_x=data_x, data_y=data_y, **options,
+        data_x=data_x, data_y=data_y, preset=_REGRESSION_PRESET, **options,
     )
 
 
-#: The surfaces without data, as data (ravine's description is formatted with its κ).
+_REGRESSION_PRESET = Preset(0.05, 0.8, 200, _adaptive(0.1, 0.03, 0.5), points=50,
+                            batch_size=10)
+
+#: The hand-written surfaces without data, as data (ravine's description is formatted
+#: with its κ).
 _NAMED = {surface.name: surface for surface in (
     Surface(name="ravine", title="Ravine quadratic", label="Ravine",
             description=("A quadratic bowl stretched into a narrow valley: curvature 1 "
                          "along x and κ = {kappa:g} along y."),
             formula="f(x, y) = ½(x² + κ·y²)", x_label="x", y_label="y",
             window=((-7.5, 7.5), (-7.5, 7.5)), default_start=(6.0, 6.0),
-            minima=((0.0, 0.0),), f_min=0.0, quadratic=True, lr_range=(1e-4, 1.0)),
+            minima=((0.0, 0.0),), f_min=0.0, quadratic=True, lr_range=(1e-4, 1.0),
+            preset=Preset(0.065, 0.2, 150, _adaptive(0.5, 0.15, 1.5))),
     Surface(name="rosenbrock", title="Rosenbrock", label="Rosenbrock",
             description=("Rosenbrock's banana: a curved, flat-bottomed valley. Easy to find "
                          "the valley, hard to follow it to the minimum at (1, 1)."),
             formula="f(x, y) = (1 − x)² + 100·(y − x²)²", x_label="x", y_label="y",
             window=((-2.0, 2.0), (-1.0, 3.0)), default_start=(-1.2, 1.0),
-            minima=((1.0, 1.0),), f_min=0.0, quadratic=False, lr_range=(1e-5, 0.1)),
+            minima=((1.0, 1.0),), f_min=0.0, quadratic=False, lr_range=(1e-5, 0.1),
+            preset=Preset(0.0015, 0.9, 1000, _adaptive(0.05, 0.01, 0.5))),
     Surface(name="saddle", title="Saddle", label="Saddle",
             description=("A saddle point at the origin between two minima at (0, ±1). "
                          "Starting just off the ridge shows how long each optimizer "
@@ -304,32 +408,377 @@ _NAMED = {surface.name: surface for surface in (
             formula="f(x, y) = ½x² + ¼y⁴ − ½y²", x_label="x", y_label="y",
             window=((-2.5, 2.5), (-2.0, 2.0)), default_start=(-2.0, 0.01),
             minima=((0.0, -1.0), (0.0, 1.0)), f_min=-0.25, quadratic=False,
-            lr_range=(1e-3, 10.0)),
+            lr_range=(1e-3, 10.0), preset=Preset(0.1, 0.8, 150, _adaptive(0.1, 0.03, 0.3))),
 )}
 
 
+# --- surfaces given by a formula ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A named surface given by its formula: everything :data:`TABLE` needs to know.
+
+    ``f`` is typed in the language of :mod:`optim_core.expression` (the kernels run its
+    programs); ``formula`` is how it is shown. The minima are not declared: they are
+    found in the window (:func:`find_minima`), and a test checks them on a finer grid."""
+
+    name: str
+    title: str
+    f: str
+    formula: str
+    description: str
+    window: tuple[tuple[float, float], tuple[float, float]]
+    start: tuple[float, float]
+    preset: Preset
+    group: str = "test functions"
+
+
+#: The classic test functions, in the picker's order. Each start makes a race worth
+#: watching (its preset's text in the app says what it shows).
+TABLE = (
+    Entry("beale", "Beale", "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2",
+          "f(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
+          "Flat plateaus and steep ridges; the minimum (3, 0.5) lies at the end of a "
+          "narrow curved valley.",
+          ((-4.5, 4.5), (-4.5, 4.5)), (1.0, 1.5), Preset(0.002, 0.9, 1000,
+                                                         _adaptive(0.05, 0.01, 0.5))),
+    Entry("himmelblau", "Himmelblau", "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+          "f(x, y) = (x² + y − 11)² + (x + y² − 7)²",
+          "Four minima of equal value around a central maximum: from one start, "
+          "different optimizers can end in different minima.",
+          ((-5.0, 5.0), (-5.0, 5.0)), (-0.3, -0.9), Preset(0.01, 0.8, 300,
+                                                           _adaptive(0.1, 0.03, 1.0))),
+    Entry("booth", "Booth", "(x + 2*y - 7)^2 + (2*x + y - 5)^2",
+          "f(x, y) = (x + 2y − 7)² + (2x + y − 5)²",
+          "A tilted quadratic bowl (κ = 9) with its minimum at (1, 3).",
+          ((-10.0, 10.0), (-10.0, 10.0)), (-8.0, 8.0), Preset(0.05, 0.5, 150,
+                                                              _adaptive(0.5, 0.15, 3.0))),
+    Entry("matyas", "Matyas", "0.26*(x^2 + y^2) - 0.48*x*y",
+          "f(x, y) = 0.26(x² + y²) − 0.48xy",
+          "A quadratic with a long flat diagonal valley (κ = 25) towards the minimum "
+          "(0, 0).",
+          ((-10.0, 10.0), (-10.0, 10.0)), (-8.0, 6.0), Preset(1.5, 0.6, 200,
+                                                              _adaptive(0.5, 0.15, 3.0))),
+    Entry("three_hump_camel", "Three-hump camel",
+          "2*x^2 - 1.05*x^4 + x^6/6 + x*y + y^2",
+          "f(x, y) = 2x² − 1.05x⁴ + x⁶/6 + xy + y²",
+          "A global minimum at the origin between two local ones.",
+          ((-2.5, 2.5), (-2.5, 2.5)), (-2.2, 1.5), Preset(0.02, 0.8, 300,
+                                                          _adaptive(0.1, 0.03, 0.5))),
+    Entry("six_hump_camel", "Six-hump camel",
+          "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (4*y^2 - 4)*y^2",
+          "f(x, y) = (4 − 2.1x² + x⁴/3)x² + xy + (4y² − 4)y²",
+          "Six minima, two of them global, mirror images of each other.",
+          ((-2.0, 2.0), (-1.2, 1.2)), (-1.5, -0.2), Preset(0.02, 0.8, 300,
+                                                           _adaptive(0.05, 0.015, 0.3))),
+    Entry("goldstein_price", "Goldstein–Price",
+          "(1 + (x + y + 1)^2*(19 - 14*x + 3*x^2 - 14*y + 6*x*y + 3*y^2))"
+          "*(30 + (2*x - 3*y)^2*(18 - 32*x + 12*x^2 + 48*y - 36*x*y + 27*y^2))",
+          "f(x, y) = [1 + (x + y + 1)²(19 − 14x + 3x² − 14y + 6xy + 3y²)]·[30 + (2x − 3y)²"
+          "(18 − 32x + 12x² + 48y − 36xy + 27y²)]",
+          "Values from 3 to about a million: a gradient's size says little about the "
+          "distance to the minimum at (0, −1).",
+          ((-2.0, 2.0), (-2.0, 2.0)), (-0.6, -0.4), Preset(1e-5, 0.9, 500,
+                                                           _adaptive(0.01, 0.003, 0.1))),
+    Entry("rastrigin", "Rastrigin", "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
+          "f(x, y) = 20 + x² − 10cos(2πx) + y² − 10cos(2πy)",
+          "A bowl covered in a grid of local minima, one per integer point; the global "
+          "one is at the origin.",
+          ((-5.12, 5.12), (-5.12, 5.12)), (-4.5, 4.3), Preset(0.002, 0.9, 300,
+                                                              _adaptive(0.1, 0.03, 1.0))),
+    Entry("ackley", "Ackley",
+          "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y)))"
+          " + e + 20",
+          "f(x, y) = −20·exp(−0.2·√(0.5(x² + y²))) − exp(0.5(cos 2πx + cos 2πy)) + e + 20",
+          "A nearly flat, rippled plateau around a deep narrow funnel at the origin.",
+          ((-5.0, 5.0), (-5.0, 5.0)), (-3.2, 2.8), Preset(0.02, 0.9, 300,
+                                                          _adaptive(0.1, 0.03, 1.0))),
+    Entry("styblinski_tang", "Styblinski–Tang",
+          "(x^4 - 16*x^2 + 5*x + y^4 - 16*y^2 + 5*y)/2",
+          "f(x, y) = ½(x⁴ − 16x² + 5x + y⁴ − 16y² + 5y)",
+          "Four basins, one per quadrant; the deepest is at about (−2.9, −2.9).",
+          ((-5.0, 5.0), (-5.0, 5.0)), (0.3, 0.5), Preset(0.01, 0.8, 300,
+                                                         _adaptive(0.1, 0.03, 1.0))),
+    Entry("mccormick", "McCormick", "sin(x + y) + (x - y)^2 - 1.5*x + 2.5*y + 1",
+          "f(x, y) = sin(x + y) + (x − y)² − 1.5x + 2.5y + 1",
+          "A valley along x = y, tilted and rippled by the sine.",
+          ((-1.5, 4.0), (-3.0, 4.0)), (3.0, 3.5), Preset(0.05, 0.8, 300,
+                                                         _adaptive(0.1, 0.03, 0.5))),
+    Entry("levi13", "Lévi N.13",
+          "sin(3*pi*x)^2 + (x - 1)^2*(1 + sin(3*pi*y)^2) + (y - 1)^2*(1 + sin(2*pi*x)^2)",
+          "f(x, y) = sin²(3πx) + (x − 1)²(1 + sin²(3πy)) + (y − 1)²(1 + sin²(2πx))",
+          "Ripples of three frequencies over a bowl with its minimum at (1, 1).",
+          ((-4.0, 6.0), (-4.0, 6.0)), (-3.0, 4.0), Preset(0.005, 0.9, 300,
+                                                          _adaptive(0.1, 0.03, 1.0))),
+)
+_ENTRIES = {entry.name: entry for entry in TABLE}
+
+#: Every named surface, in the picker's order: the teaching four, then the test functions.
+SURFACES = (*SURFACE_CODES, *_ENTRIES)
+#: What ``get_surface`` takes: the named surfaces and ``custom`` (your own f(x, y)).
+SURFACE_NAMES = (*SURFACES, "custom")
+register_surfaces(SURFACE_NAMES)
+
+# --- minima found numerically ------------------------------------------------------------
+
+SEARCH_GRID = 129  # points per axis of the grid a search starts from
+SEARCH_CANDIDATES = 16  # the lowest local minima of that grid polished by Newton's method
+NEWTON_STEPS = 60
+
+
+def _newton(expression: Expression, points: np.ndarray) -> np.ndarray:
+    """Damped Newton steps from each point, with the exact gradient and Hessian: the
+    Newton step where the Hessian is positive definite, else a gradient step scaled by
+    the curvature; each halved until f does not rise. A point whose derivatives are
+    not finite (Ackley's cusp at its minimum) stays where it is."""
+    points = points.copy()
+    for _ in range(NEWTON_STEPS):
+        x, y = points[:, 0], points[:, 1]
+        f = expression.value(x, y)
+        gx, gy = expression.grad(x, y)
+        hxx, hxy, hyy = expression.hessian(x, y)
+        with np.errstate(all="ignore"):
+            det = hxx * hyy - hxy * hxy
+            definite = (hxx > 0) & (det > 0)
+            scale = 1.0 / np.maximum(np.abs(hxx) + np.abs(hyy) + 2 * np.abs(hxy), 1e-12)
+            dx = np.where(definite, -(hyy * gx - hxy * gy) / det, -gx * scale)
+            dy = np.where(definite, -(hxx * gy - hxy * gx) / det, -gy * scale)
+        moving = np.isfinite(dx) & np.isfinite(dy) & ((dx != 0) | (dy != 0))
+        if not moving.any():
+            break
+        t = np.where(moving, 1.0, 0.0)
+        for _ in range(40):
+            trial = points + t[:, None] * np.stack([dx, dy], axis=1)
+            ft = expression.value(trial[:, 0], trial[:, 1])
+            worse = moving & ~(np.isfinite(ft) & (ft <= f))
+            if not worse.any():
+                break
+            t = np.where(worse, t / 2, t)
+        step = np.where((moving & (t > 0))[:, None],
+                        t[:, None] * np.stack([dx, dy], axis=1), 0.0)
+        step[~np.isfinite(step)] = 0.0
+        if not np.any(step):
+            break
+        points = points + step
+    return points
+
+
+def find_minima(expression: Expression, window) -> tuple[tuple, float, bool]:
+    """The lowest points of f in ``window``: (minima, f_min, found).
+
+    The lowest local minima of a 129² grid over the window are polished by Newton's
+    method with the exact derivatives; the minima are those of the lowest value (equal
+    within 1e-9 relative, one per basin) still in the window. ``found`` says whether the
+    gradient vanishes there (a minimum rather than the lowest point of the window's
+    edge, as on an f unbounded below)."""
+    (x0, x1), (y0, y1) = window
+    gx, gy = np.meshgrid(np.linspace(x0, x1, SEARCH_GRID), np.linspace(y0, y1, SEARCH_GRID))
+    z = _fast_value(expression, gx, gy)
+    z = np.where(np.isfinite(z), z, np.inf)
+    padded = np.pad(z, 1, constant_values=np.inf)
+    rows, cols = z.shape
+    lowest_near = np.min([padded[1 + i:1 + i + rows, 1 + j:1 + j + cols]
+                          for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)], axis=0)
+    local = np.isfinite(z) & (z <= lowest_near)
+    if not local.any():
+        raise ExpressionError("it is not a finite number anywhere in the window", column=None,
+                              text=expression.text)
+    order = np.argsort(z[local], kind="stable")[:SEARCH_CANDIDATES]
+    candidates = np.stack([gx[local][order], gy[local][order]], axis=1)
+    polished = _newton(expression, candidates)
+    span = max(x1 - x0, y1 - y0)
+    inside = ((polished[:, 0] >= x0) & (polished[:, 0] <= x1) & (polished[:, 1] >= y0)
+              & (polished[:, 1] <= y1))
+    points = np.where(inside[:, None], polished, candidates)
+    values = expression.value(points[:, 0], points[:, 1])
+    values = np.where(np.isfinite(values), values, np.inf)
+    best = float(np.min(values))
+    minima = []
+    for i in np.argsort(values, kind="stable"):
+        if values[i] > best + 1e-9 * max(1.0, abs(best)):
+            break
+        if all(math.dist(points[i], m) > 1e-6 * span for m in minima):
+            minima.append((float(points[i, 0]), float(points[i, 1])))
+    gradient = np.hypot(*expression.grad(*np.array(minima).T))
+    found = bool(np.all(~np.isfinite(gradient) | (gradient <= 1e-6 * max(1.0, abs(best)))))
+    return tuple(sorted(minima)), best, found
+
+
+def _lr_range(expression: Expression, point) -> tuple[float, float]:
+    """A sweep's default lr range: 1e-3× to 10× GD's limit 2/L at ``point``."""
+    hxx, hxy, hyy = (float(h) for h in expression.hessian(*point))
+    with np.errstate(all="ignore"):
+        largest = float(np.max(np.linalg.eigvalsh([[hxx, hxy], [hxy, hyy]]))) \
+            if all(map(math.isfinite, (hxx, hxy, hyy))) else math.nan
+    if not (math.isfinite(largest) and largest > 0):
+        return (1e-4, 1.0)
+    limit = 2.0 / largest
+    return (float(f"{1e-3 * limit:.1g}"), float(f"{10 * limit:.1g}"))
+
+
+@functools.cache
+def _formula_surface(name: str) -> Surface:
+    entry = _ENTRIES[name]
+    expression = parse(entry.f)
+    minima, f_min, _ = find_minima(expression, entry.window)
+    return Surface(name=name, title=entry.title, label=entry.title,
+                   description=entry.description, formula=entry.formula, x_label="x",
+                   y_label="y", window=entry.window, default_start=entry.start,
+                   minima=minima, f_min=f_min, quadratic=expression.quadratic,
+                   lr_range=_lr_range(expression, minima[0]), group=entry.group,
+                   preset=entry.preset, expression=expression)
+
+
+# --- custom: your own f(x, y) ----------------------------------------------------------
+
+#: Where a custom surface's minimum is looked for when no window is given.
+SEARCH_BOX = ((-5.0, 5.0), (-5.0, 5.0))
+#: A custom surface's default start, from its (first) minimum.
+START_OFFSET = (-2.0, 2.0)
+
+
+def check_window(window, caller: str = "custom") -> tuple[float, float, float, float] | None:
+    """``window`` as (x_min, x_max, y_min, y_max) floats, checked: finite, within the
+    start's bounds, each min below its max."""
+    if window is None:
+        return None
+    allowed = (f"(x_min, x_max, y_min, y_max): finite numbers in [-{LIMITS['start']:g}, "
+               f"{LIMITS['start']:g}], each min below its max")
+
+    def fail(why: str):
+        return InvalidParameterError(
+            f"The 'window' parameter of {caller} must be {allowed}{why}. Got {window!r} "
+            "instead.", parameter="window", caller=caller, allowed=allowed, got=window)
+
+    try:
+        values = tuple(window)
+    except TypeError:
+        raise fail("") from None
+    if len(values) != 4:
+        raise fail("")
+    clean = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                             np.floating)):
+            raise fail("")
+        value = float(value)
+        if not (math.isfinite(value) and abs(value) <= LIMITS["start"]):
+            raise fail("")
+        clean.append(value)
+    x0, x1, y0, y1 = clean
+    if not (x0 < x1 and y0 < y1):
+        raise fail(" (a min is not below its max)")
+    return x0, x1, y0, y1
+
+
+def default_window(surface: Surface, start) -> tuple[float, float, float, float]:
+    """The window a custom surface gets around ``start`` (x_min, x_max, y_min, y_max):
+    the start and the surface's lowest point, padded (:func:`window_around`)."""
+    (x0, x1), (y0, y1) = window_around([tuple(start), surface.minima[0]])
+    return x0, x1, y0, y1
+
+
+def _finite_start(expression: Expression, point, offset, box) -> tuple[float, float]:
+    """``point`` + ``offset`` (kept 5% inside ``box`` if one is given), or the offset
+    mirrored, halved... : the first of these where f and its gradient are finite (log(x)
+    has no start left of its lowest point); else ``point``."""
+    for scale in (1.0, 0.5, 0.25):
+        for sx, sy in ((1, 1), (-1, 1), (-1, -1), (1, -1)):
+            x, y = point[0] + scale * sx * offset[0], point[1] + scale * sy * offset[1]
+            if box is not None:
+                (x0, x1), (y0, y1) = box
+                x = min(max(x, x0 + 0.05 * (x1 - x0)), x1 - 0.05 * (x1 - x0))
+                y = min(max(y, y0 + 0.05 * (y1 - y0)), y1 - 0.05 * (y1 - y0))
+            f, gx, gy = evaluate_tape(*_gradient_tape(expression), x, y)
+            if np.isfinite(f) and np.isfinite(gx) and np.isfinite(gy):
+                return (float(x), float(y))
+    return (float(point[0]), float(point[1]))
+
+
+def _gradient_tape(expression: Expression) -> tuple[np.ndarray, ...]:
+    program = expression.grad_program
+    return (program.ops, program.first, program.second, program.initial_slots(),
+            program.outputs)
+
+
+@functools.lru_cache(maxsize=64)
+def _custom_surface(f: str, window) -> Surface:
+    expression = parse(f)
+    if window is None:
+        minima, f_min, found = find_minima(expression, SEARCH_BOX)
+        start = _finite_start(expression, minima[0], START_OFFSET, None)
+        box = window_around([start, minima[0]])
+    else:
+        x0, x1, y0, y1 = window
+        box = ((x0, x1), (y0, y1))
+        minima, f_min, found = find_minima(expression, box)
+        # the start offset from the minimum by a fifth of the window, inside it
+        start = _finite_start(expression, minima[0], (-0.2 * (x1 - x0), 0.2 * (y1 - y0)),
+                              box)
+    where = ", ".join(f"({x:.4g}, {y:.4g})" for x, y in minima)
+    found_text = (f"Its minimum found: {where}, f = {f_min:.4g}." if found else
+                  f"No minimum found: its lowest point in the window is {where}, f = "
+                  f"{f_min:.4g}.")
+    return Surface(
+        name="custom", title="Your function", label="Your own",
+        description=f"Your own f(x, y), with exact derivatives. {found_text}",
+        formula=f"f(x, y) = {expression.text}", x_label="x", y_label="y",
+        window=box, default_start=start, minima=minima, f_min=f_min,
+        quadratic=expression.quadratic, lr_range=_lr_range(expression, minima[0]),
+        group="your own", expression=expression, given_window=window,
+        minimum_found=found)
+
+
 def get_surface(name: str = "ravine", kappa: float = 25.0, points: int | None = None,
-                seed: int = 0) -> Surface:
+                seed: int = 0, f: str | None = None, window=None) -> Surface:
     """The surface ``name`` configured by its options (validated).
 
     Parameters
     ----------
-    name : one of ``ravine``, ``rosenbrock``, ``saddle``, ``regression``.
+    name : one of :data:`SURFACE_NAMES`: the named surfaces, or ``custom``.
     kappa : ravine's condition number κ (its Hessian is diag(1, κ)). Default 25.
     points : regression only: use ``points`` seeded noisy points instead of the 5-point
         default dataset.
     seed : regression only: seed of the noisy dataset.
+    f : custom only: f(x, y) as typed (:func:`optim_core.expression.parse`; a bad one
+        raises :class:`~optim_core.expression.ExpressionError`, parameter ``f``).
+    window : custom only: the map window (x_min, x_max, y_min, y_max), where its minimum
+        is looked for; None: found around the minimum near the origin (in
+        :data:`SEARCH_BOX`) and the default start, :data:`START_OFFSET` from it.
     """
     check_params("surface", {"surface": name, "kappa": kappa, "points": points,
                              "seed": seed})
+    if name != "custom":
+        for option, value in (("f", f), ("window", window)):
+            if value is not None:
+                raise InvalidParameterError(
+                    f"The {option!r} parameter of get_surface applies to surface 'custom' "
+                    f"only. Got {option}={value!r} with surface {name!r}.",
+                    parameter=option, caller="get_surface",
+                    allowed="unset: it applies to surface 'custom' only", got=value)
+    if name == "custom":
+        if f is None:
+            raise ExpressionError("it is missing (surface 'custom' takes f, an expression "
+                                  "in x and y)", column=None, text=f)
+        if not isinstance(f, str):
+            parse(f)  # its message names the type
+        return replace(_custom_surface(f, check_window(window)), kappa=float(kappa))
     if name == "ravine":
         kappa = float(kappa)
         return replace(_NAMED["ravine"], kappa=kappa,
                        description=_NAMED["ravine"].description.format(kappa=kappa))
     if name in _NAMED:
         return replace(_NAMED[name], kappa=float(kappa))
+    if name in _ENTRIES:
+        return replace(_formula_surface(name), kappa=float(kappa))
     return replace(_regression_surface(None if points is None else int(points), int(seed)),
                    kappa=float(kappa))
 
 
-SURFACES = tuple(SURFACE_CODES)
+def presets() -> dict[str, Preset]:
+    """Each named surface's first race (the app's ``settings.PRESETS``)."""
+    hand_written = {name: surface.preset for name, surface in _NAMED.items()}
+    return {name: hand_written.get(name) or (_REGRESSION_PRESET if name == "regression"
+                                             else _ENTRIES[name].preset)
+            for name in SURFACES}

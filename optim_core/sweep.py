@@ -78,7 +78,8 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
           points: int | None = None, noise: float = 0.0, batch_size: int | None = None,
           seed: int = 0, tolerance: float = TOLERANCE, backend: str = "auto",
           progress: Callable[[int, int], None] | None = None,
-          cancelled: Callable[[], bool] | None = None, **hyperparameters) -> Sweep:
+          cancelled: Callable[[], bool] | None = None, f: str | None = None, window=None,
+          **hyperparameters) -> Sweep:
     """Sweep ``optimizer`` over a ``resolution``² grid of (lr, momentum) on ``surface``.
 
     Args:
@@ -93,7 +94,8 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
         optimizer's other hyperparameters (lr and momentum are the grid's).
     """
     if not isinstance(surface, Surface):
-        surface = get_surface(surface, kappa=kappa, points=points, seed=seed)
+        surface = get_surface(surface, kappa=kappa, points=points, seed=seed, f=f,
+                              window=window)
     default_low, default_high = surface.lr_range
     lr_low = default_low if lr_range[0] is None else lr_range[0]
     lr_high = default_high if lr_range[1] is None else lr_range[1]
@@ -142,7 +144,8 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
             raise SweepCancelled("the sweep was cancelled")
         args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
                 noise_rows, np.array(base.start), algorithms[begin:end], table[begin:end],
-                steps, surface.f_min, clean["tolerance"], RATE_SAMPLES)
+                steps, surface.f_min, clean["tolerance"], RATE_SAMPLES,
+                *surface.program_args())
         if use_numba:
             from . import _kernels
 
@@ -166,7 +169,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
 
 
 def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorithms, table,
-                steps, f_min, tolerance, samples, *, base: Run):
+                steps, f_min, tolerance, samples, *program, base: Run):
     """The NumPy reference of ``_kernels.sweep_kernel``: same cells, same metrics."""
     family = OPTIMIZERS[base.optimizer].family
     grid = ["lr"] + (["momentum"] if "momentum" in base.hyperparameters else [])
@@ -176,7 +179,7 @@ def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorit
     starts = np.repeat(np.asarray(start, dtype=np.float64)[None, :], len(runs), axis=0)
     _, loss, _, lengths, diverged = race_numpy(code, kappa, data_x, data_y, batches,
                                                noise_rows, starts, algorithms, table, steps,
-                                               runs=runs)
+                                               *program, runs=runs)
     final_loss = loss[np.arange(len(runs)), lengths - 1]
     hit = np.array([first_within(loss[i], lengths[i], f_min, tolerance)
                     for i in range(len(runs))], dtype=np.int64)
@@ -187,7 +190,7 @@ def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorit
 
 SWEEP_COLUMNS = ("surface", "optimizer", "lr", "momentum", "final_loss", "steps_to_tolerance",
                  "rate", "diverged_at", "steps", "tolerance", "x0", "y0", "kappa", "points",
-                 "batch_size", "noise", "seed")
+                 "batch_size", "noise", "seed", "f")
 
 
 def sweep_to_csv(result: Sweep) -> str:
@@ -203,7 +206,7 @@ def sweep_to_csv(result: Sweep) -> str:
              repr(surface.kappa) if surface.name == "ravine" else "",
              "" if surface.points is None else surface.points,
              "" if result.batch_size is None else result.batch_size, repr(float(result.noise)),
-             result.seed]
+             result.seed, surface.f or ""]
     fixed += [str(result.hyperparameters[h]).lower() if isinstance(result.hyperparameters[h],
                                                                     bool)
               else repr(result.hyperparameters[h]) for h in others]

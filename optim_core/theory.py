@@ -14,8 +14,10 @@ The rate is the largest spectral radius over the eigenvalues. Polyak's heavy bal
 with γ* = 4/(√L + √m)² and μ* = ((√κ − 1)/(√κ + 1))² reaches the optimal rate
 (√κ − 1)/(√κ + 1), κ = L/m. Weight decay λ_wd adds λ_wd to every eigenvalue.
 
-On ``ravine`` and ``regression`` (quadratics) these are exact; on ``rosenbrock`` and
-``saddle`` they describe the Hessian at the minimum, so they hold near it.
+On ``ravine`` and ``regression`` (quadratics, and booth, matyas or a typed quadratic)
+these are exact; on ``rosenbrock``, ``saddle`` and the other test functions they
+describe the Hessian at the minimum, so they hold near it; on ``custom`` the Hessian at
+the point the runs approach (:func:`approached_point`).
 
 References: Polyak (1964); Goh, "Why Momentum Really Works", Distill (2017);
 Lessard, Recht & Packard, "Analysis and Design of Optimization Algorithms via
@@ -49,13 +51,29 @@ class Curvature:
         return (self.m, self.L)
 
 
-def curvature(surface: Surface) -> Curvature:
-    """The Hessian's eigenvalues at the (first) minimum of ``surface``."""
-    x, y = surface.minima[0]
+def curvature(surface: Surface, at=None) -> Curvature:
+    """The Hessian's eigenvalues at ``at``, by default the (first) minimum of ``surface``
+    (NaN where the Hessian is not finite: Ackley's cusp)."""
+    x, y = surface.minima[0] if at is None else at
     hxx, hxy, hyy = (float(np.asarray(v)) for v in surface.hessian(x, y))
+    if not all(math.isfinite(h) for h in (hxx, hxy, hyy)):
+        return Curvature(L=math.nan, m=math.nan, exact=surface.quadratic)
     eig = np.linalg.eigvalsh(np.array([[hxx, hxy], [hxy, hyy]]))
     return Curvature(L=float(eig[-1]), m=float(eig[0]),
                      exact=surface.quadratic)
+
+
+def approached_point(surface: Surface, runs=None) -> tuple[float, float]:
+    """Where theory looks at the curvature: on ``custom`` the point the runs approach
+    (the last point of the run that ended lowest, diverged runs aside), whose minimum
+    is not known in advance; elsewhere, and without runs, the (first) minimum."""
+    ended = [run for run in runs or () if getattr(run, "diverged_at", None) is None
+             and getattr(run, "params", None) is not None and len(run.params)]
+    if surface.name != "custom" or not ended:
+        x, y = surface.minima[0]
+        return (float(x), float(y))
+    best = min(ended, key=lambda run: float(run.loss[-1]))
+    return (float(best.params[-1, 0]), float(best.params[-1, 1]))
 
 
 def effective_lr(lr: float, momentum: float) -> float:
@@ -182,6 +200,13 @@ def measured_rate(loss, f_min: float, samples: int = 64) -> float | None:
 LINEAR_METHODS = ("sgd", "momentum", "nesterov")
 
 
+#: What the readout says where Polyak's optimum is not shown (``Readout.polyak_note``).
+NOT_A_QUADRATIC = ("not a quadratic: Polyak's optimum is that of a quadratic, and the "
+                   "local one here says little about the race from the start")
+NO_MINIMUM = ("no minimum here (the Hessian is not positive definite): Polyak's optimum "
+              "does not apply")
+
+
 def shows_polyak(c: Curvature) -> bool:
     """Whether Polyak's optimum is reported: on quadratics only (and m > 0). Elsewhere it
     is the optimum of the quadratic that touches the surface at its minimum: on
@@ -217,6 +242,8 @@ class Readout:
     limits: tuple[StabilityLimit, ...]
     rates: tuple[RateReadout, ...]
     polyak: tuple[float, float, float] | None  # (γ*, μ*, rate*) where shows_polyak
+    at: tuple[float, float] | None = None  # where the Hessian was taken (approached_point)
+    polyak_note: str = ""  # why there is no Polyak optimum, where there is none
 
 
 def readout(surface: Surface, lr: float, momentum: float, runs=None,
@@ -227,9 +254,10 @@ def readout(surface: Surface, lr: float, momentum: float, runs=None,
     ``hyperparameters``) give the predicted rate of each linear run with its own
     hyperparameters, next to its ``measured`` rate (same order); without runs the
     rates are the linear methods' at (lr, momentum)."""
-    c = curvature(surface)
+    at = approached_point(surface, runs)
+    c = curvature(surface, at)
     limits = []
-    for name in LINEAR_METHODS:
+    for name in LINEAR_METHODS if c.L > 0 else ():  # no positive curvature: no limit
         limit = max_stable_lr(name, c.L, 0.0 if name == "sgd" else momentum)
         limits.append(StabilityLimit(name, limit, lr < limit))
     if runs is None:
@@ -241,10 +269,12 @@ def readout(surface: Surface, lr: float, momentum: float, runs=None,
         predicted = predicted_rate(run.optimizer, h["lr"], c.eigenvalues,
                                    h.get("momentum", 0.0), h.get("dampening", 0.0),
                                    h.get("weight_decay", 0.0))
-        if predicted is not None:
+        if predicted is not None and math.isfinite(c.L):
             rates.append(RateReadout(run.optimizer, predicted, rate))
+    polyak = polyak_optimum(c.L, c.m) if shows_polyak(c) else None
+    note = "" if polyak is not None else NOT_A_QUADRATIC if not c.exact else NO_MINIMUM
     return Readout(surface.name, c, lr, momentum, effective_lr(lr, momentum), tuple(limits),
-                   tuple(rates), polyak_optimum(c.L, c.m) if shows_polyak(c) else None)
+                   tuple(rates), polyak, at, note)
 
 
 @dataclass(frozen=True)

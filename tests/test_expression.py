@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optim_core import expression
+from optim_core import _kernels, expression
+from optim_core._kernels import compiled_evaluate
 from optim_core.expression import (
     MAX_DEPTH,
     MAX_LENGTH,
     ExpressionError,
-    compiled_evaluate,
     evaluate,
     parse,
 )
@@ -476,7 +476,7 @@ def test_run_program_is_the_kernels_step():
     """One point through the compiled tape, as a race kernel will call it."""
     f = parse("(1 - x)^2 + 100*(y - x^2)^2")
     program = f.grad_program
-    out = expression.compiled_evaluate_points()(
+    out = _kernels.evaluate_points_kernel(
         program.ops, program.first, program.second, program.outputs,
         program.initial_slots(), np.array([-1.2]), np.array([1.0]))
     assert out.tolist() == [[float(v[0]) for v in evaluate(program, [-1.2], [1.0])]]
