@@ -47,6 +47,25 @@
     if (message) refuse(event, message);
   }, true);
 
+  /* A paste that would make f(x, y) longer than the engine reads is refused with its
+   * message (a megabyte in the box would only get the race's request a 413). */
+  document.addEventListener("paste", function (event) {
+    const box = event.target;
+    if (!box || box.id !== "custom-surface-input") return;
+    const holder = box.closest("[data-max-length]");
+    const max = holder && Number(holder.getAttribute("data-max-length"));
+    const pasted = event.clipboardData ? event.clipboardData.getData("text") : "";
+    const length = box.value.length - (box.selectionEnd - box.selectionStart) + pasted.length;
+    if (Number.isFinite(max) && length > max) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      window.dash_clientside.set_props("custom-surface-input-error", {
+        children: "Not pasted: f(x, y) would be " + length.toLocaleString("en") +
+          " characters; at most " + max + " are read.",
+      });
+    }
+  }, true);
+
   document.addEventListener("click", function (event) {
     if (!event.target || !event.target.closest || !event.target.closest("#points-paste-button")) {
       return;

@@ -13,11 +13,13 @@ from dash.exceptions import PreventUpdate
 from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
 from settings import (
+    CUSTOM_F,
     RaceSettings,
     from_query,
     override_values,
     own_lrs,
     slider_position,
+    window_text,
     with_kept_points,
     without_override,
 )
@@ -28,7 +30,8 @@ OVERRIDES = ids.overrides()
 def control_values(settings: RaceSettings, override_ids: list) -> dict:
     """What the controls show for ``settings``, named as apply_settings' outputs."""
     surface = settings.surface_object()
-    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR}
+    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR} | {
+        "window": window_text(settings.window)}
     return {
         "controls": controls | {"optimizers": list(settings.optimizers)},
         "sliders": {"lr": slider_position("lr", settings.lr), "momentum": settings.momentum},
@@ -55,9 +58,10 @@ def register(app) -> None:
                     surface=Input(ids.SURFACE, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
                    noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id"),
-                   data=State(ids.DATA, "value")),
+                   data=State(ids.DATA, "value"), typed_f=State(ids.CUSTOM_F, "value")),
     )
-    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids, data):
+    def apply_settings(search, went_to, surface, optimizers, seed, noise, override_ids, data,
+                       typed_f):
         notes = []
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
@@ -74,8 +78,12 @@ def register(app) -> None:
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
         values = control_values(settings, override_ids)
-        if ctx.triggered_id == ids.SURFACE:  # the user's points stay for the line fit
-            values["controls"]["data"] = no_update
+        if ctx.triggered_id == ids.SURFACE:  # the user's points and f stay for their surface
+            values["controls"]["data"] = values["controls"]["window"] = no_update
+            if isinstance(typed_f, str) and typed_f.strip():
+                values["controls"]["f"] = no_update
+            else:
+                values["controls"]["f"] = settings.f or CUSTOM_F
         return values | {"note": note, "overrides_store": settings.overrides}
 
     @app.callback(

@@ -36,6 +36,10 @@ ADVANCED_SUMMARY = "advanced-summary"  # opening the panel the first time draws 
 OVERRIDES_GRID = "overrides-grid"
 CONTROLS = "race-controls"
 
+# the typed surface (userdata): f(x, y) and its map window, shown on surface "custom"
+CUSTOM_F = "custom-surface-input"
+CUSTOM_WINDOW = "custom-window-input"
+
 # your own points for the line fit (userdata)
 #: the digest of the points in use (a race setting, ``data``; hidden: the upload and the
 #: paste box below set it, the URL restores it)
@@ -57,7 +61,7 @@ DATA_DRAWN = "data-drawn-store"
 CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
                "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
                "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,
-               "y0": START_Y, "data": DATA}
+               "y0": START_Y, "data": DATA, "f": CUSTOM_F, "window": CUSTOM_WINDOW}
 #: The settings that also have a slider beside their number box.
 SLIDER_FOR = {"lr": LR_SLIDER, "momentum": MOMENTUM_SLIDER}
 
