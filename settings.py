@@ -532,6 +532,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     surface = pairs.pop("surface", "ravine")
     data = pairs.pop("data", None)
     f, window = pairs.pop("f", None), pairs.pop("window", None)
+    batch_given = "batch_size" in pairs  # else the preset's is for the generated points
     if surface not in SURFACE_NAMES:
         notes.append(f"surface={_show(surface)} is not a surface; showing ravine.")
         surface = "ravine"
@@ -590,7 +591,8 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
             notes.append(f"The link's points (data={_show(data)}) are no longer kept on "
                          "this server; showing generated points. Upload them again.")
         else:
-            settings = replace(settings, data=data, points=None)
+            settings = replace(settings, data=data, points=None,
+                               batch_size=settings.batch_size if batch_given else None)
     checked, errors = _cross_check(settings)
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in

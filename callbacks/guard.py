@@ -161,8 +161,10 @@ def _dependency(item, spec: dict, where: str) -> None:
                 not wildcard and entry.get("id") != spec["id"]):
             raise Malformed(f"{where}: not {spec['id']}.{spec['property']}")
         value = entry.get("value")
-        rule = STORES.get(entry.get("id")) if entry.get("property") == "data" else \
-            PROPERTIES.get((entry.get("id"), entry.get("property")))
+        component = entry.get("id")  # a pattern-matched one's is a dict
+        component = component if isinstance(component, str) else None
+        rule = STORES.get(component) if entry.get("property") == "data" else \
+            PROPERTIES.get((component, entry.get("property")))
         if value is None:
             continue
         try:

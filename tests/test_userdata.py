@@ -176,6 +176,14 @@ def test_points_another_worker_kept_are_found_in_the_shared_store(monkeypatch):
     assert stored_points(digest) is None
 
 
+def test_a_hand_written_link_with_points_needs_no_batch_size():
+    points = keep_points(LINE)  # 4 points: the preset's batch of 10 is for its 50
+    settings, notes = from_query(f"?surface=regression&data={points.digest}")
+    assert notes == [] and settings.data == points.digest and settings.batch_size is None
+    settings, _ = from_query(f"?surface=regression&data={points.digest}&batch_size=2")
+    assert settings.batch_size == 2
+
+
 @pytest.mark.parametrize("query,note", [
     ("?surface=regression&data=" + "0" * 32, "no longer kept on this server"),
     ("?surface=regression&data=../../etc/passwd", "no longer kept"),
