@@ -31,6 +31,16 @@ from tests.test_robustness import NON_FINITE, error_text, payload, post, server 
 LINE = "x,y\n0,1\n1,3\n2,5.5\n3,6.5\n"
 
 
+@pytest.fixture(autouse=True)
+def _points_store(monkeypatch):
+    """A store of this test's own: an app another test made may have left settings
+    pointing at its Redis, stopped since."""
+    monkeypatch.setattr(app_settings, "_STORE", {"points": app_settings._MemoryStore()})
+    app_settings._points_by_digest.cache_clear()
+    yield
+    app_settings._points_by_digest.cache_clear()
+
+
 # --- the parser ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
