@@ -24,6 +24,7 @@ from werkzeug.serving import WSGIRequestHandler
 
 import callbacks
 import optim_core as oc
+import settings
 from callbacks import guard, jobs
 from layouts.page import build_layout
 
@@ -106,6 +107,7 @@ def create_app(patch_updates: bool | None = None,
     if fast_drag is None:
         fast_drag = os.environ.get("OPTIMIZER_RACE_DRAG", "1") != "0"
     manager, celery_app = background_manager()
+    settings.use_points_store(manager)  # the users' points, shared by every worker
     app = Dash(__name__, title="Optimizer Race", update_title=None, compress=True,
                background_callback_manager=manager, assets_folder=str(HERE / "assets"))
     app.server.secret_key = signing_secret(cache_folder())

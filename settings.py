@@ -7,11 +7,13 @@ like the library's and the CLI's.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import parse_qsl, urlencode
 
 import optim_core as oc
+from optim_core.expression import ExpressionError
 from optim_core.lessons import LESSONS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import (
@@ -22,7 +24,13 @@ from optim_core.params import (
 )
 from optim_core.rules import check_batch_size, check_batch_table
 from optim_core.simulate import resolve_runs
-from optim_core.surfaces import Preset, presets  # noqa: F401  (Preset: settings' name for it)
+from optim_core.surfaces import (  # Preset: settings' name for it
+    Preset,
+    check_window,
+    presets,
+    regression_on_points,
+)
+from optim_core.userdata import DataError, Points, is_digest, parse_points
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
@@ -37,6 +45,12 @@ SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size"
 #: per surface); the ravine's, rosenbrock's, saddle's and the line fit's show what
 #: layouts/race.default_race_text says (tests/test_app_state.py checks it from the engine).
 PRESETS = presets()
+#: The typed surface opens with this f(x, y) and race (the app's own: the engine has no
+#: first race for a formula it has not seen).
+CUSTOM_F = "x^2 + 10*y^2 + 2*sin(x)*sin(y)"
+PRESETS["custom"] = Preset(0.02, 0.8, 200, {"adam": {"lr": 0.1}, "adamw": {"lr": 0.1},
+                                           "nadam": {"lr": 0.1}, "rmsprop": {"lr": 0.03},
+                                           "adagrad": {"lr": 0.5}})
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,9 @@ class RaceSettings:
     seed: int = 0
     overrides: dict = field(default_factory=lambda: dict(PRESETS["ravine"].overrides))
     lesson: str | None = None  # the lesson whose text reads this race (optim_core.lessons)
+    data: str | None = None  # the line fit on the user's points: their digest (kept_points)
+    f: str | None = None  # custom: f(x, y) as typed
+    window: tuple[float, float, float, float] | None = None  # custom: None, from f
 
     def __post_init__(self):
         # one form for one meaning: no blank values, no optimizer with nothing set
@@ -68,9 +85,15 @@ class RaceSettings:
         p = PRESETS[surface]
         return cls(surface=surface, optimizers=tuple(optimizers), lr=p.lr, momentum=p.momentum,
                    steps=p.steps, points=p.points, batch_size=p.batch_size, seed=seed,
-                   noise=noise, overrides={k: dict(v) for k, v in p.overrides.items()})
+                   noise=noise, overrides={k: dict(v) for k, v in p.overrides.items()},
+                   f=CUSTOM_F if surface == "custom" else None)
 
     def surface_object(self) -> oc.Surface:
+        if self.surface == "regression" and self.data is not None:
+            return regression_on_points(*_user_points(self.data), kappa=self.kappa)
+        if self.surface == "custom":
+            return oc.get_surface("custom", kappa=self.kappa, f=self.f,
+                                  window=None if self.window is None else tuple(self.window))
         return oc.get_surface(self.surface, kappa=self.kappa, points=self.points,
                               seed=self.seed)
 
@@ -95,11 +118,13 @@ class RaceSettings:
     def structure(self, theme: str) -> str:
         """What the race map's traces are made of: equal structure, patchable figure."""
         return repr((self.surface, self.kappa, self.points,
-                     self.seed if self.points is not None else 0, self.optimizers, theme))
+                     self.seed if self.points is not None else 0, self.optimizers, theme,
+                     self.data, self.f, self.window))
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
-        return asdict(self) | {"optimizers": list(self.optimizers)}
+        return asdict(self) | {"optimizers": list(self.optimizers),
+                               "window": window_text(self.window)}
 
     def cli_args(self) -> list[str]:
         """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
@@ -107,6 +132,10 @@ class RaceSettings:
         surface = self.surface_object()
         args = ["run", "--surface", self.surface, "--optimizer", ",".join(self.optimizers),
                 "--steps", str(self.steps), "--lr", _text(self.lr)]
+        if self.f is not None:
+            args += ["--f", self.f]
+        if self.window is not None:
+            args += ["--window", *(_text(float(v)) for v in self.window)]
         if any("momentum" in oc.OPTIMIZERS[name].defaults for name in self.optimizers):
             args += ["--momentum", _text(self.momentum)]
         if self.x0 is not None or self.y0 is not None:
@@ -115,6 +144,8 @@ class RaceSettings:
             args += ["--kappa", _text(self.kappa)]
         if self.points is not None:
             args += ["--points", str(self.points)]
+        if self.data is not None:
+            args += ["--data", points_file_name(self.data)]
         if self.batch_size is not None:
             args += ["--batch-size", str(self.batch_size)]
         if self.noise:
@@ -142,6 +173,12 @@ class RaceSettings:
             value = getattr(self, name)
             if name in ("lr", "momentum", "steps") or value != getattr(preset, name):
                 pairs.append((name, "" if value is None else _text(value)))
+        if self.data is not None:
+            pairs.append(("data", self.data))
+        if self.f is not None:
+            pairs.append(("f", self.f))
+        if self.window is not None:
+            pairs.append(("window", window_text(self.window)))
         for optimizer in OPTIMIZER_NAMES:
             mine = self.overrides.get(optimizer, {})
             for param in OVERRIDE_PARAMS:
@@ -156,6 +193,129 @@ class RaceSettings:
 
 def _text(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+# --- the line fit on the user's points, kept by digest ------------------------------------
+
+#: how long the store keeps a dataset after it was last used (a link to it works as long)
+POINTS_TTL_S = 30 * 24 * 3600
+POINTS_KEY = "optimizer-race-points:"
+
+
+class _MemoryStore:
+    """Where points are kept when no shared store is set (the library, tests): a few,
+    in this process."""
+
+    def __init__(self, size: int = 64):
+        self.size, self.items = size, {}
+
+    def keep(self, key: str, text: str, ttl: float) -> None:
+        self.items.pop(key, None)
+        self.items[key] = text
+        while len(self.items) > self.size:
+            self.items.pop(next(iter(self.items)))
+
+    def fetch(self, key: str) -> str | None:
+        return self.items.get(key)
+
+
+_STORE = {"points": _MemoryStore()}
+
+
+def use_points_store(store) -> None:
+    """Keep the users' points in ``store`` (``keep(key, text, ttl)``, ``fetch(key)``): the
+    app gives the background jobs' store (callbacks/jobs.py), which every worker shares,
+    so a link with points opens on any worker of the deployment."""
+    _STORE["points"] = store
+    _points_by_digest.cache_clear()
+
+
+def keep_points(data: str | bytes) -> Points:
+    """Parse a user's CSV (DataError if it is not one) and keep its points by digest."""
+    points = parse_points(data)
+    _STORE["points"].keep(POINTS_KEY + points.digest, points.to_csv(), POINTS_TTL_S)
+    return points
+
+
+class _NotKept(LookupError):
+    pass
+
+
+@functools.lru_cache(maxsize=32)
+def _points_by_digest(digest: str) -> Points:
+    # content-addressed, so caching in the process is safe: a digest names one dataset;
+    # a miss raises, and is not cached (the points may be kept later)
+    text = _STORE["points"].fetch(POINTS_KEY + digest)
+    try:
+        points = parse_points(text) if text is not None else None
+    except DataError:
+        points = None
+    if points is None or points.digest != digest:
+        raise _NotKept(digest)
+    return points
+
+
+def stored_points(digest) -> Points | None:
+    """The kept points of ``digest``, or None (not a digest, expired or never kept)."""
+    if not is_digest(digest):
+        return None
+    try:
+        return _points_by_digest(digest)
+    except _NotKept:
+        return None
+
+
+def _user_points(digest: str) -> tuple:
+    points = stored_points(digest)
+    if points is None:
+        raise DataError("these points are no longer kept on this server", row=None, got=digest)
+    return points.x, points.y, points.digest
+
+
+def with_kept_points(settings: RaceSettings, digest) -> RaceSettings:
+    """A line fit's preset on the user's points ``digest`` if they are kept (generated
+    points and the preset's batch size are for the generated data)."""
+    if settings.surface != "regression" or stored_points(digest) is None:
+        return settings
+    return replace(settings, data=digest, points=None, batch_size=None)
+
+
+def points_file_name(digest: str) -> str:
+    """The file the points download as (and the CLI command's ``--data`` names)."""
+    return f"optimizer-race-points-{digest[:8]}.csv"
+
+
+# --- the typed surface: f(x, y) and its window ----------------------------------------------
+
+def window_text(window) -> str | None:
+    """The window as its box shows it: "x_min, x_max, y_min, y_max" (None: from f)."""
+    return None if window is None else ", ".join(_text(float(v)) for v in window)
+
+
+def _window(value):
+    """(window or None, message or None) from the window box: blank is None (the default
+    from f), else four numbers, checked by the engine."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, str):
+        parts = value.replace(";", ",").replace(",", " ").split()
+        value = [_number(part) for part in parts]
+    try:
+        return check_window(value, "the window"), None
+    except InvalidParameterError as error:
+        return None, _message(error)
+
+
+def _custom_errors(f, window) -> dict[str, str]:
+    """The messages for a typed f(x, y) and its window: the engine's, naming what is
+    wrong and where (its column)."""
+    try:
+        oc.get_surface("custom", f=f, window=window)
+    except ExpressionError as error:
+        return {"f": f"{error.reason[:1].upper()}{error.reason[1:]}."}
+    except InvalidParameterError as error:
+        return {"window" if error.parameter == "window" else "f": _message(error)}
+    return {}
 
 
 def _message(error: InvalidParameterError) -> str:
@@ -293,6 +453,26 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     clean, bad = oc.validate("the race", checked)
     for name, error in bad.items():
         errors[name] = _message(error)
+    f = window = None
+    if surface == "custom":
+        f = values.get("f")
+        window, window_error = _window(values.get("window"))
+        if window_error:
+            errors["window"] = window_error
+        else:
+            errors.update(_custom_errors(f, window))
+    data = values.get("data") or None
+    if surface != "regression":
+        data = None  # kept by its control for when the line fit is picked again
+    elif data is not None:
+        if stored_points(data) is None:
+            errors["data"] = (f"Your points are no longer kept on this server (they are kept "
+                              f"{POINTS_TTL_S // 86400} days after their last use): upload "
+                              "them again." if is_digest(data)
+                              else f"Not the name of kept points; got {_show(data)}.")
+        elif scalars.get("points") is not None:
+            errors["points"] = ("Your own points are in use: remove them (Your points, "
+                                "below) to generate points.")
     overrides: dict = {}
     for optimizer, params in (values.get("overrides") or {}).items():
         if optimizer not in OPTIMIZER_NAMES or not isinstance(params, dict):
@@ -313,7 +493,7 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         lr=clean["lr"], momentum=clean["momentum"], steps=clean["steps"],
         x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
         batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
-        overrides=overrides, lesson=lesson)
+        overrides=overrides, lesson=lesson, data=data, f=f, window=window)
     return _cross_check(settings)
 
 
@@ -366,6 +546,9 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     if lesson is not None and not pairs:  # ?lesson=NAME: the lesson's race
         return lesson_settings(lesson), notes
     surface = pairs.pop("surface", "ravine")
+    data = pairs.pop("data", None)
+    f, window = pairs.pop("f", None), pairs.pop("window", None)
+    batch_given = "batch_size" in pairs  # else the preset's is for the generated points
     if surface not in SURFACE_NAMES:
         notes.append(f"surface={_show(surface)} is not a surface; showing ravine.")
         surface = "ravine"
@@ -412,7 +595,21 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
             overrides.setdefault(optimizer, {})[param] = clean[param]
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
-    settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson, **values)
+    settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson,
+                       **values)
+    if surface == "custom":
+        settings = replace(settings, **_custom_from_query(f, window, notes))
+    elif f is not None or window is not None:
+        notes.append("Ignored f and window: they are for surface=custom.")
+    if data:
+        if surface != "regression":
+            notes.append(f"Ignored data={_show(data)}: your own points are for the line fit.")
+        elif stored_points(data) is None:
+            notes.append(f"The link's points (data={_show(data)}) are no longer kept on "
+                         "this server; showing generated points. Upload them again.")
+        else:
+            settings = replace(settings, data=data, points=None,
+                               batch_size=settings.batch_size if batch_given else None)
     checked, errors = _cross_check(settings)
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
@@ -421,6 +618,22 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     if len(notes) > MAX_URL_NOTES:  # a link's text is shown back to whoever opens it
         notes = [*notes[:MAX_URL_NOTES], f"({len(notes) - MAX_URL_NOTES} more not shown.)"]
     return settings, notes
+
+
+def _custom_from_query(f, window, notes: list) -> dict:
+    """A link's f(x, y) and window, each falling back (with a note) when bad."""
+    f = CUSTOM_F if f is None else f
+    errors = _custom_errors(f, None)
+    if errors:
+        notes.append(f"Ignored f={_show(f)}: {errors['f']} Showing f(x, y) = {CUSTOM_F}.")
+        f = CUSTOM_F
+    checked, message = _window(window)
+    if not message:
+        message = _custom_errors(f, checked).get("window")
+    if message:
+        notes.append(f"Ignored window={_show(window)}: {message}")
+        checked = None
+    return {"f": f, "window": checked}
 
 
 def _parse_number(text: str):

@@ -251,7 +251,7 @@ def worst_requests(quick: bool) -> dict:
         settings, _ = parse_controls(values)
         surface = settings.surface_object()
         image, _ = best_of(lambda s=surface: figures._surface_image.__wrapped__(
-            s.key, "dark", 640), 3)
+            figures._ByKey(s), "dark", 640), 3)
         races[name] = {"seconds": seconds, "peak_mb": peak / 1e6, "image_seconds": image,
                        "points_evaluated": len(settings.optimizers) * (settings.steps + 1)
                        * points_per_step(surface.n_points, settings.batch_size)}

@@ -17,6 +17,7 @@ from dataclasses import fields
 from layouts import ids
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
+from optim_core.userdata import MAX_BYTES as MAX_POINTS_BYTES
 from settings import RaceSettings, parse_controls
 
 SETTING_NAMES = frozenset(field.name for field in fields(RaceSettings))
@@ -127,10 +128,26 @@ def _short_text(value) -> None:
         raise Malformed("not a short text")
 
 
+def _points_text(limit: int):
+    """An upload's contents or a paste: one text of at most ``limit`` characters (the
+    callback parses it, bounded, and names what is wrong)."""
+    def rule(value) -> None:
+        if not isinstance(value, str) or len(value) > limit:
+            raise Malformed(f"not a text of at most {limit:,} characters")
+    return rule
+
+
+#: base64 of the largest CSV the parser reads, with its data: prefix
+MAX_UPLOAD_TEXT = 4 * -(-MAX_POINTS_BYTES // 3) + 256
+#: (component id, property) -> its rule, for inputs larger than a store's default bound
+PROPERTIES = {(ids.POINTS_UPLOAD, "contents"): _points_text(MAX_UPLOAD_TEXT),
+              (ids.POINTS_PASTE, "value"): _points_text(MAX_POINTS_BYTES)}
+
 #: store id -> its rule (None is always fine: a store not written yet)
 STORES = {ids.RACE_STATE: _race_state, ids.OVERRIDES_STORE: _overrides,
           ids.SWEEP_RESULT: _sweep_result, ids.THEME: _short_text, ids.PAGE: _short_text,
-          ids.RACE_STRUCTURE: lambda v: _small_json(v, MAX_TEXT)}
+          ids.RACE_STRUCTURE: lambda v: _small_json(v, MAX_TEXT),
+          ids.DATA_DRAWN: lambda v: _small_json(v, MAX_TEXT)}
 
 
 def _dependency(item, spec: dict, where: str) -> None:
@@ -144,7 +161,10 @@ def _dependency(item, spec: dict, where: str) -> None:
                 not wildcard and entry.get("id") != spec["id"]):
             raise Malformed(f"{where}: not {spec['id']}.{spec['property']}")
         value = entry.get("value")
-        rule = STORES.get(entry.get("id")) if entry.get("property") == "data" else None
+        component = entry.get("id")  # a pattern-matched one's is a dict
+        component = component if isinstance(component, str) else None
+        rule = STORES.get(component) if entry.get("property") == "data" else \
+            PROPERTIES.get((component, entry.get("property")))
         if value is None:
             continue
         try:

@@ -7,7 +7,7 @@ that caption (assets/app.js ``exportImages``): what is on screen, as it is zoome
 
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
@@ -45,16 +45,26 @@ def register(app) -> None:
 
     @app.callback(
         output={"figure": Output(ids.DATA_GRAPH, "figure"),
-                "style": Output(ids.DATA_CELL, "style")},
-        inputs={"state": Input(ids.DATA_REQUEST, "data"), "theme": State(ids.THEME, "data")},
+                "style": Output(ids.DATA_CELL, "style"),
+                "drawn": Output(ids.DATA_DRAWN, "data")},
+        inputs={"state": Input(ids.DATA_REQUEST, "data"), "theme": State(ids.THEME, "data"),
+                "drawn": State(ids.DATA_DRAWN, "data")},
         prevent_initial_call=True,
     )
-    def draw_fit(state, theme):
+    def draw_fit(state, theme, drawn):
         """On the line fit, the data and each optimizer's fitted line at the end of the
-        race (a small figure, drawn whole: its lines change with every move)."""
+        race: drawn whole when the data, the racers or the theme change, else only the
+        lines are patched (up to 1,000 points are not sent again with every move)."""
         settings, _ = settings_from_state(state) if state else (None, {})
         if settings is None:
-            return {"figure": no_update, "style": {"display": "none"}}
+            return {"figure": no_update, "style": {"display": "none"}, "drawn": None}
         race = settings.simulate()
-        return {"figure": figures.fit_figure(race, figures.theme_name(theme)),
-                "style": {"display": "block"}}
+        theme = figures.theme_name(theme)
+        structure = settings.structure(theme)
+        if structure == drawn:
+            figure = Patch()
+            figures.patch_fit_figure(figure, race)
+        else:
+            figure = figures.fit_figure(race, theme)
+        return {"figure": figure, "style": {"display": "block"},
+                "drawn": no_update if structure == drawn else structure}

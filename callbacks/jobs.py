@@ -32,6 +32,8 @@ import time
 import diskcache
 from dash import CeleryManager, DiskcacheManager
 
+from settings import POINTS_TTL_S
+
 log = logging.getLogger(__name__)
 
 #: a job still without a result after this long is stopped and reported (a maximal sweep
@@ -230,6 +232,16 @@ class GuardedDiskcacheManager(_Guarded, DiskcacheManager):
     def _start(self, key, job_fn, args, context, size):
         return start_detached(job_fn, (key, self._make_progress_key(key), args, context))
 
+    # the users' points (settings.use_points_store): in the same cache, by digest
+    def keep(self, key: str, text: str, ttl: float) -> None:
+        self.handle.set(key, text, expire=ttl)
+
+    def fetch(self, key: str) -> str | None:
+        text = self.handle.get(key)
+        if text is not None:
+            self.handle.touch(key, expire=POINTS_TTL_S)
+        return text
+
     def health(self):
         try:
             self.handle.set("optimizer-race-health", time.time(), expire=60)
@@ -261,6 +273,16 @@ class GuardedCeleryManager(_Guarded, CeleryManager):
 
     def _alive(self, job) -> bool:
         return bool(CeleryManager.job_running(self, job))
+
+    def keep(self, key: str, text: str, ttl: float) -> None:
+        self.handle.backend.client.set(key, text.encode(), ex=int(ttl))
+
+    def fetch(self, key: str) -> str | None:
+        client = self.handle.backend.client
+        raw = client.get(key)
+        if raw is not None:
+            client.expire(key, int(POINTS_TTL_S))
+        return None if raw is None else raw.decode()
 
     def _start(self, key, job_fn, args, context, size):
         queue = QUEUES[1] if size >= LARGE_JOB else QUEUES[0]

@@ -16,12 +16,15 @@ from layouts import ids
 from layouts.race import overrides_grid, own_lr_line, surface_about
 from optim_core.lessons import LESSONS
 from settings import (
+    CUSTOM_F,
     RaceSettings,
     from_query,
     lesson_settings,
     override_values,
     own_lrs,
     slider_position,
+    window_text,
+    with_kept_points,
     without_override,
 )
 
@@ -31,7 +34,8 @@ OVERRIDES = ids.overrides()
 def control_values(settings: RaceSettings, override_ids: list) -> dict:
     """What the controls show for ``settings``, named as apply_settings' outputs."""
     surface = settings.surface_object()
-    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR}
+    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR} | {
+        "window": window_text(settings.window)}
     return {
         "controls": controls | {"optimizers": list(settings.optimizers)},
         "sliders": {"lr": slider_position("lr", settings.lr), "momentum": settings.momentum},
@@ -57,9 +61,11 @@ def register(app) -> None:
         inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
                     surface=Input(ids.SURFACE, "value"), lesson=Input(ids.LESSON, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
-                   noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id")),
+                   noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id"),
+                   data=State(ids.DATA, "value"), typed_f=State(ids.CUSTOM_F, "value")),
     )
-    def apply_settings(search, went_to, surface, lesson, optimizers, seed, noise, override_ids):
+    def apply_settings(search, went_to, surface, lesson, optimizers, seed, noise, override_ids,
+                       data, typed_f):
         notes = []
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
@@ -76,12 +82,19 @@ def register(app) -> None:
                                            and 0 <= noise <= 100 else 0.0)
             kept = lesson if isinstance(lesson, str) and lesson in LESSONS else None
             settings = replace(settings, lesson=kept)  # its text says the race left it
+            settings = with_kept_points(settings, data)
         else:  # the page opened, or the user went back or forward: the URL says
             settings, notes = from_query(search if isinstance(search, str) else "")
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
-        return control_values(settings, override_ids) | {"note": note,
-                                                          "overrides_store": settings.overrides}
+        values = control_values(settings, override_ids)
+        if ctx.triggered_id == ids.SURFACE:  # the user's points and f stay for their surface
+            values["controls"]["data"] = values["controls"]["window"] = no_update
+            if isinstance(typed_f, str) and typed_f.strip():
+                values["controls"]["f"] = no_update
+            else:
+                values["controls"]["f"] = settings.f or CUSTOM_F
+        return values | {"note": note, "overrides_store": settings.overrides}
 
     @app.callback(
         Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),

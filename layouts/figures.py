@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import OPTIMIZERS, Race, Surface, get_surface
+from optim_core import OPTIMIZERS, Race, Surface
 from optim_core.analysis import TOLERANCE
 from settings import own_values
 
@@ -115,9 +115,22 @@ def contour_levels(surface: Surface, z: np.ndarray) -> tuple[np.ndarray, float, 
     return t, float(t.min()), float(t.max())
 
 
+class _ByKey:
+    """A surface that a cache compares by its key (its data arrays are not hashable)."""
+
+    def __init__(self, surface: Surface):
+        self.surface, self.key = surface, surface.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, _ByKey) and other.key == self.key
+
+
 @functools.lru_cache(maxsize=64)
-def _surface_image(key: tuple, theme: str, pixels: int) -> tuple[str, float, float]:
-    surface = get_surface(*key)
+def _surface_image(keyed: _ByKey, theme: str, pixels: int) -> tuple[str, float, float]:
+    surface = keyed.surface
     (x0, x1), (y0, y1) = surface.window
     aspect = (y1 - y0) / (x1 - x0)
     width, height = (pixels, max(int(pixels * aspect), 2)) if aspect <= 1 else (
@@ -141,7 +154,7 @@ def _surface_image(key: tuple, theme: str, pixels: int) -> tuple[str, float, flo
 
 def surface_image(surface: Surface, theme: str, pixels: int = 640):
     """(PNG data URI, t_min, t_max) of the surface, cached per surface options and theme."""
-    return _surface_image(surface.key, theme, pixels)
+    return _surface_image(_ByKey(surface), theme, pixels)
 
 
 # --- float32 typed arrays ------------------------------------------------------------------
@@ -420,14 +433,11 @@ def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.
         name="least squares", line={"color": colors["ink"], "width": 1, "dash": "dot"},
         hovertemplate=f"least squares: y = {w_best:.4g}·x + {b_best:.4g}<extra></extra>"))
     for run, y in zip(race.runs, lines["y"], strict=True):
-        k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
-        w, b = run.params[k]
         fig.add_trace(go.Scatter(
             x=lines["x"], y=y, mode="lines", name=TITLES[run.optimizer],
             line={"color": racer_color(run.optimizer, theme), "width": 2,
                   "dash": DASHES[run.optimizer]},
-            hovertemplate=f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + "
-                          f"{b:.4g}<extra></extra>"))
+            hovertemplate=_fit_hover(run, step)))
     low, high = float(surface.data_y.min()), float(surface.data_y.max())
     pad = 0.25 * (high - low or 1.0)
     fig.update_layout(
@@ -440,6 +450,24 @@ def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.
         yaxis={"title": {"text": "y"}, "gridcolor": colors["grid"], "zeroline": False,
                "range": [low - pad, high + pad]})
     return fig
+
+
+#: the fit figure's traces: the data, the least-squares line, then one line per run
+FIT_FIRST_LINE = 2
+
+
+def _fit_hover(run, step: int | None) -> str:
+    k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
+    w, b = run.params[k]
+    return f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + {b:.4g}<extra></extra>"
+
+
+def patch_fit_figure(patch, race: Race, step: int | None = None) -> None:
+    """Fill a ``dash.Patch`` of the fit figure with what a move changes: the fitted lines
+    (the data points are not sent again)."""
+    for i, (run, y) in enumerate(zip(race.runs, fit_lines(race, step)["y"], strict=True)):
+        patch["data"][FIT_FIRST_LINE + i]["y"] = y
+        patch["data"][FIT_FIRST_LINE + i]["hovertemplate"] = _fit_hover(run, step)
 
 
 # --- images for slides -------------------------------------------------------------------------

@@ -36,11 +36,32 @@ ADVANCED_SUMMARY = "advanced-summary"  # opening the panel the first time draws 
 OVERRIDES_GRID = "overrides-grid"
 CONTROLS = "race-controls"
 
+# the typed surface (userdata): f(x, y) and its map window, shown on surface "custom"
+CUSTOM_F = "custom-surface-input"
+CUSTOM_WINDOW = "custom-window-input"
+
+# your own points for the line fit (userdata)
+#: the digest of the points in use (a race setting, ``data``; hidden: the upload and the
+#: paste box below set it, the URL restores it)
+DATA = "data-input"
+POINTS_UPLOAD = "points-upload"
+POINTS_PASTE = "points-paste-input"
+POINTS_PASTE_BUTTON = "points-paste-button"
+POINTS_REMOVE = "points-remove-button"
+POINTS_INFO = "points-info"  # which points the line fit uses
+POINTS_ACTIONS = "points-actions"  # download and remove, while they are the user's
+POINTS_ERROR = "points-error"  # what is wrong with an upload or a paste, naming the row
+POINTS_DOWNLOAD_BUTTON = "points-download-button"
+POINTS_DOWNLOAD = "points-download"
+#: the structure (settings.RaceSettings.structure) the data plot was drawn for: a move
+#: that keeps it patches the fitted lines only
+DATA_DRAWN = "data-drawn-store"
+
 #: The control behind each race setting (the names of settings.RaceSettings).
 CONTROL_FOR = {"surface": SURFACE, "optimizers": OPTIMIZERS, "lr": LR_INPUT,
                "momentum": MOMENTUM_INPUT, "steps": STEPS, "kappa": KAPPA, "noise": NOISE,
                "batch_size": BATCH_SIZE, "points": POINTS, "seed": SEED, "x0": START_X,
-               "y0": START_Y}
+               "y0": START_Y, "data": DATA, "f": CUSTOM_F, "window": CUSTOM_WINDOW}
 #: The settings that also have a slider beside their number box.
 SLIDER_FOR = {"lr": LR_SLIDER, "momentum": MOMENTUM_SLIDER}
 

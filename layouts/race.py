@@ -9,9 +9,19 @@ from dash import dcc, html
 import optim_core as oc
 from optim_core import theory
 from optim_core.analysis import TOLERANCE, ranked
+from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
-from settings import OVERRIDE_PARAMS, PRESETS, SLIDER_RANGES, RaceSettings, own_lrs
+from optim_core.surfaces import GROUPS
+from settings import (
+    CUSTOM_F,
+    OVERRIDE_PARAMS,
+    PRESETS,
+    SLIDER_RANGES,
+    RaceSettings,
+    own_lrs,
+    window_text,
+)
 
 from . import ids
 from .components import (
@@ -26,8 +36,15 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .userdata import points_panel
 
-SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES}
+SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
+    "custom": "Type f(x, y)"}
+#: The picker's groups, in order, and their surfaces (the engine's registry says which).
+SURFACE_GROUPS = {group: [name for name in oc.SURFACES if oc.get_surface(name).group == group]
+                  for group in GROUPS} | {"your own": ["custom"]}
+GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
+                "your own": "Your own"}
 #: The map and loss plot leave room for the header above and the legend below them, so
 #: a 720-pixel-high laptop screen shows all three at once.
 GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
@@ -39,10 +56,10 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
     surface = settings.surface_object()
     return html.Div([
         control("Surface", dcc.RadioItems(
-            id=ids.SURFACE, value=settings.surface, className="segmented",
-            options=[{"label": SURFACE_LABELS[s], "value": s} for s in oc.SURFACES],
-            inline=True), ids.SURFACE),
+            id=ids.SURFACE, value=settings.surface, className="segmented surface-picker",
+            options=surface_options(), inline=True), ids.SURFACE),
         html.Div(surface_about(surface), id=ids.SURFACE_ABOUT, className="control-hint"),
+        custom_controls(settings),
         control("Optimizers", dcc.Checklist(
             id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
             options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
@@ -97,9 +114,38 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
                     ids.BATCH_SIZE, settings.batch_size, integer=True,
                     placeholder="full batch"), ids.BATCH_SIZE, "Line fit: mini-batch"),
             ], className="control-pair only-regression"),
+            points_panel(settings),
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def surface_options() -> list[dict]:
+    """The picker's options by group, each group after its heading (a disabled option:
+    RadioItems has no groups of its own)."""
+    options = []
+    for group, names in SURFACE_GROUPS.items():
+        options.append({"label": html.Span(GROUP_TITLES[group], className="picker-group"),
+                        "value": f"group:{group}", "disabled": True})
+        options += [{"label": SURFACE_LABELS[name], "value": name} for name in names]
+    return options
+
+
+def custom_controls(settings: RaceSettings) -> html.Div:
+    """f(x, y) as typed, and its map window (shown on surface "custom")."""
+    return html.Div([
+        control("f(x, y)", dcc.Input(
+            id=ids.CUSTOM_F, type="text", value=settings.f or CUSTOM_F, debounce=True,
+            placeholder="e.g. x^2 + 10*y^2", spellCheck=False, autoComplete="off",
+            className="expression-input"), ids.CUSTOM_F,
+            f"Numbers, x, y, pi, e, + − * / ^ (or **), ( ); {', '.join(FUNCTION_NAMES)}. "
+            f"Press Enter to race; at most {MAX_LENGTH} characters."),
+        control("Map window", dcc.Input(
+            id=ids.CUSTOM_WINDOW, type="text", value=window_text(settings.window),
+            debounce=True, placeholder="x_min, x_max, y_min, y_max (blank: from f)",
+            autoComplete="off", className="expression-input"), ids.CUSTOM_WINDOW,
+            "Where the map looks, and where the minimum is looked for."),
+    ], className="only-custom", **{"data-max-length": str(MAX_LENGTH)})
 
 
 def own_lr_line(own: dict) -> list:
@@ -143,6 +189,9 @@ def default_race_text(surface: str) -> str:
                 f"longest; Adam, whose step does not shrink with the gradient, leaves it at "
                 f"once; momentum and Nesterov (μ {p.momentum:g}) escape sooner than GD, and "
                 "Nesterov settles in a minimum first.")
+    if surface == "custom":
+        return ("Type your own f(x, y) below (Enter races it); the map's window and the "
+                "start follow from it, or set them.")
     if p.text:  # a surface of optim_core.surfaces.TABLE says it in its preset
         return p.text.format(lr=p.lr, momentum=p.momentum, steps=p.steps, adam=own["adam"])
     return (f"First race: mini-batches of {p.batch_size} of {p.points} noisy points "
@@ -292,7 +341,11 @@ def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
     lr, mu = settings.lr, settings.momentum
     r = theory.readout(surface, lr, mu, race.runs, [s.measured_rate for s in summaries])
     c = r.curvature
-    where = "exact (quadratic)" if c.exact else "at the minimum"
+    at = r.at or surface.minima[0]
+    point = f"({_fmt(at[0], 4)}, {_fmt(at[1], 4)})"
+    where = ("exact (quadratic)" if c.exact else
+             f"at {point}, where the runs approach" if surface.name == "custom"
+             else "at the minimum")
     items = [
         html.Li([html.B("κ"), f" = {_fmt(c.kappa, 4)} ",
                  html.Span(f"(L = {_fmt(c.L, 4)}, m = {_fmt(c.m, 4)}, {where})",
@@ -313,11 +366,18 @@ def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
     if rates:
         items.append(html.Li([html.B("rate / step"), " predicted → measured: ",
                               *_join(rates, ", ")]))
+    if surface.name == "custom":  # the Hessian itself: nothing about f is known ahead
+        hxx, hxy, hyy = (float(h) for h in surface.hessian(*at))
+        items.insert(0, html.Li([html.B("Hessian"), f" at {point}: [[{_fmt(hxx, 4)}, "
+                                 f"{_fmt(hxy, 4)}], [{_fmt(hxy, 4)}, {_fmt(hyy, 4)}]]"]))
     if r.polyak is not None:
         best_lr, best_mu, best_rate = r.polyak
         items.append(html.Li([html.B("Polyak's optimum"),
                               f" γ* = {_fmt(best_lr, 4)}, μ* = {_fmt(best_mu, 4)}, rate "
                               f"(√κ−1)/(√κ+1) = {_fmt(best_rate, 4)}"]))
+    elif r.polyak_note:
+        items.append(html.Li([html.B("Polyak's optimum"), ": ", r.polyak_note],
+                             className="muted"))
     return [html.Ul(items, className="theory-list")]
 
 
@@ -406,7 +466,7 @@ def data_plot() -> html.Div:
     the other surfaces)."""
     return html.Div([dcc.Graph(id=ids.DATA_GRAPH, className="data-graph",
                                config={"displayModeBar": False, "responsive": True}),
-                     dcc.Store(id=ids.DATA_REQUEST)],
+                     dcc.Store(id=ids.DATA_REQUEST), dcc.Store(id=ids.DATA_DRAWN)],
                     id=ids.DATA_CELL, className="data-cell", style={"display": "none"})
 
 

@@ -158,6 +158,31 @@ def _surface_flags(parser):
     parser.add_argument("--points", help="regression: use N seeded noisy points, "
                                          f"{_allowed('points')} (default: 5 points on y = x)")
     parser.add_argument("--seed", default="0", help=f"{_allowed('seed')} (default 0)")
+    parser.add_argument("--data", metavar="FILE.csv",
+                        help="regression: fit your own points, a CSV of x, y columns (header "
+                             "optional, at most 1,000 rows)")
+
+
+def _surface(args, options: dict):
+    """The surface to pass on: its name, or the line fit on the points of --data."""
+    if args.data is None:
+        return args.surface
+    from .surfaces import regression_on_points
+    from .userdata import DataError, read_points
+
+    if args.surface != "regression":
+        raise UsageError(f"--data applies to --surface regression only, not {args.surface}")
+    if args.points is not None:
+        raise UsageError("--data and --points exclude each other: your points or N generated")
+    try:
+        points = read_points(args.data)
+    except DataError as error:
+        where = f"row {error.row:,}: " if error.row is not None else ""
+        raise UsageError(f"--data {args.data!r}: {where}{error.reason}") from None
+    except OSError as error:
+        raise UsageError(f"--data cannot read {args.data!r}: {error.strerror}") from None
+    return regression_on_points(points.x, points.y, points.digest,
+                                **{k: v for k, v in options.items() if k == "kappa"})
 
 
 def _surface_options(args) -> dict:
@@ -316,7 +341,7 @@ def _race(args):
     batch_size = _batch_size(args)
     own = _per_optimizer(args.per_optimizer, names)
     runs = [Run(name, own.get(name, {})) for name in names]
-    return simulate(args.surface, runs, steps=steps, start=_start(args), noise=noise,
+    return simulate(_surface(args, options), runs, steps=steps, start=_start(args), noise=noise,
                     batch_size=batch_size, **options, **_hyperparameters(args, names))
 
 
@@ -376,7 +401,7 @@ def command_sweep(args) -> int:
     for name in ("lr_min", "lr_max"):
         text = getattr(args, name)
         values[name] = None if text is None else _number(name, text)
-    result = sweep(args.surface, args.optimizer, steps=values["sweep_steps"],
+    result = sweep(_surface(args, options), args.optimizer, steps=values["sweep_steps"],
                    resolution=values["resolution"], lr_range=(values["lr_min"],
                                                               values["lr_max"]),
                    momentum_range=(values["momentum_min"], values["momentum_max"]),
@@ -390,7 +415,9 @@ def command_theory(args) -> int:
     from . import theory
     from .surfaces import get_surface
 
-    surface = get_surface(args.surface, **_surface_options(args))
+    options = _surface_options(args)
+    surface = _surface(args, options)
+    surface = get_surface(surface, **options) if isinstance(surface, str) else surface
     lr, momentum = _number("lr", args.lr), _number("momentum", args.momentum)
     r = theory.readout(surface, lr, momentum)
     c = r.curvature

@@ -2,8 +2,8 @@
 
 One row per run and step, step 0 first::
 
-    optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,batch_size,
-    noise,seed,x0,y0,f,lr,momentum,dampening,...
+    optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,data,
+    batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
@@ -11,7 +11,8 @@ One row per run and step, step 0 first::
 - ``f`` is the typed formula of surface ``custom`` (canonical form: it parses back to
   the same surface), empty on the named surfaces.
 - A setting an optimizer or surface does not take is left empty (``kappa`` off the
-  ravine; ``alpha`` for anything but rmsprop).
+  ravine; ``alpha`` for anything but rmsprop). ``data`` is the digest of the user's own
+  points on the line fit (``optim_core.userdata``; ``--data`` in the CLI), else empty.
 - Floats are written with ``repr``, the shortest text that reads back as the same
   float64: the export is lossless.
 """
@@ -25,8 +26,8 @@ from .optimizers import HYPERPARAMETERS
 from .simulate import Race
 
 TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
-SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "batch_size", "noise", "seed",
-                   "x0", "y0", "f")
+SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
+                   "seed", "x0", "y0", "f")
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
 
 
@@ -46,7 +47,8 @@ def race_rows(race: Race):
     settings = race.settings()
     for run in race.runs:
         fixed = [_cell(run.diverged_at), settings["surface"], _cell(settings["kappa"]),
-                 _cell(settings["points"]), _cell(settings["batch_size"]),
+                 _cell(settings["points"]), _cell(race.surface.data),
+                 _cell(settings["batch_size"]),
                  _cell(float(settings["noise"])), _cell(settings["seed"]),
                  _cell(float(run.start[0])), _cell(float(run.start[1])),
                  _cell(settings["f"])]

@@ -192,6 +192,7 @@ class Surface:
     kappa: float = 25.0  # the ravine's κ (kept by every surface: it is part of the key)
     points: int | None = None  # regression: the size of the noisy dataset, None: 5 points
     seed: int = 0  # regression: the seed of the noisy dataset
+    data: str | None = None  # regression: the digest of the user's own points (userdata.py)
     data_x: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
     data_y: np.ndarray = field(default_factory=lambda: np.zeros(1), repr=False)
     group: str = "teaching"  # one of GROUPS
@@ -202,11 +203,13 @@ class Surface:
 
     @property
     def key(self) -> tuple:
-        """The options that make this surface: get_surface(*key) rebuilds it."""
+        """The options that make this surface: equal keys, equal surfaces (without
+        ``data``, get_surface(*key) rebuilds it)."""
         if self.name == "custom":
             return (self.name, self.kappa, self.points, self.seed, self.expression.text,
                     self.given_window)
-        return (self.name, self.kappa, self.points, self.seed)
+        return (self.name, self.kappa, self.points, self.seed) + (
+            (self.data,) if self.data else ())
 
     @property
     def f(self) -> str | None:
@@ -345,13 +348,27 @@ def regression_dataset(points: int | None, seed: int) -> tuple[np.ndarray, np.nd
 
 def _regression_surface(points, seed):
     data_x, data_y = regression_dataset(points, seed)
+    source = ("the 5 points x = y = (−1.414, −0.707, 0, 0.707, 1.414)" if points is None
+              else f"{points} noisy points y = 1.5x − 1 + 0.5ε (seed {seed})")
+    return _line_fit(data_x, data_y, source, points=points,
+                     seed=seed if points is not None else 0)
+
+
+def regression_on_points(data_x, data_y, digest: str, kappa: float = 25.0) -> Surface:
+    """The line fit on the user's own points (``optim_core.userdata`` parses and checks
+    them; ``digest`` is their content hash, part of the surface's key)."""
+    data_x, data_y = np.array(data_x, dtype=np.float64), np.array(data_y, dtype=np.float64)
+    source = f"your {data_x.shape[0]:,} points"
+    return replace(_line_fit(data_x, data_y, source, points=None, seed=0, data=digest),
+                   kappa=float(kappa))
+
+
+def _line_fit(data_x, data_y, source, **options):
     design = np.stack([data_x, np.ones_like(data_x)], axis=1)
     (w_min, b_min), *_ = np.linalg.lstsq(design, data_y, rcond=None)
     f_min = float(regression_value(w_min, b_min, data_x, data_y))
     start = (0.0, 0.0)
     window = window_around([(w_min, b_min), start])
-    source = ("the 5 points x = y = (−1.414, −0.707, 0, 0.707, 1.414)" if points is None
-              else f"{points} noisy points y = 1.5x − 1 + 0.5ε (seed {seed})")
     return Surface(
         name="regression",
         title="Line-fit regression",
@@ -364,8 +381,7 @@ def _regression_surface(points, seed):
         window=window, default_start=start,
         minima=((float(w_min), float(b_min)),), f_min=max(f_min, 0.0),
         quadratic=True, lr_range=(1e-3, 10.0),
-        points=points, seed=seed if points is not None else 0, data_x=data_x, data_y=data_y,
-        preset=_REGRESSION_PRESET,
+        data_x=data_x, data_y=data_y, preset=_REGRESSION_PRESET, **options,
     )
 
 
