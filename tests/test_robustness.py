@@ -278,3 +278,28 @@ def test_the_race_callback_sends_a_message_only_when_it_changes(server):
     message = answer({ids.BATCH_SIZE: 4}, "")["children"]
     assert "regression surface only" in message
     assert answer({ids.BATCH_SIZE: 4}, message) is None
+
+
+HOSTILE_EXPRESSIONS = [
+    "__import__('os')", "().__class__", "lambda: 0", "[x for x in (1, 2)]", "9^9^9",
+    "x^(10^6)", "(" * 10_000 + "x" + ")" * 10_000, "x + " * 250_000 + "y", "x\x00+y",
+    "х^2 + y^2",  # a Cyrillic х
+    "x^2 + y^2; import os", "exp(1000)", "1/0", "x.real", "2x",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_EXPRESSIONS, ids=lambda t: repr(t[:24]))
+def test_a_hostile_expression_gets_a_message_under_its_box_and_the_race_stays(server, text):
+    """Through the race callback over HTTP, as the page would send it: a clear message
+    under the f(x, y) box (or the request refused at the door for its size), never a 500,
+    never NaN, and nothing drawn: the race before stays."""
+    url, app = server
+    status, body = post(url, payload(app, {ids.SURFACE: "custom", ids.CUSTOM_F: text},
+                                     f"{ids.CUSTOM_F}.value"))
+    assert status in (200, 400, 413), body[:200]
+    if status == 200:
+        assert not NON_FINITE.search(body)
+        message = error_text(body, ids.CUSTOM_F)
+        assert message, f"no message for {text[:40]!r}"
+        assert "race-graph" not in json.loads(body)["response"]  # the race drawn before stays
+    assert_still_serving(url, app)
