@@ -24,10 +24,10 @@ from optim_core.expression import (
     parse,
 )
 from optim_core.params import InvalidParameterError
+from tests.torch_reference import assert_close
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "expression_reference.json")
                      .read_text())
-RTOL = 1e-10
 X, Y = 0.7, -1.3
 
 # (typed, canonical text, the same function in Python)
@@ -394,12 +394,6 @@ def test_too_complex_is_an_error(monkeypatch):
 # --- exact derivatives: torch autograd ------------------------------------------------
 
 
-def _assert_close(ours, theirs, what):
-    theirs = np.asarray(theirs)
-    scale = float(np.max(np.abs(theirs)))
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=RTOL * scale, err_msg=what)
-
-
 def test_fixture_is_torchs():
     assert FIXTURE["dtype"] == "float64" and FIXTURE["torch_version"].startswith("2.13.0")
     names = {case["name"] for case in FIXTURE["cases"]}
@@ -423,10 +417,10 @@ def test_value_gradient_and_hessian_equal_torch_autograd(case, evaluate_with):
     (value,) = evaluate_with(f.value_program, x, y)
     again, gx, gy = evaluate_with(f.grad_program, x, y)
     hxx, hxy, hyy = evaluate_with(f.hessian_program, x, y)
-    _assert_close(value, case["value"], f"{case['name']}: value")
+    assert_close(value, case["value"], f"{case['name']}: value")
     np.testing.assert_array_equal(again, value)
-    _assert_close(np.stack([gx, gy], axis=1), case["grad"], f"{case['name']}: gradient")
-    _assert_close(np.stack([hxx, hxy, hyy], axis=1), case["hessian"],
+    assert_close(np.stack([gx, gy], axis=1), case["grad"], f"{case['name']}: gradient")
+    assert_close(np.stack([hxx, hxy, hyy], axis=1), case["hessian"],
                   f"{case['name']}: Hessian")
 
 

@@ -20,26 +20,12 @@ from optim_core import surfaces, theory
 from optim_core.expression import ExpressionError
 from optim_core.params import CONSTRAINTS, InvalidParameterError
 from optim_core.simulate import Run
+from tests.torch_reference import assert_matches, simulate_case
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = json.loads((ROOT / "tests" / "fixtures" / "surfaces_reference.json").read_text())
 CASES = FIXTURE["cases"]
-RTOL = 1e-10
 TEST_FUNCTIONS = [entry.name for entry in surfaces.TABLE]
-
-
-def assert_close(ours, theirs, what):
-    theirs = np.asarray(theirs, dtype=np.float64)
-    scale = float(np.max(np.abs(theirs))) if theirs.size else 0.0
-    np.testing.assert_allclose(ours, theirs.reshape(np.shape(ours)), rtol=RTOL,
-                               atol=RTOL * scale, err_msg=what)
-
-
-def simulate_case(case, backend):
-    race = oc.simulate(case["surface"], [Run(case["optimizer"], case["hyperparameters"])],
-                       steps=case["steps"], start=case["start"], f=case.get("f"),
-                       backend=backend)
-    return race.runs[0]
 
 
 def test_the_fixture_covers_every_test_function_and_cut_typed_runs():
@@ -56,12 +42,7 @@ def test_the_fixture_covers_every_test_function_and_cut_typed_runs():
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_trajectory_matches_torch_autograd(case, backend):
-    run = simulate_case(case, backend)
-    assert run.diverged_at == case["diverged_at"]
-    assert len(run.loss) == len(case["loss"])
-    assert_close(run.params, case["params"], "parameters")
-    assert_close(run.loss, case["loss"], "loss")
-    assert_close(run.grads, case["grads"], "gradients")
+    assert_matches(simulate_case(case, backend), case)
 
 
 @pytest.mark.parametrize("name", [*TEST_FUNCTIONS, "custom"])

@@ -9,31 +9,13 @@ gradient component near 0) is judged by the run's scale rather than by itself.
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import optim_core as oc
-from optim_core.simulate import Run
+from tests.torch_reference import assert_matches, simulate_case
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "torch_reference.json").read_text())
 CASES = FIXTURE["cases"]
-RTOL = 1e-10
-
-
-def simulate_case(case, backend="auto"):
-    race = oc.simulate(case["surface"], [Run(case["optimizer"], case["hyperparameters"])],
-                       steps=case["steps"], kappa=case.get("kappa", 25.0),
-                       points=case.get("points"), noise=case.get("noise", 0.0),
-                       batch_size=case.get("batch_size"), seed=case.get("seed", 0),
-                       start=case.get("start"), backend=backend)
-    return race.runs[0]
-
-
-def assert_close(ours, theirs, what):
-    theirs = np.asarray(theirs, dtype=np.float64)
-    scale = float(np.max(np.abs(theirs)))
-    np.testing.assert_allclose(ours, theirs, rtol=RTOL, atol=RTOL * scale, err_msg=what)
-
 
 def test_fixture_covers_every_optimizer_and_surface():
     pairs = {(c["surface"], c["optimizer"]) for c in CASES}
@@ -52,12 +34,7 @@ def test_fixture_covers_every_optimizer_and_surface():
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_trajectory_matches_torch(case, backend):
-    run = simulate_case(case, backend)
-    assert run.diverged_at == case["diverged_at"]
-    assert len(run.loss) == len(case["loss"])
-    assert_close(run.params, case["params"], "parameters")
-    assert_close(run.loss, case["loss"], "loss")
-    assert_close(run.grads, case["grads"], "gradients")
+    assert_matches(simulate_case(case, backend), case)
 
 
 def test_defaults_are_torchs():
