@@ -49,14 +49,12 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Server, chromium, dev_server, percentile, summary
+from benchmarks.harness import Server, chromium, mode_servers, percentile, summary
 from layouts import ids
 
 QUERY = "/?surface=ravine&optimizers=sgd,momentum,nesterov,adam&steps=500&lr=0.01&momentum=0.8"
@@ -447,18 +445,8 @@ def run(moves: int = 100, quick: bool = False) -> dict:
     if quick:
         moves = min(moves, 20)
     load_before = os.getloadavg()
-    folder = Path(tempfile.mkdtemp(prefix="browser-latency-"))
-    servers: list[Server] = []
-    try:
-        for name, patch in MODES:
-            servers.append(dev_server(name, {"OPTIMIZER_RACE_PATCH": patch,
-                                             "OPTIMIZER_RACE_CACHE": str(folder / name)}))
-            servers[-1].start()
+    with mode_servers("OPTIMIZER_RACE_PATCH", MODES) as servers:
         results = race_modes(servers, moves)
-    finally:
-        for server in servers:
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     patch, baseline = results["patch"], results["baseline"]
     p95, size = patch["latency_ms"]["p95"], patch["bytes"]["encoded_median"]
     return {

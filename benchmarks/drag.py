@@ -38,14 +38,12 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import Server, chromium, dev_server, percentile, summary
+from benchmarks.harness import Server, chromium, mode_servers, percentile, summary
 from layouts import ids
 
 CASES = ((4, 500), (8, 1000))  # (optimizers, steps)
@@ -283,18 +281,8 @@ def summarize(rows: list[dict]) -> dict:
 def run(quick: bool = False, drags: int | None = None) -> dict:
     drags = drags or (2 if quick else 6)
     load_before = os.getloadavg()
-    folder = Path(tempfile.mkdtemp(prefix="drag-"))
-    servers: list[Server] = []
-    try:
-        for name, flag in MODES:
-            servers.append(dev_server(name, {"OPTIMIZER_RACE_DRAG": flag,
-                                             "OPTIMIZER_RACE_CACHE": str(folder / name)}))
-            servers[-1].start()
+    with mode_servers("OPTIMIZER_RACE_DRAG", MODES) as servers:
         cases = {f"{n}x{steps}": race_case(servers, n, steps, drags) for n, steps in CASES}
-    finally:
-        for server in servers:
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     passes = {}
     for (n, _steps), (key, modes) in zip(CASES, cases.items(), strict=True):
         mine = modes["drag"]

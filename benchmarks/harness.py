@@ -2,9 +2,10 @@
 one way to time and to summarise.
 
 - :func:`free_port`: a free loopback port (the browser tests use it too).
-- :class:`Server`: the app as ``make run`` (:func:`dev_server`) or as ``make serve``
-  (:class:`Gunicorn`) on a free port, waited on until ``/healthz`` answers, its log in a
-  temporary file, stopped with its children.
+- :class:`Server`: the app as ``make run`` (:func:`dev_server`; :func:`mode_servers` for
+  the app beside a baseline) or as ``make serve`` (:class:`Gunicorn`) on a free port,
+  waited on until ``/healthz`` answers, its log in a temporary file, stopped with its
+  children.
 - :func:`chromium`: headless Chromium with the project's flags (:data:`CHROME_FLAGS`, the
   ones tests/conftest.py gives dash.testing's browser).
 - :func:`percentile` (numpy's default, linear) and :func:`summary` (n, p50, p95, p99, mean,
@@ -178,6 +179,25 @@ def dev_server(name: str = "dev", env: dict | None = None) -> Server:
     env = {"REDIS_URL": None, **(env or {})}  # the disk-cache manager: no broker needed
     return Server(name, lambda port: [sys.executable, "app.py", "--host", HOST, "--port",
                                       str(port)], env)
+
+
+@contextlib.contextmanager
+def mode_servers(variable: str, modes):
+    """One :func:`dev_server` per ``(name, value)`` of ``modes``, each with the environment
+    variable ``variable`` set to ``value`` (the app as shipped and a benchmark's baseline)
+    and a background-job cache of its own; stopped, and the caches removed, afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-servers-"))
+    servers: list[Server] = []
+    try:
+        for name, value in modes:
+            servers.append(dev_server(name, {variable: value,
+                                             "OPTIMIZER_RACE_CACHE": str(folder / name)}))
+            servers[-1].start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def gunicorn_executable() -> str:

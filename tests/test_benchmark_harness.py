@@ -91,7 +91,8 @@ def test_no_benchmark_defines_a_harness_piece_of_its_own(path):
 
 def test_the_benchmarks_use_the_harness():
     uses = {path.name: _defined_and_imported(path)[1] for path in BENCHMARKS}
-    assert {"Server", "chromium", "dev_server", "summary"} <= uses["browser_latency.py"]
+    for paired in ("browser_latency.py", "drag.py"):  # the app beside its baseline
+        assert {"Server", "chromium", "mode_servers", "summary"} <= uses[paired]
     assert {"Gunicorn", "chromium", "summary", "percentile"} <= uses["load.py"]
     assert "Gunicorn" in uses["slow_clients.py"]
     assert "best_of" in uses["engine.py"] and "best_of" in uses["expression.py"]
