@@ -123,6 +123,7 @@ const D = window.__drag;
 D.attach();
 performance.clearResourceTimings();
 D.down = null; D.up = null; D.moves = []; D.frames = []; D.last = D.print();
+document.querySelector(arguments[1]).scrollIntoView({block: 'center'});
 const box = document.querySelector(arguments[0]).getBoundingClientRect();
 const track = document.querySelector(arguments[1]).getBoundingClientRect();
 return {x: box.left + box.width / 2, y: box.top + box.height / 2,
