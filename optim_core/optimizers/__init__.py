@@ -39,7 +39,7 @@ from . import adam as _adam
 from . import nadam as _nadam
 from . import rmsprop as _rmsprop
 from . import sgd as _sgd
-from ._base import Family, Optimizer, OptimizerSpec
+from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
 FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad)
@@ -73,5 +73,6 @@ def make_optimizer(name: str, **hyperparameters) -> Optimizer:
     return spec.factory(**hyperparameters)
 
 
-__all__ = ["ALGORITHM_CODES", "FAMILIES", "FAMILY_MODULES", "HYPERPARAMETERS", "OPTIMIZERS",
-           "OPTIMIZER_NAMES", "Family", "Optimizer", "OptimizerSpec", "make_optimizer"]
+__all__ = ["ALGORITHM_CODES", "FAMILIES", "FAMILY_MODULES", "GROUPS", "HYPERPARAMETERS",
+           "OPTIMIZERS", "OPTIMIZER_NAMES", "Family", "Optimizer", "OptimizerSpec",
+           "make_optimizer"]

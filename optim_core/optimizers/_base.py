@@ -27,6 +27,9 @@ from ..params import check_array, check_params
 #: Coordinates of the per-run state array ``states[run, axis, slot]`` of the kernels.
 X, Y = 0, 1
 
+#: The picker's groups of optimizers, in display order; each spec names one.
+GROUPS = ("SGD family", "adaptive", "second order", "recent")
+
 
 def no_schedule(step, table, c):
     """Families without per-step ``pow`` scalars."""
@@ -99,6 +102,7 @@ class OptimizerSpec:
     title: str
     family: Family
     torch: str  # the equivalent torch.optim call
+    group: str  # one of GROUPS: where the picker lists it
     defaults: dict  # the hyperparameters it takes, with their defaults: its signature's
     constraints: dict  # narrower ranges than params.CONSTRAINTS, for this name only
     factory: Callable
@@ -108,12 +112,14 @@ class OptimizerSpec:
         return self.family.name
 
 
-def spec(factory: Callable, *, title: str, family: Family, torch: str,
+def spec(factory: Callable, *, title: str, family: Family, torch: str, group: str,
          constraints: dict | None = None) -> OptimizerSpec:
     """The spec of the optimizer that ``factory`` makes; its defaults are the keyword
     defaults of ``factory``'s signature (one fact), its name the factory's name."""
+    if group not in GROUPS:
+        raise ValueError(f"{factory.__name__}: group must be one of {GROUPS}, not {group!r}")
     defaults = {p.name: p.default for p in inspect.signature(factory).parameters.values()}
-    return OptimizerSpec(factory.__name__, title, family, torch, defaults,
+    return OptimizerSpec(factory.__name__, title, family, torch, group, defaults,
                          constraints or {}, factory)
 
 

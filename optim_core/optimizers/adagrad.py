@@ -90,4 +90,5 @@ def adagrad(*, lr=1e-2, eps=1e-10, weight_decay=0.0, lr_decay=0.0,
     return make("adagrad", FAMILY, locals(), init, update)
 
 
-SPECS = (spec(adagrad, title="Adagrad", family=FAMILY, torch="torch.optim.Adagrad(lr)"),)
+SPECS = (spec(adagrad, title="Adagrad", family=FAMILY, group="adaptive",
+         torch="torch.optim.Adagrad(lr)"),)

@@ -132,6 +132,8 @@ def adamw(*, lr=1e-3, momentum=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2,
 
 
 SPECS = (
-    spec(adam, title="Adam", family=FAMILY, torch="torch.optim.Adam(lr, betas=(μ, beta2))"),
-    spec(adamw, title="AdamW", family=FAMILY, torch="torch.optim.AdamW(lr, betas=(μ, beta2))"),
+    spec(adam, title="Adam", family=FAMILY, group="adaptive",
+         torch="torch.optim.Adam(lr, betas=(μ, beta2))"),
+    spec(adamw, title="AdamW", family=FAMILY, group="adaptive",
+         torch="torch.optim.AdamW(lr, betas=(μ, beta2))"),
 )

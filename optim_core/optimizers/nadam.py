@@ -137,5 +137,5 @@ def nadam(*, lr=2e-3, momentum=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
     return make("nadam", FAMILY, locals(), init, update)
 
 
-SPECS = (spec(nadam, title="NAdam", family=FAMILY,
+SPECS = (spec(nadam, title="NAdam", family=FAMILY, group="adaptive",
               torch="torch.optim.NAdam(lr, betas=(μ, beta2))"),)

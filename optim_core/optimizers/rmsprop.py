@@ -94,5 +94,5 @@ def rmsprop(*, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, ce
     return make("rmsprop", FAMILY, locals(), init, update)
 
 
-SPECS = (spec(rmsprop, title="RMSprop", family=FAMILY,
+SPECS = (spec(rmsprop, title="RMSprop", family=FAMILY, group="adaptive",
               torch="torch.optim.RMSprop(lr, alpha, momentum=μ)"),)

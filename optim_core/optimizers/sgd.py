@@ -134,9 +134,11 @@ def nesterov(*, lr=1e-3, momentum=0.9, weight_decay=0.0):
 
 
 SPECS = (
-    spec(sgd, title="SGD", family=FAMILY, torch="torch.optim.SGD(lr)"),
-    spec(momentum, title="Momentum", family=FAMILY, torch="torch.optim.SGD(lr, momentum=μ)"),
-    spec(nesterov, title="Nesterov", family=FAMILY,
+    spec(sgd, title="SGD", family=FAMILY, group="SGD family",
+         torch="torch.optim.SGD(lr)"),
+    spec(momentum, title="Momentum", family=FAMILY, group="SGD family",
+         torch="torch.optim.SGD(lr, momentum=μ)"),
+    spec(nesterov, title="Nesterov", family=FAMILY, group="SGD family",
          torch="torch.optim.SGD(lr, momentum=μ, nesterov=True)",
          constraints={"momentum": Interval(float, 0.0, 1.0, "neither",
                                            why="Nesterov needs μ > 0, as in torch.optim.SGD")}),
