@@ -27,6 +27,7 @@ from optim_core.simulate import resolve_runs
 from optim_core.surfaces import (  # Preset: settings' name for it
     Preset,
     check_window,
+    covering,
     presets,
     regression_on_points,
 )
@@ -92,8 +93,9 @@ class RaceSettings:
         if self.surface == "regression" and self.data is not None:
             return regression_on_points(*_user_points(self.data), kappa=self.kappa)
         if self.surface == "custom":
-            return oc.get_surface("custom", kappa=self.kappa, f=self.f,
-                                  window=None if self.window is None else tuple(self.window))
+            surface = oc.get_surface("custom", kappa=self.kappa, f=self.f,
+                                     window=None if self.window is None else tuple(self.window))
+            return covering(surface, self.start(surface))  # a start typed off the map
         return oc.get_surface(self.surface, kappa=self.kappa, points=self.points,
                               seed=self.seed)
 
@@ -304,6 +306,25 @@ def _window(value):
         return check_window(value, "the window"), None
     except InvalidParameterError as error:
         return None, _message(error)
+
+
+def custom_placeholders(f, window, x0, y0) -> dict[str, str] | None:
+    """What the start and window boxes show when blank, for f(x, y) as typed (None
+    while f or the window is bad: the race callback names the error): the default start
+    and the window the map then uses."""
+    window, message = _window(window)
+    if message or not isinstance(f, str):
+        return None
+    try:
+        surface = oc.get_surface("custom", f=f, window=window)
+    except (ExpressionError, InvalidParameterError):
+        return None
+    typed = [_number(v) for v in (x0, y0)]
+    start = [t if isinstance(t, (int, float)) and math.isfinite(t) else d
+             for t, d in zip(typed, surface.default_start, strict=True)]
+    (wx0, wx1), (wy0, wy1) = covering(surface, start).window
+    return {"x0": f"{surface.default_start[0]:g}", "y0": f"{surface.default_start[1]:g}",
+            "window": f"from f: {wx0:.3g}, {wx1:.3g}, {wy0:.3g}, {wy1:.3g}"}
 
 
 def _custom_errors(f, window) -> dict[str, str]:

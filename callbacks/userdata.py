@@ -1,7 +1,8 @@
-"""Your own points for the line fit: an upload or a paste is parsed and kept by its digest
-(settings.keep_points: the background jobs' store, shared by every worker), and the
-digest becomes the race's ``data`` setting. The race callback, the URL and every export
-then carry the digest alone: a slider move sends no points either way."""
+"""Your own surface and points. While f(x, y) is typed, the blank start and window boxes
+show what f gives. Your points for the line fit: an upload or a paste is parsed and kept
+by its digest (settings.keep_points: the background jobs' store, shared by every worker),
+and the digest becomes the race's ``data`` setting. The race callback, the URL and every
+export then carry the digest alone: a slider move sends no points either way."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ from dash.exceptions import PreventUpdate
 from layouts import ids
 from layouts.userdata import actions_style, points_info
 from optim_core.userdata import MAX_BYTES, DataError
-from settings import keep_points, points_file_name, stored_points
+from settings import custom_placeholders, keep_points, points_file_name, stored_points
 
 from .guard import MAX_UPLOAD_TEXT
 from .jobs import escaped
 
 log = logging.getLogger(__name__)
-
 
 
 def uploaded_bytes(contents) -> bytes:
@@ -56,6 +56,22 @@ def _batch_after(batch, rows: int):
 
 
 def register(app) -> None:
+    @app.callback(
+        output=dict(x0=Output(ids.START_X, "placeholder", allow_duplicate=True),
+                    y0=Output(ids.START_Y, "placeholder", allow_duplicate=True),
+                    window=Output(ids.CUSTOM_WINDOW, "placeholder")),
+        inputs=dict(f=Input(ids.CUSTOM_F, "value"), window=Input(ids.CUSTOM_WINDOW, "value"),
+                    x0=Input(ids.START_X, "value"), y0=Input(ids.START_Y, "value")),
+        state=dict(surface=State(ids.SURFACE, "value")),
+        prevent_initial_call=True,
+    )
+    def show_custom_defaults(f, window, x0, y0, surface):
+        """While f(x, y) is typed: the default start and the map window it gives."""
+        shown = custom_placeholders(f, window, x0, y0) if surface == "custom" else None
+        if shown is None:
+            raise PreventUpdate
+        return shown
+
     @app.callback(
         output=dict(data=Output(ids.DATA, "value", allow_duplicate=True),
                     points=Output(ids.POINTS, "value", allow_duplicate=True),

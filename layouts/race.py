@@ -19,6 +19,7 @@ from settings import (
     PRESETS,
     SLIDER_RANGES,
     RaceSettings,
+    custom_placeholders,
     own_lrs,
     window_text,
 )
@@ -142,10 +143,17 @@ def custom_controls(settings: RaceSettings) -> html.Div:
             f"Press Enter to race; at most {MAX_LENGTH} characters."),
         control("Map window", dcc.Input(
             id=ids.CUSTOM_WINDOW, type="text", value=window_text(settings.window),
-            debounce=True, placeholder="x_min, x_max, y_min, y_max (blank: from f)",
+            debounce=True, placeholder=window_placeholder(settings),
             autoComplete="off", className="expression-input"), ids.CUSTOM_WINDOW,
             "Where the map looks, and where the minimum is looked for."),
     ], className="only-custom", **{"data-max-length": str(MAX_LENGTH)})
+
+
+def window_placeholder(settings: RaceSettings) -> str:
+    """The window box's text while blank: the window f gives (see the callback that
+    keeps it up to date as f is typed, callbacks/userdata.py)."""
+    shown = custom_placeholders(settings.f or CUSTOM_F, None, settings.x0, settings.y0)
+    return shown["window"] if shown else "x_min, x_max, y_min, y_max (blank: from f)"
 
 
 def own_lr_line(own: dict) -> list:

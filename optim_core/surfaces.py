@@ -722,11 +722,16 @@ def check_window(window, caller: str = "custom") -> tuple[float, float, float, f
     return x0, x1, y0, y1
 
 
-def default_window(surface: Surface, start) -> tuple[float, float, float, float]:
-    """The window a custom surface gets around ``start`` (x_min, x_max, y_min, y_max):
-    the start and the surface's lowest point, padded (:func:`window_around`)."""
-    (x0, x1), (y0, y1) = window_around([tuple(start), surface.minima[0]])
-    return x0, x1, y0, y1
+def covering(surface: Surface, start) -> Surface:
+    """``surface`` with a map window that shows ``start``: a custom surface whose window
+    comes from f (none was given) and whose ``start`` lies outside it gets the window
+    around the start and its lowest point (:func:`window_around`); any other is itself,
+    so that a click inside the map never moves the map."""
+    (x0, x1), (y0, y1) = surface.window
+    inside = x0 <= start[0] <= x1 and y0 <= start[1] <= y1
+    if surface.name != "custom" or surface.given_window is not None or inside:
+        return surface
+    return replace(surface, window=window_around([tuple(start), surface.minima[0]]))
 
 
 def _finite_start(expression: Expression, point, offset, box) -> tuple[float, float]:

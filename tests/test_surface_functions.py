@@ -400,3 +400,36 @@ def test_the_cli_lists_every_surface_with_formula_start_and_minima():
     assert "--surface custom --f EXPR" in result.stdout
     theory_out = cli("theory", "--surface", "custom", "--f", "sin(x) + y^2")
     assert theory_out.returncode == 0 and "not a quadratic" in theory_out.stdout
+
+
+def test_a_start_typed_off_the_map_widens_a_window_from_f_and_a_click_inside_does_not():
+    surface = oc.get_surface("custom", f="(x - 3)^2 + 10*(y + 1)^2")
+    (x0, x1), (y0, y1) = surface.window
+    inside = ((x0 + x1) / 2, (y0 + y1) / 2)
+    assert surfaces.covering(surface, inside) is surface
+    wide = surfaces.covering(surface, (40.0, -2.0))
+    (wx0, wx1), (wy0, wy1) = wide.window
+    assert wx0 < 3 < 40 < wx1 and wy0 < -2 < wy1  # the start and the minimum both show
+    assert wide.minima == surface.minima and wide.f_min == surface.f_min
+    given = oc.get_surface("custom", f="x^2 + y^2", window=(-1, 1, -1, 1))
+    assert surfaces.covering(given, (40.0, -2.0)) is given  # the user's window is kept
+    ravine = oc.get_surface("ravine")
+    assert surfaces.covering(ravine, (1e3, 1e3)) is ravine
+
+
+def test_the_start_and_window_boxes_show_what_a_typed_f_gives():
+    from settings import RaceSettings, custom_placeholders
+
+    f = "(x - 3)^2 + 10*(y + 1)^2"
+    surface = oc.get_surface("custom", f=f)
+    shown = custom_placeholders(f, None, None, None)
+    assert shown["x0"] == f"{surface.default_start[0]:g}"
+    assert shown["y0"] == f"{surface.default_start[1]:g}"
+    (x0, x1), (y0, y1) = surface.window
+    assert shown["window"] == f"from f: {x0:.3g}, {x1:.3g}, {y0:.3g}, {y1:.3g}"
+    far = custom_placeholders(f, "", "40", None)  # a start typed off the map
+    (x0, x1), _ = RaceSettings(surface="custom", f=f, x0=40.0).surface_object().window
+    assert far["window"].startswith(f"from f: {x0:.3g}, {x1:.3g}, ")
+    assert custom_placeholders("2x", None, None, None) is None  # the race names the error
+    assert custom_placeholders(f, "1, 2", None, None) is None
+    assert custom_placeholders(f, None, "abc", None) == shown  # bad text: its own message

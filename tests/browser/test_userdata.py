@@ -137,3 +137,22 @@ def test_an_uploaded_file_is_fitted_and_a_large_one_refused_before_it_is_read(pa
     wait(driver, lambda: "big.csv" in text(driver, "#points-error")
          and "at most 128 KB" in text(driver, "#points-error"))
     assert query(driver).get("data") == digest
+
+
+def test_the_blank_start_and_window_boxes_follow_f_as_typed(page):
+    driver = page.driver
+    before = race(driver)
+    pick(driver, "custom")
+    drawn = wait_for_change(driver, before)
+    f = "(x - 3)^2 + 10*(y + 1)^2"
+    type_into(driver, "#custom-surface-input", f)
+    wait_for_change(driver, drawn)
+    surface = RaceSettings(surface="custom", f=f).surface_object()
+    placeholder = lambda css: driver.find_element(  # noqa: E731
+        "css selector", css).get_attribute("placeholder")
+    wait(driver, lambda: placeholder("#start-x-input") == f"{surface.default_start[0]:g}"
+         and placeholder("#start-y-input") == f"{surface.default_start[1]:g}",
+         message="the start boxes do not show the typed f's start")
+    (x0, x1), (y0, y1) = surface.window
+    assert placeholder("#custom-window-input") == \
+        f"from f: {x0:.3g}, {x1:.3g}, {y0:.3g}, {y1:.3g}"
