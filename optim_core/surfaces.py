@@ -12,14 +12,15 @@ fast kernels (see ``optim_core._kernels``).
   parameters (w, b) drawn as (x, y); mini-batches give real SGD noise.
 
 These four ("teaching") are hand-written. The classic test functions (``beale``,
-``himmelblau``... the group "test functions") are each one entry of :data:`TABLE`: a
+``himmelblau``... the group "test functions") are each one table of
+``test_functions.toml`` (:data:`TABLE` reads it): a
 formula in the language of :mod:`optim_core.expression`, whose exact gradient and
 Hessian programs the kernels run (code ``PROGRAM``), a window, a start, a first-race
 preset; their minima are found numerically (:func:`find_minima`), never typed in.
 ``custom`` is the user's own f(x, y) the same way (``get_surface("custom", f="...")``).
 
-To add a named surface: one :class:`Entry` in :data:`TABLE` (a formula, a window, a
-start and a preset). ``params``' surface names, the CLI, the app's presets and picker
+To add a named surface: one table in ``test_functions.toml`` (a formula, a window, a
+start and a preset; :class:`Entry` says what each field means). ``params``' surface names, the CLI, the app's presets and picker
 follow from the table.
 """
 
@@ -27,7 +28,9 @@ from __future__ import annotations
 
 import functools
 import math
+import tomllib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -438,127 +441,22 @@ class Entry:
     group: str = "test functions"
 
 
-#: The classic test functions, in the picker's order. Each start makes a race worth
-#: watching (its preset's text in the app says what it shows).
-TABLE = (
-    Entry(name="beale", title="Beale",
-          f="(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2",
-          formula="f(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²",
-          description="Flat plateaus and steep ridges; the minimum (3, 0.5) lies at the end of a "
-                      "narrow curved valley.",
-          window=((-4.5, 4.5), (-4.5, 4.5)), start=(1.0, 1.5),
-          preset=Preset(0.002, 0.9, 1000, _adaptive(0.05, 0.01, 0.5),
-                        text="First race ({steps:,} steps at lr {lr:g}): GD is still short of (3, "
-                             "0.5) at the end; momentum and Nesterov (μ {momentum:g}) arrive "
-                             "first, Adam (own lr {adam:g}) just in time.")),
-    Entry(name="himmelblau", title="Himmelblau",
-          f="(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
-          formula="f(x, y) = (x² + y − 11)² + (x + y² − 7)²",
-          description="Four minima of equal value around a central maximum: from one start, "
-                      "different optimizers can end in different minima.",
-          window=((-5.0, 5.0), (-5.0, 5.0)), start=(-0.3, -0.9),
-          preset=Preset(0.01, 0.8, 300, _adaptive(0.1, 0.03, 1.0),
-                        text="First race: from just off the central maximum, GD, momentum and "
-                             "Nesterov go down to the minimum at (−3.78, −3.28), Adam (own lr "
-                             "{adam:g}) to the one at (−2.81, 3.13): one start, two minima.")),
-    Entry(name="booth", title="Booth",
-          f="(x + 2*y - 7)^2 + (2*x + y - 5)^2",
-          formula="f(x, y) = (x + 2y − 7)² + (2x + y − 5)²",
-          description="A tilted quadratic bowl (κ = 9) with its minimum at (1, 3).",
-          window=((-10.0, 10.0), (-10.0, 10.0)), start=(-8.0, 8.0),
-          preset=Preset(0.05, 0.5, 150, _adaptive(0.5, 0.15, 3.0),
-                        text="First race: a quadratic, so theory is exact here; every optimizer "
-                             "arrives, heavy-ball momentum (μ {momentum:g}) in under half of GD's "
-                             "steps.")),
-    Entry(name="matyas", title="Matyas",
-          f="0.26*(x^2 + y^2) - 0.48*x*y",
-          formula="f(x, y) = 0.26(x² + y²) − 0.48xy",
-          description="A quadratic with a long flat diagonal valley (κ = 25) towards the minimum "
-                      "(0, 0).",
-          window=((-10.0, 10.0), (-10.0, 10.0)), start=(-8.0, 6.0),
-          preset=Preset(1.2, 0.6, 200, _adaptive(0.5, 0.15, 3.0),
-                        text="First race: along the flat diagonal GD creeps at lr {lr:g}; "
-                             "momentum and Nesterov (μ {momentum:g}) arrive in under half its "
-                             "steps; Adam (own lr {adam:g}) is still on its way after {steps} "
-                             "steps.")),
-    Entry(name="three_hump_camel", title="Three-hump camel",
-          f="2*x^2 - 1.05*x^4 + x^6/6 + x*y + y^2",
-          formula="f(x, y) = 2x² − 1.05x⁴ + x⁶/6 + xy + y²",
-          description="A global minimum at the origin between two local ones.",
-          window=((-2.5, 2.5), (-2.5, 2.5)), start=(-2.0, -2.0),
-          preset=Preset(0.005, 0.8, 300, _adaptive(0.1, 0.03, 0.5),
-                        text="First race: GD and Nesterov stay in a side basin; momentum (μ "
-                             "{momentum:g}) and Adam (own lr {adam:g}) reach the global minimum "
-                             "at the origin.")),
-    Entry(name="six_hump_camel", title="Six-hump camel",
-          f="(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (4*y^2 - 4)*y^2",
-          formula="f(x, y) = (4 − 2.1x² + x⁴/3)x² + xy + (4y² − 4)y²",
-          description="Six minima, two of them global, mirror images of each other.",
-          window=((-2.0, 2.0), (-1.2, 1.2)), start=(-1.1, 1.0),
-          preset=Preset(0.003, 0.8, 300, _adaptive(0.03, 0.01, 0.3),
-                        text="First race: momentum and Nesterov (μ {momentum:g}) reach a global "
-                             "minimum, GD is still crawling towards it, and Adam (own lr "
-                             "{adam:g}) settles in a local minimum.")),
-    Entry(name="goldstein_price", title="Goldstein–Price",
-          f="(1 + (x + y + 1)^2*(19 - 14*x + 3*x^2 - 14*y + 6*x*y + 3*y^2))*(30 + (2*x - "
-            "3*y)^2*(18 - 32*x + 12*x^2 + 48*y - 36*x*y + 27*y^2))",
-          formula="f(x, y) = [1 + (x + y + 1)²(19 − 14x + 3x² − 14y + 6xy + 3y²)]·[30 + (2x − "
-                  "3y)²(18 − 32x + 12x² + 48y − 36xy + 27y²)]",
-          description="Values from 3 to about a million: a gradient's size says little about the "
-                      "distance to the minimum at (0, −1).",
-          window=((-2.0, 2.0), (-2.0, 2.0)), start=(-1.1, -1.1),
-          preset=Preset(0.0001, 0.9, 500, _adaptive(0.01, 0.003, 0.1),
-                        text="First race: only momentum (μ {momentum:g}) reaches (0, −1); GD "
-                             "stops at the flat saddle near (−0.6, −0.4), Adam (own lr {adam:g}) "
-                             "crawls beside it, and Nesterov settles in the local minimum at "
-                             "(1.2, 0.8).")),
-    Entry(name="rastrigin", title="Rastrigin",
-          f="20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
-          formula="f(x, y) = 20 + x² − 10cos(2πx) + y² − 10cos(2πy)",
-          description="A bowl covered in a grid of local minima, one near each integer point; the "
-                      "global one is at the origin.",
-          window=((-5.12, 5.12), (-5.12, 5.12)), start=(-4.5, 4.3),
-          preset=Preset(0.002, 0.95, 300, _adaptive(1.0, 0.3, 3.0),
-                        text="First race: every optimizer stops in a local minimum: GD in the "
-                             "first one, momentum (μ {momentum:g}) after rolling over a few "
-                             "ridges, Adam (own lr {adam:g}) closest to the centre.")),
-    Entry(name="ackley", title="Ackley",
-          f="-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20",
-          formula="f(x, y) = −20·exp(−0.2·√(0.5(x² + y²))) − exp(0.5(cos 2πx + cos 2πy)) + e + 20",
-          description="A nearly flat, rippled plateau around a deep narrow funnel at the origin.",
-          window=((-5.0, 5.0), (-5.0, 5.0)), start=(-4.0, -4.0),
-          preset=Preset(0.1, 0.8, 300, _adaptive(0.1, 0.03, 1.0),
-                        text="First race: on the rippled plateau no one reaches the funnel at the "
-                             "origin in {steps} steps; GD, momentum and Nesterov stop in ripples "
-                             "on the way, and Adam (own lr {adam:g}) stays stuck near the start.")),
-    Entry(name="styblinski_tang", title="Styblinski–Tang",
-          f="(x^4 - 16*x^2 + 5*x + y^4 - 16*y^2 + 5*y)/2",
-          formula="f(x, y) = ½(x⁴ − 16x² + 5x + y⁴ − 16y² + 5y)",
-          description="Four basins, one per quadrant; the deepest is at about (−2.9, −2.9).",
-          window=((-5.0, 5.0), (-5.0, 5.0)), start=(4.0, 4.0),
-          preset=Preset(0.02, 0.9, 300, _adaptive(0.1, 0.03, 1.0),
-                        text="First race: GD and Adam (own lr {adam:g}) settle in the nearest "
-                             "basin, at about (2.75, 2.75); momentum and Nesterov (μ "
-                             "{momentum:g}) carry over the ridge into the deepest one.")),
-    Entry(name="mccormick", title="McCormick",
-          f="sin(x + y) + (x - y)^2 - 1.5*x + 2.5*y + 1",
-          formula="f(x, y) = sin(x + y) + (x − y)² − 1.5x + 2.5y + 1",
-          description="A valley along x = y, tilted and rippled by the sine.",
-          window=((-1.5, 4.0), (-3.0, 4.0)), start=(-1.0, 2.4),
-          preset=Preset(0.005, 0.9, 300, _adaptive(0.01, 0.003, 0.1),
-                        text="First race: momentum and Nesterov (μ {momentum:g}) reach the "
-                             "minimum; GD is still crawling down the valley and Adam (own lr "
-                             "{adam:g}) is further behind.")),
-    Entry(name="levi13", title="Lévi N.13",
-          f="sin(3*pi*x)^2 + (x - 1)^2*(1 + sin(3*pi*y)^2) + (y - 1)^2*(1 + sin(2*pi*x)^2)",
-          formula="f(x, y) = sin²(3πx) + (x − 1)²(1 + sin²(3πy)) + (y − 1)²(1 + sin²(2πx))",
-          description="Ripples of three frequencies over a bowl with its minimum at (1, 1).",
-          window=((-4.0, 6.0), (-4.0, 6.0)), start=(-3.0, 1.0),
-          preset=Preset(0.01, 0.8, 300, _adaptive(0.1, 0.03, 1.0),
-                        text="First race: only momentum (μ {momentum:g}) reaches (1, 1); GD and "
-                             "Nesterov stop in ripples next to it, Adam (own lr {adam:g}) in one "
-                             "further off.")),
-)
+def _read_table(path: Path) -> tuple[Entry, ...]:
+    """The entries of ``test_functions.toml``: data, so that a new surface is one table."""
+    with path.open("rb") as file:
+        tables = tomllib.load(file)["surface"]
+    return tuple(
+        Entry(name=t["name"], title=t["title"], f=t["f"], formula=t["formula"],
+              description=t["description"], window=tuple(map(tuple, t["window"])),
+              start=tuple(t["start"]),
+              preset=Preset(t["preset"]["lr"], t["preset"]["momentum"], t["preset"]["steps"],
+                            _adaptive(*t["preset"]["adaptive_lr"]), text=t["text"]))
+        for t in tables)
+
+
+#: The classic test functions, in the picker's order (``test_functions.toml``). Each
+#: start makes a race worth watching (its preset's text in the app says what it shows).
+TABLE = _read_table(Path(__file__).with_name("test_functions.toml"))
 _ENTRIES = {entry.name: entry for entry in TABLE}
 
 #: Every named surface, in the picker's order: the teaching four, then the test functions.
