@@ -59,7 +59,7 @@ class Trajectory:
     grads: np.ndarray  # (n, 2)
     diverged_at: int | None  # the step whose parameters blew up, if any
     #: ``simulate(..., state=True)``: torch's ``optimizer.state[p]`` after k steps, one
-    #: (n,) float64 array per state column (``momentum_buffer_x``, ``step``...; the
+    #: (n,) float64 array per state column (``momentum_buffer_x``, ``state_step``...; the
     #: family's ``Family.state_columns``), NaN where torch holds no such state
     state: dict[str, np.ndarray] | None = None
 

@@ -14,7 +14,7 @@ compile-time constants for numba, so the names cost nothing.
 What torch keeps of that state, and so the state columns of ``simulate(...,
 state=True)`` and ``run --state``, each family declares in its ``Family(torch_state=...)``:
 state field -> whether ``optimizer.state[p]`` holds it for the hyperparameters ``h``
-(torch's key is the field's name, ``count`` is torch's ``step``).
+(torch's key is the field's name; ``count`` is torch's ``step``, column ``state_step``).
 """
 
 from __future__ import annotations
@@ -60,13 +60,18 @@ def always(h) -> bool:
 class StateColumn:
     """One column of a family's recorded state: ``Trajectory.state[name]``, a CSV column."""
 
-    name: str  # torch's key, with _x / _y for the two coordinates of per-coordinate state
+    name: str  # torch's key (_x / _y for the two coordinates), or STEP_COLUMN
     field: str  # the family's state NamedTuple field ("count" is torch's "step")
     axis: int  # X or Y (a per-run scalar is kept on the X row)
 
 
-def torch_key(field_name: str) -> str:
-    return "step" if field_name == "count" else field_name
+#: The column of torch's ``state["step"]`` (the step count; ``count`` here): the CSV's
+#: ``step`` is already the row's k, which it equals wherever torch holds it.
+STEP_COLUMN = "state_step"
+
+
+def column_name(field_name: str) -> str:
+    return STEP_COLUMN if field_name == "count" else field_name
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ class Family:
         columns = []
         for name in self.torch_state:
             if name == "count" or name in self.scalar_state:
-                columns.append(StateColumn(torch_key(name), name, X))
+                columns.append(StateColumn(column_name(name), name, X))
             else:
                 columns += [StateColumn(f"{name}_x", name, X), StateColumn(f"{name}_y", name, Y)]
         object.__setattr__(self, "state_columns", tuple(columns))
