@@ -166,10 +166,12 @@ def run_mechanism(trajectory: Trajectory) -> RunMechanism:
     state = _needs_state(trajectory, "mechanism.run_mechanism")
     h = trajectory.hyperparameters
     theta = trajectory.params
-    gradient_step = -h["lr"] * trajectory.grads
+    lr = h.get("lr", np.nan)
+    gradient_step = -lr * trajectory.grads
     momentum = h.get("momentum", 0.0)
-    carry = (-h["lr"] * momentum * _velocity(state)
-             if "momentum_buffer_x" in state and momentum > 0.0 else None)
+    # the families whose step is −γ·b_{k+1} with b_{k+1} = μ·b_k + (a gradient term)
+    heavy_ball = OPTIMIZERS[trajectory.optimizer].family.name in ("sgd", "rmsprop")
+    carry = (-lr * momentum * _velocity(state) if heavy_ball and momentum > 0.0 else None)
     if trajectory.optimizer == "nesterov":
         classical = theta - carry
         return RunMechanism(
