@@ -109,13 +109,14 @@ class RaceSettings:
                               if k in oc.OPTIMIZERS[name].defaults})
                 for name in self.optimizers]
 
-    def simulate(self) -> oc.Race:
-        """The race these settings describe (the CLI gives the same numbers)."""
+    def simulate(self, state: bool = False) -> oc.Race:
+        """The race these settings describe (the CLI gives the same numbers); ``state``:
+        with each optimizer's state per step (what the export writes)."""
         surface = self.surface_object()
         shared = {"lr": self.lr, "momentum": self.momentum}
         return oc.simulate(surface, self.runs(), steps=self.steps, start=self.start(surface),
                            noise=self.noise, batch_size=self.batch_size, seed=self.seed,
-                           **shared)
+                           state=state, **shared)
 
     def structure(self, theme: str) -> str:
         """What the race map's traces are made of: equal structure, patchable figure."""
@@ -133,7 +134,7 @@ class RaceSettings:
         byte the app's export (the file name included)."""
         surface = self.surface_object()
         args = ["run", "--surface", self.surface, "--optimizer", ",".join(self.optimizers),
-                "--steps", str(self.steps), "--lr", _text(self.lr)]
+                "--steps", str(self.steps), "--lr", _text(self.lr), "--state"]
         if self.f is not None:
             args += ["--f", self.f]
         if self.window is not None:

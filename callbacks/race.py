@@ -186,8 +186,9 @@ def register(app, patch_updates: bool = True) -> None:
         """Exactly what is drawn, recomputed in float64 (the same rows as the CLI), from
         the stored settings checked as the race's are (a crafted store gets its limits)."""
         settings = drawn_race(state)
-        race = settings.simulate()
-        return dcc.send_string(race_to_csv(race), settings.export_name(), type="text/csv")
+        race = settings.simulate(state=True)  # the optimizer's state per step too
+        return dcc.send_string(race_to_csv(race, state=True), settings.export_name(),
+                               type="text/csv")
 
     @app.callback(
         Output(ids.SHARE_NOTE, "children"),

@@ -140,7 +140,8 @@ def test_export_is_what_is_drawn_and_equals_the_engine(page):
     wait(driver, target.exists, 20, "no CSV was downloaded")
     wait(driver, lambda: target.stat().st_size > 0)
     exported = target.read_text()
-    assert exported == race_to_csv(RaceSettings().simulate())
+    assert exported == race_to_csv(RaceSettings().simulate(state=True), state=True)
+    assert "momentum_buffer_x" in exported.partition("\n")[0]  # the state, always
     frame = read_race_csv(io.StringIO(exported))
     drawn = race(driver)
     for name, (x, _) in zip(["sgd", "momentum", "nesterov", "adam"], drawn["paths"],
