@@ -20,8 +20,8 @@ preset; their minima are found numerically (:func:`find_minima`), never typed in
 ``custom`` is the user's own f(x, y) the same way (``get_surface("custom", f="...")``).
 
 To add a named surface: one table in ``test_functions.toml`` (a formula, a window, a
-start and a preset; :class:`Entry` says what each field means). ``params``' surface names, the CLI, the app's presets and picker
-follow from the table.
+start and a preset; :class:`Entry` says what each field means). ``params``' surface
+names, the CLI, the app's presets and picker follow from the table.
 """
 
 from __future__ import annotations
