@@ -468,7 +468,8 @@ def command_tune(args) -> int:
     evaluations = (None if args.evaluations is None
                    else _renamed("--evaluations", "sweep_steps", args.evaluations))
     results = tune(_surface(args, options), names, criterion=args.criterion,
-                   steps=_number("sweep_steps", args.steps), evaluations=evaluations,
+                   steps=_renamed("--steps", "sweep_steps", args.steps),
+                   evaluations=evaluations,
                    lr_count=_renamed("--lr-count", "resolution", args.lr_count), start=_start(args),
                    noise=_number("noise", args.noise), batch_size=_batch_size(args),
                    **_grid_ranges(args), **options)
