@@ -36,6 +36,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .tune import tune_bar
 from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
@@ -500,7 +501,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 html.Button("SVG", id=ids.EXPORT_SVG, className="button",
                             title="Both plots as scalable vector images"),
                 dcc.Store(id=ids.EXPORT_IMAGE)]),
-            card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
+            card("Leaderboard", [tune_bar(), html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()], class_name="leaderboard-card"),
             *main_end,
         ], className="main"),
