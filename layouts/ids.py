@@ -10,6 +10,8 @@ from dash import ALL
 SURFACE = "surface-select"
 SURFACE_ABOUT = "surface-about"
 OPTIMIZERS = "optimizer-select"
+OPTIMIZER_SEARCH = "optimizer-search"  # filters the grouped picker, in the browser
+OPTIMIZER_CHOICES = "optimizer-choices-store"  # the picker's full list of options
 LR_SLIDER = "lr-slider"
 LR_INPUT = "lr-input"
 MOMENTUM_SLIDER = "momentum-slider"

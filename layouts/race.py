@@ -10,6 +10,7 @@ import optim_core as oc
 from optim_core import theory
 from optim_core.analysis import TOLERANCE, ranked
 from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
+from optim_core.optimizers import GROUPS as OPTIMIZER_GROUPS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
 from optim_core.surfaces import GROUPS
@@ -61,10 +62,7 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
             options=surface_options(), inline=True), ids.SURFACE),
         html.Div(surface_about(surface), id=ids.SURFACE_ABOUT, className="control-hint"),
         custom_controls(settings),
-        control("Optimizers", dcc.Checklist(
-            id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
-            options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
-                     for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
+        control("Optimizers", optimizer_picker(settings), ids.OPTIMIZERS),
         log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, *map(int, SLIDER_RANGES["lr"]),
                    "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
                                            "(below, and in Advanced) does not follow it.",
@@ -119,6 +117,37 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def optimizer_options() -> list[dict]:
+    """The optimizers by group (``spec.group``, in the order of optimizers.GROUPS), each
+    group after its heading (a disabled option); an option's title is what the search
+    matches: its title, name and group."""
+    options = []
+    for group in OPTIMIZER_GROUPS:
+        names = [o for o in OPTIMIZER_NAMES if oc.OPTIMIZERS[o].group == group]
+        if not names:
+            continue
+        options.append({"label": html.Span(group, className="picker-group"),
+                        "value": f"group:{group}", "disabled": True, "title": group})
+        options += [{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o,
+                     "title": f"{TITLES[o]} ({o}), {group}"} for o in names]
+    return options
+
+
+def optimizer_picker(settings: RaceSettings) -> html.Div:
+    """A search box over the grouped checklist: typing keeps the optimizers whose title,
+    name or group holds the text (in the browser, from the full list in a store); the
+    checked ones stay checked while hidden."""
+    options = optimizer_options()
+    return html.Div([
+        html.Label("Search optimizers", htmlFor=ids.OPTIMIZER_SEARCH, className="sr-only"),
+        dcc.Input(id=ids.OPTIMIZER_SEARCH, type="search", placeholder="Search optimizers",
+                  autoComplete="off", className="optimizer-search"),
+        dcc.Checklist(id=ids.OPTIMIZERS, value=list(settings.optimizers), options=options,
+                      className="optimizer-list optimizer-picker", inline=True),
+        dcc.Store(id=ids.OPTIMIZER_CHOICES, data=options),
+    ], className="optimizer-box")
 
 
 def surface_options() -> list[dict]:
