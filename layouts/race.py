@@ -50,8 +50,13 @@ GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
 #: The map and loss plot leave room for the header above and the legend below them, so
 #: a 720-pixel-high laptop screen shows all three at once.
 GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
-OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
-                   "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
+#: The Advanced panel's column heads where the name is not the head (the others: the
+#: name, with spaces).
+SHORT_LABELS = {"momentum": "μ / β₁", "dampening": "damp\u00adening", "beta2": "β₂",
+                "eps": "ε", "alpha": "α", "momentum_decay": "ψ (mom. decay)",
+                "initial_accumulator_value": "initial acc\u00adumulator"}
+OVERRIDE_LABELS = {name: SHORT_LABELS.get(name, name.replace("_", " "))
+                   for name in OVERRIDE_PARAMS}
 
 
 def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
@@ -247,7 +252,10 @@ def advanced() -> html.Details:
 
 #: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
 #: (lr, μ) come first: blank, an optimizer follows the slider.
-OVERRIDE_GROUPS = (("lr", "momentum"), ("dampening", "weight_decay"), ("beta2", "eps", "alpha"))
+PER_GRID = 3
+_OTHERS = tuple(p for p in OVERRIDE_PARAMS if p not in ("lr", "momentum"))
+OVERRIDE_GROUPS = (("lr", "momentum"), *(_OTHERS[i:i + PER_GRID]
+                                         for i in range(0, len(_OTHERS), PER_GRID)))
 
 
 def overrides_grid(overrides: dict) -> html.Div:
