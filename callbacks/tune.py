@@ -9,7 +9,7 @@ import logging
 import math
 import time
 
-from dash import Input, Output, State, no_update, set_props
+from dash import Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -72,13 +72,8 @@ def context(race: RaceSettings, tuned: dict) -> dict:
                     for o in race.optimizers}}
 
 
-def _report_job_error(error: Exception) -> None:
-    message = jobs.user_message(error)
-    if message is None:
-        log.error("a tuning job failed: %s", jobs.escaped(error, 2000))
-        message = "The tuning failed on the server (the fault is logged). Please try again."
-    set_props(ids.TUNE_ERROR, {"children": message})
-    set_props(ids.TUNE_STATUS, {"children": "Not tuned."})
+_report_job_error = jobs.error_reporter("tuning", ids.TUNE_ERROR, ids.TUNE_STATUS,
+                                       "Not tuned.")
 
 
 def tuned_values(stored) -> dict:
@@ -110,14 +105,8 @@ def register(app) -> None:
         inputs=dict(clicks=Input(ids.TUNE_BUTTON, "n_clicks")),
         state=dict(criterion=State(ids.TUNE_CRITERION, "value"),
                    race_state=State(ids.RACE_STATE, "data"), page=State(ids.PAGE, "data")),
-        background=True, interval=250, prevent_initial_call=True,
-        running=[(Output(ids.TUNE_BUTTON, "disabled"), True, False),
-                 (Output(ids.TUNE_CANCEL, "disabled"), False, True),
-                 (Output(ids.TUNE_PROGRESS, "style"), {"visibility": "visible"},
-                  {"visibility": "hidden"})],
-        cancel=[Input(ids.TUNE_CANCEL, "n_clicks")],
-        progress=[Output(ids.TUNE_PROGRESS, "value"), Output(ids.TUNE_PROGRESS, "max")],
-        progress_default=["0", "1"], on_error=_report_job_error,
+        **jobs.progress_job(ids.TUNE_BUTTON, ids.TUNE_CANCEL, ids.TUNE_PROGRESS),
+        on_error=_report_job_error,
     )
     @jobs.checked_by(_check_tune)
     def run_tuning(set_progress, clicks, criterion, race_state, page):
@@ -143,12 +132,7 @@ def register(app) -> None:
                             "context": context(race, tuned)},
                     table=tuned_table(results), status=status, error="")
 
-    app.clientside_callback("() => 'Tuning…'",
-                            Output(ids.TUNE_STATUS, "children", allow_duplicate=True),
-                            Input(ids.TUNE_BUTTON, "n_clicks"), prevent_initial_call=True)
-    app.clientside_callback("() => 'Cancelled.'",
-                            Output(ids.TUNE_STATUS, "children", allow_duplicate=True),
-                            Input(ids.TUNE_CANCEL, "n_clicks"), prevent_initial_call=True)
+    jobs.status_lines(app, ids.TUNE_BUTTON, ids.TUNE_CANCEL, ids.TUNE_STATUS, "Tuning…")
 
     @app.callback(
         output={"overrides": Output(OVERRIDES, "value", allow_duplicate=True),
