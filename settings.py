@@ -15,10 +15,12 @@ from urllib.parse import parse_qsl, urlencode
 import optim_core as oc
 from optim_core.expression import ExpressionError
 from optim_core.lessons import LESSONS
-from optim_core.optimizers import OPTIMIZER_NAMES
+from optim_core.optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES
 from optim_core.params import (
+    CONSTRAINTS,
     LIMITS,
     SURFACE_NAMES,
+    Interval,
     InvalidParameterError,
     check_sweep_work,
 )
@@ -35,8 +37,10 @@ from optim_core.userdata import DataError, Points, is_digest, parse_points
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 #: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
-#: Adam family: a phase-diagram cell sets the swept optimizer's own lr and μ).
-OVERRIDE_PARAMS = ("lr", "momentum", "dampening", "weight_decay", "beta2", "eps", "alpha")
+#: Adam family: a phase-diagram cell sets the swept optimizer's own lr and μ): every
+#: numeric one of the registry, so a new optimizer's appear with no edit here.
+OVERRIDE_PARAMS = tuple(name for name in HYPERPARAMETERS
+                        if isinstance(CONSTRAINTS[name], Interval))
 #: The race's own settings, under the names the URL, the CSV and the CLI share.
 SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size", "points",
            "seed")

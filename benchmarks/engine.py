@@ -11,6 +11,9 @@
   ravine, against the NumPy path (on a 64² grid) and a per-cell loop (one ``simulate``
   call per cell, on 64 cells), both scaled to the grid. Target ≥ 200 M steps/s.
 - sweep end to end: the same sweep, its heatmap figure and its JSON encoding.
+- tune: the tuner (``optim_core.tune``) for 8 optimizers × 64 lr values (× 64 μ where the
+  optimizer takes one) × 1000 steps on the ravine, against one race of the same 8 × 1000
+  steps and against tuning the lr alone by racing the 8 once per lr value (64 races).
 - worst requests: the largest race the app allows on every surface, through the race
   callback with its surface image not cached (time and peak traced memory; the line
   fit's image against the per-point evaluation it replaced, timed on a 160² image and
@@ -185,6 +188,31 @@ def sweep_end_to_end(quick: bool) -> dict:
             "encoding_seconds": total - engine, "json_bytes": len(payload)}
 
 
+TUNE_OPTIMIZERS = OPTIMIZER_NAMES[:8]
+TUNE_LRS = 64
+
+
+def tune_benchmark(quick: bool) -> dict:
+    from optim_core.tune import tune
+
+    surface = oc.get_surface("ravine")
+    tune(surface, TUNE_OPTIMIZERS, steps=5, lr_count=4)  # compiled and cached
+    cells = sum(TUNE_LRS * (TUNE_LRS if "momentum" in oc.OPTIMIZERS[o].defaults else 1)
+                for o in TUNE_OPTIMIZERS)
+    tuned, tuned_median = best_of(lambda: tune(surface, TUNE_OPTIMIZERS, steps=RACE_STEPS,
+                                               lr_count=TUNE_LRS), 2 if quick else 5)
+    race, _ = best_of(lambda: oc.simulate(surface, TUNE_OPTIMIZERS, steps=RACE_STEPS,
+                                          lr=0.01, momentum=0.9), 5 if quick else 20)
+    lrs = np.logspace(-4, 0, TUNE_LRS)
+    by_races, _ = best_of(lambda: [oc.simulate(surface, TUNE_OPTIMIZERS, steps=RACE_STEPS,
+                                               lr=lr, momentum=0.9) for lr in lrs], 1)
+    return {"optimizers": len(TUNE_OPTIMIZERS), "lr_values": TUNE_LRS, "steps": RACE_STEPS,
+            "cells": cells, "seconds": tuned, "median_seconds": tuned_median,
+            "steps_per_second": cells * RACE_STEPS / tuned, "race_seconds": race,
+            "ratio_to_one_race": tuned / race, "lr_only_by_races_seconds": by_races,
+            "ratio_to_lr_only_by_races": tuned / by_races}
+
+
 def largest_race(**changes) -> dict:
     """The race controls' values at the largest settings the app allows."""
     return {"surface": "ravine", "optimizers": list(OPTIMIZER_NAMES), "lr": 0.01,
@@ -281,7 +309,8 @@ def worst_requests(quick: bool) -> dict:
 
 def run(quick: bool = False) -> dict:
     return {"race": race_benchmark(quick), "sweep": sweep_benchmark(quick),
-            "sweep_end_to_end": sweep_end_to_end(quick), "worst": worst_requests(quick)}
+            "sweep_end_to_end": sweep_end_to_end(quick), "tune": tune_benchmark(quick),
+            "worst": worst_requests(quick)}
 
 
 def report(result: dict) -> str:
@@ -314,6 +343,7 @@ def report(result: dict) -> str:
               f"- end to end with the heatmap and its JSON: {e2e['seconds'] * 1e3:.0f} ms "
               f"(engine {e2e['engine_seconds'] * 1e3:.0f} ms, figure and encoding "
               f"{e2e['encoding_seconds'] * 1e3:.0f} ms, {e2e['json_bytes'] / 1e6:.2f} MB)"]
+    lines += ["", *tune_report(result["tune"])]
     worst = result["worst"]
     lines += ["", "Largest requests the limits allow (surface image not cached)",
               "| race request | time (s) | peak traced memory (MB) | image (ms) "
@@ -331,6 +361,19 @@ def report(result: dict) -> str:
     lines += [f"- sweep {name}: {row['seconds']:.2f} s wall, {row['cpu_seconds']:.2f} s CPU"
               for name, row in worst["sweeps"].items()]
     return "\n".join(lines)
+
+
+def tune_report(tuned: dict) -> list[str]:
+    """The tune benchmark's lines of the report."""
+    return [f"Tune: {tuned['optimizers']} optimizers × {tuned['lr_values']} lr values "
+            f"(× {tuned['lr_values']} μ where taken) × {tuned['steps']} steps, ravine: "
+            f"{tuned['cells']:,} cells",
+            f"- tuner: {tuned['seconds']:.2f} s, {tuned['steps_per_second'] / 1e6:.0f} M "
+            f"steps/s; {tuned['ratio_to_one_race']:.0f}× one {tuned['optimizers']} × "
+            f"{tuned['steps']} race ({tuned['race_seconds'] * 1e3:.2f} ms)",
+            f"- the lr alone by racing once per lr value ({tuned['lr_values']} races, no "
+            f"μ grid): {tuned['lr_only_by_races_seconds']:.2f} s "
+            f"(tuner / that: {tuned['ratio_to_lr_only_by_races']:.2f})"]
 
 
 def main(argv=None) -> None:

@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, drag, images, race, sweep, teach, url, userdata
+from . import controls, drag, images, race, sweep, teach, tune, url, userdata
 
 
 def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
@@ -10,6 +10,7 @@ def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
     race.register(app, patch_updates)
     controls.register(app)
     sweep.register(app)
+    tune.register(app)
     images.register(app)
     teach.register(app)
     userdata.register(app)

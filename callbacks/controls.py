@@ -32,6 +32,18 @@ def register(app) -> None:
     # (writeUrl, assets/app.js): it described the link the page opened
     clientside(app, "dismiss", Output(ids.URL_NOTE_TEXT, "children", allow_duplicate=True),
                [Input(ids.URL_NOTE_DISMISS, "n_clicks")], prevent_initial_call=True)
+    # the optimizer picker's search: the options whose title (title, name, group) holds
+    # the text, and the heading of each group that keeps one
+    app.clientside_callback(
+        """(query, all) => {
+            const q = (query || '').trim().toLowerCase();
+            if (!q) { return all; }
+            const kept = all.filter(o => !o.disabled && o.title.toLowerCase().includes(q));
+            const groups = new Set(kept.map(o => o.title.split(', ').pop()));
+            return all.filter(o => kept.includes(o) || (o.disabled && groups.has(o.title)));
+        }""",
+        Output(ids.OPTIMIZERS, "options"), Input(ids.OPTIMIZER_SEARCH, "value"),
+        State(ids.OPTIMIZER_CHOICES, "data"), prevent_initial_call=True)
     clientside(app, "theme", Output(ids.THEME, "data"),
                [Input(ids.THEME_TOGGLE, "n_clicks")],
                [State(ids.THEME, "data"), State(ids.PALETTE, "data")])

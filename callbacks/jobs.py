@@ -30,7 +30,7 @@ import os
 import time
 
 import diskcache
-from dash import CeleryManager, DiskcacheManager
+from dash import CeleryManager, DiskcacheManager, Input, Output, set_props
 
 from settings import POINTS_TTL_S
 
@@ -75,6 +75,44 @@ def checked_by(check):
         function.job_check = check
         return function
     return mark
+
+
+def progress_job(run: str, cancel: str, bar: str) -> dict:
+    """The arguments of a background callback started by the button ``run``: while it
+    runs, ``run`` is disabled, ``cancel`` enabled (and stops it) and the progress element
+    ``bar`` shown, its value and max set by ``set_progress((done, total))``."""
+    return dict(background=True, interval=250, prevent_initial_call=True,
+                running=[(Output(run, "disabled"), True, False),
+                         (Output(cancel, "disabled"), False, True),
+                         (Output(bar, "style"), {"visibility": "visible"},
+                          {"visibility": "hidden"})],
+                cancel=[Input(cancel, "n_clicks")],
+                progress=[Output(bar, "value"), Output(bar, "max")],
+                progress_default=["0", "1"])
+
+
+def status_lines(app, run: str, cancel: str, status: str, running: str) -> None:
+    """The status line ``status`` says ``running`` when ``run`` is clicked and
+    "Cancelled." when ``cancel`` is, in the browser: as a ``running`` output its end
+    value would also overwrite a finished or refused job's."""
+    for button, text in ((run, running), (cancel, "Cancelled.")):
+        app.clientside_callback(f"() => {json.dumps(text)}",
+                                Output(status, "children", allow_duplicate=True),
+                                Input(button, "n_clicks"), prevent_initial_call=True)
+
+
+def error_reporter(job: str, error_line: str, status_line: str, status: str):
+    """A background callback's ``on_error``: a job's failure under its controls (the line
+    ``error_line``; ``status_line`` says ``status``), its message when it is meant for
+    the user, else a generic one naming the ``job`` (and the details in the log)."""
+    def report(error: Exception) -> None:
+        message = user_message(error)
+        if message is None:
+            log.error("a background job failed: %s", escaped(error, 2000))
+            message = f"The {job} failed on the server (the fault is logged). Please try again."
+        set_props(error_line, {"children": message})
+        set_props(status_line, {"children": status})
+    return report
 
 
 def user_message(error: Exception) -> str | None:

@@ -9,7 +9,7 @@ import math
 import time
 
 import numpy as np
-from dash import ClientsideFunction, Input, Output, Patch, State, dcc, no_update, set_props
+from dash import ClientsideFunction, Input, Output, Patch, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -116,15 +116,8 @@ def _check_export(args: dict):
     return _checked(lambda: _exported_settings(args.get("stored")))
 
 
-def _report_job_error(error: Exception) -> None:
-    """A job's failure, next to the sweep's controls: its message when it is meant for
-    the user, else a generic one (and the details in the log)."""
-    message = jobs.user_message(error)
-    if message is None:
-        log.error("a background job failed: %s", jobs.escaped(error, 2000))
-        message = "The sweep failed on the server (the fault is logged). Please try again."
-    set_props(ids.SWEEP_ERROR, {"children": message})
-    set_props(ids.SWEEP_STATUS, {"children": "Not swept."})
+_report_job_error = jobs.error_reporter("sweep", ids.SWEEP_ERROR, ids.SWEEP_STATUS,
+                                       "Not swept.")
 
 
 def register(app) -> None:
@@ -162,14 +155,8 @@ def register(app) -> None:
                    momentum_max=State(ids.SWEEP_MOMENTUM_MAX, "value"),
                    race_state=State(ids.RACE_STATE, "data"), theme=State(ids.THEME, "data"),
                    page=State(ids.PAGE, "data")),
-        background=True, interval=250, prevent_initial_call=True,
-        running=[(Output(ids.SWEEP_RUN, "disabled"), True, False),
-                 (Output(ids.SWEEP_CANCEL, "disabled"), False, True),
-                 (Output(ids.SWEEP_PROGRESS, "style"), {"visibility": "visible"},
-                  {"visibility": "hidden"})],
-        cancel=[Input(ids.SWEEP_CANCEL, "n_clicks")],
-        progress=[Output(ids.SWEEP_PROGRESS, "value"), Output(ids.SWEEP_PROGRESS, "max")],
-        progress_default=["0", "1"], on_error=_report_job_error,
+        **jobs.progress_job(ids.SWEEP_RUN, ids.SWEEP_CANCEL, ids.SWEEP_PROGRESS),
+        on_error=_report_job_error,
     )
     @jobs.checked_by(_check_sweep)
     def run_sweep(set_progress, clicks, optimizer, metric, resolution, steps, lr_min, lr_max,
@@ -195,14 +182,7 @@ def register(app) -> None:
         return dict(figure=figure, stored=stored, status=status, error="",
                     export_disabled=False)
 
-    # The status line while a job runs and when it is cancelled, in the browser: as a
-    # ``running`` output its end value would also overwrite a finished or refused job's.
-    app.clientside_callback("() => 'Sweeping…'",
-                            Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
-                            Input(ids.SWEEP_RUN, "n_clicks"), prevent_initial_call=True)
-    app.clientside_callback("() => 'Cancelled.'",
-                            Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
-                            Input(ids.SWEEP_CANCEL, "n_clicks"), prevent_initial_call=True)
+    jobs.status_lines(app, ids.SWEEP_RUN, ids.SWEEP_CANCEL, ids.SWEEP_STATUS, "Sweeping…")
 
     @app.callback(
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),

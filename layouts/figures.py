@@ -9,7 +9,9 @@ the paths. The paths travel as float32 typed arrays.
 from __future__ import annotations
 
 import base64
+import colorsys
 import functools
+import hashlib
 import math
 import struct
 import zlib
@@ -25,8 +27,9 @@ from settings import own_values
 #: One colour per optimizer and theme, after Okabe & Ito's colour-blind-safe hues: dark
 #: on the light surface, bright on the dark one, each at least 3:1 (WCAG contrast)
 #: against every colour of the surface image, its iso-lines included
-#: (tests/test_app_state.py checks).
-PALETTES = {
+#: (tests/test_app_state.py checks). The first eight are chosen by hand; any other
+#: optimizer of the registry gets a generated one (:func:`generated_color`).
+CHOSEN_COLORS = {
     "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
               "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
               "rmsprop": "#5A5A00", "adagrad": "#404040"},
@@ -34,13 +37,76 @@ PALETTES = {
              "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
              "rmsprop": "#DDD34A", "adagrad": "#C8C8C8"},
 }
-#: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
-#: dash as well as their colour.
-DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
-          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
-#: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
-#: ``theme``, from the palette store), the light colour until it has.
-COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
+#: Line dashes: racers of near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in
+#: their dash as well as their colour. Chosen for the first eight, assigned to the
+#: others in registry order (:func:`_dashes`).
+CHOSEN_DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
+                 "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
+DASH_STYLES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+NEAR_HUE = 30.0  # degrees: hues closer than this are told apart by their dash
+MIN_CONTRAST = 3.0
+
+
+def name_hue(name: str) -> float:
+    """A hue in [0, 360) from the name alone (sha256: the same on every run and machine)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % 3600 / 10
+
+
+def _luminance(rgb) -> float:
+    channels = [c / 255 for c in rgb]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours given as 0..255 triples."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def surface_colors(theme: str) -> list[tuple]:
+    """The surface image's colours: its low and high ends and their iso-lines."""
+    colors = THEMES[theme]
+    ends = [colors["low"], colors["high"]]
+    return ends + [tuple(min(255, round(c * colors["line"])) for c in end) for end in ends]
+
+
+def generated_color(name: str, theme: str) -> str:
+    """``name``'s hue at the lightness nearest mid-grey that keeps MIN_CONTRAST against
+    every surface colour of ``theme``: darker on light, brighter on dark."""
+    hue = name_hue(name) / 360
+    steps = np.linspace(0.5, 0.05, 46) if theme == "light" else np.linspace(0.5, 0.95, 46)
+    for lightness in steps:
+        rgb = tuple(round(255 * c) for c in colorsys.hls_to_rgb(hue, lightness, 0.8))
+        if all(contrast(rgb, bg) >= MIN_CONTRAST for bg in surface_colors(theme)):
+            return "#{:02X}{:02X}{:02X}".format(*rgb)
+    raise ValueError(f"no colour of hue {hue * 360:.1f} stands out on the {theme} surface")
+
+
+def _hue_of(color: str) -> float | None:
+    h, _, s = colorsys.rgb_to_hls(*(int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)))
+    return h * 360 if s > 0.15 else None  # a grey has no hue to confuse
+
+
+def _dashes(palette: dict) -> dict:
+    """The chosen dashes, then for each other racer the first style that no racer of a
+    near hue (in either theme's colours) already has."""
+    dashes = dict(CHOSEN_DASHES)
+    for name in palette["light"]:
+        if name in dashes:
+            continue
+        near = {dashes[other] for other in dashes for theme in palette
+                if _near(palette[theme][name], palette[theme][other])}
+        free = [style for style in DASH_STYLES if style not in near]
+        dashes[name] = (free or DASH_STYLES)[0]
+    return dashes
+
+
+def _near(a: str, b: str) -> bool:
+    hue_a, hue_b = _hue_of(a), _hue_of(b)
+    if hue_a is None or hue_b is None:
+        return False
+    return min(abs(hue_a - hue_b), 360 - abs(hue_a - hue_b)) < NEAR_HUE
 
 
 def racer_color(optimizer: str, theme: str) -> str:
@@ -57,6 +123,13 @@ THEMES = {
              "low": (22, 27, 34), "high": (44, 56, 74), "line": 1.50,
              "start": "#f5f5f5", "base": "plotly_dark"},
 }
+#: Every optimizer of the registry's colour per theme: the chosen ones, else generated.
+PALETTES = {theme: {name: CHOSEN_COLORS[theme].get(name) or generated_color(name, theme)
+                    for name in OPTIMIZERS} for theme in CHOSEN_COLORS}
+DASHES = _dashes(PALETTES)
+#: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
+#: ``theme``, from the palette store), the light colour until it has.
+COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
 #: What the figures take from Plotly's light and dark templates: fonts, axes, hover
 #: labels. Not the per-trace-type defaults of every chart type, which the browser would
 #: merge into the figure again on every redraw (a few ms per slider move).

@@ -10,6 +10,8 @@ from dash import ALL
 SURFACE = "surface-select"
 SURFACE_ABOUT = "surface-about"
 OPTIMIZERS = "optimizer-select"
+OPTIMIZER_SEARCH = "optimizer-search"  # filters the grouped picker, in the browser
+OPTIMIZER_CHOICES = "optimizer-choices-store"  # the picker's full list of options
 LR_SLIDER = "lr-slider"
 LR_INPUT = "lr-input"
 MOMENTUM_SLIDER = "momentum-slider"
@@ -165,3 +167,15 @@ APPLIED_FIX = "applied-fix-store"
 FIX_NOTE = "fix-note"  # what the last fix changed, and the verdicts since
 EMBED_BAR = "embed-bar"  # shown in the embedded view only (?embed=1)
 EMBED_LINK = "embed-full-app-link"  # the full app in the same state
+
+# a fair race: each optimizer's own lr (and μ / β₁) tuned by the sweep engine (issue 18)
+TUNE_BUTTON = "tune-button"
+TUNE_CANCEL = "tune-cancel-button"
+TUNE_CRITERION = "tune-criterion"
+TUNE_PROGRESS = "tune-progress"
+TUNE_STATUS = "tune-status"
+TUNE_ERROR = "tune-error"
+#: the last tuning: {context, tuned: {optimizer: values}, rows} (callbacks/tune.py)
+TUNE_RESULT = "tune-result-store"
+TUNE_TABLE = "tune-table"  # the tuned values, criterion, grid and sensitivity per optimizer
+TUNE_UNTUNED = "tune-untuned-note"  # says the race is not tuned (when it is not)

@@ -10,6 +10,7 @@ import optim_core as oc
 from optim_core import theory
 from optim_core.analysis import TOLERANCE, ranked
 from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
+from optim_core.optimizers import GROUPS as OPTIMIZER_GROUPS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
 from optim_core.surfaces import GROUPS
@@ -37,6 +38,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .tune import tune_bar
 from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
@@ -49,8 +51,13 @@ GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
 #: The map and loss plot leave room for the header above and the legend below them, so
 #: a 720-pixel-high laptop screen shows all three at once.
 GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
-OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
-                   "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
+#: The Advanced panel's column heads where the name is not the head (the others: the
+#: name, with spaces).
+SHORT_LABELS = {"momentum": "μ / β₁", "dampening": "damp\u00adening", "beta2": "β₂",
+                "eps": "ε", "alpha": "α", "momentum_decay": "ψ (mom. decay)",
+                "initial_accumulator_value": "initial acc\u00adumulator"}
+OVERRIDE_LABELS = {name: SHORT_LABELS.get(name, name.replace("_", " "))
+                   for name in OVERRIDE_PARAMS}
 
 
 def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
@@ -61,10 +68,7 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
             options=surface_options(), inline=True), ids.SURFACE),
         html.Div(surface_about(surface), id=ids.SURFACE_ABOUT, className="control-hint"),
         custom_controls(settings),
-        control("Optimizers", dcc.Checklist(
-            id=ids.OPTIMIZERS, value=list(settings.optimizers), className="optimizer-list",
-            options=[{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o}
-                     for o in OPTIMIZER_NAMES], inline=True), ids.OPTIMIZERS),
+        control("Optimizers", optimizer_picker(settings), ids.OPTIMIZERS),
         log_slider(ids.LR_SLIDER, ids.LR_INPUT, settings.lr, *map(int, SLIDER_RANGES["lr"]),
                    "Learning rate γ (lr)", "Log scale. An optimizer with its own lr "
                                            "(below, and in Advanced) does not follow it.",
@@ -119,6 +123,37 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
         ], className="details", open=False),
         advanced(),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
+
+
+def optimizer_options() -> list[dict]:
+    """The optimizers by group (``spec.group``, in the order of optimizers.GROUPS), each
+    group after its heading (a disabled option); an option's title is what the search
+    matches: its title, name and group."""
+    options = []
+    for group in OPTIMIZER_GROUPS:
+        names = [o for o in OPTIMIZER_NAMES if oc.OPTIMIZERS[o].group == group]
+        if not names:
+            continue
+        options.append({"label": html.Span(group, className="picker-group"),
+                        "value": f"group:{group}", "disabled": True, "title": group})
+        options += [{"label": html.Span([swatch(COLORS[o]), TITLES[o]]), "value": o,
+                     "title": f"{TITLES[o]} ({o}), {group}"} for o in names]
+    return options
+
+
+def optimizer_picker(settings: RaceSettings) -> html.Div:
+    """A search box over the grouped checklist: typing keeps the optimizers whose title,
+    name or group holds the text (in the browser, from the full list in a store); the
+    checked ones stay checked while hidden."""
+    options = optimizer_options()
+    return html.Div([
+        html.Label("Search optimizers", htmlFor=ids.OPTIMIZER_SEARCH, className="sr-only"),
+        dcc.Input(id=ids.OPTIMIZER_SEARCH, type="search", placeholder="Search optimizers",
+                  autoComplete="off", className="optimizer-search"),
+        dcc.Checklist(id=ids.OPTIMIZERS, value=list(settings.optimizers), options=options,
+                      className="optimizer-list optimizer-picker", inline=True),
+        dcc.Store(id=ids.OPTIMIZER_CHOICES, data=options),
+    ], className="optimizer-box")
 
 
 def surface_options() -> list[dict]:
@@ -225,7 +260,10 @@ def advanced() -> html.Details:
 
 #: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
 #: (lr, μ) come first: blank, an optimizer follows the slider.
-OVERRIDE_GROUPS = (("lr", "momentum"), ("dampening", "weight_decay"), ("beta2", "eps", "alpha"))
+PER_GRID = 3
+_OTHERS = tuple(p for p in OVERRIDE_PARAMS if p not in ("lr", "momentum"))
+OVERRIDE_GROUPS = (("lr", "momentum"), *(_OTHERS[i:i + PER_GRID]
+                                         for i in range(0, len(_OTHERS), PER_GRID)))
 
 
 def overrides_grid(overrides: dict) -> html.Div:
@@ -508,7 +546,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 html.Button("SVG", id=ids.EXPORT_SVG, className="button",
                             title="Both plots as scalable vector images"),
                 dcc.Store(id=ids.EXPORT_IMAGE)]),
-            card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
+            card("Leaderboard", [tune_bar(), html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()], class_name="leaderboard-card"),
             *main_end,
         ], className="main"),

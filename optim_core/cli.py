@@ -1,4 +1,5 @@
-"""Command line: ``python -m optim_core {run,diagnose,lesson,sweep,theory,surfaces,optimizers}``.
+"""Command line: ``python -m optim_core COMMAND`` (run, diagnose, lesson, sweep, tune, theory,
+surfaces, optimizers).
 
 Flags are the parameter names of the library, the URL and the CSV, with ``-`` for
 ``_`` (``--weight-decay`` is ``weight_decay``). Every bad flag exits with status 2 and
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--batch-size", help="regression only: points per mini-batch")
     sweep.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
 
+    _tune_command(commands)
     theory = commands.add_parser(
         "theory", help="what theory predicts on this surface for (lr, momentum)")
     _surface_flags(theory)
@@ -128,6 +130,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("optimizers", help="list the optimizers and their hyperparameters")
     _doctor_commands(commands, run)
     return parser
+
+
+def _tune_command(commands) -> None:
+    from .tune import CRITERIA, LR_COUNT
+
+    tune = commands.add_parser(
+        "tune", help="tune each optimizer's lr (and momentum) for this race, print the table",
+        description="For each optimizer, sweep its lr on a log grid (and its momentum, "
+                    "beta1 for the Adam family, where it takes one) on this surface, start, "
+                    "noise and budget, and pick the best cell by the criterion; print the "
+                    "values, the metric, the grid and the lr range within 10x of the best "
+                    "loss. Diverged cells never win.")
+    _surface_flags(tune)
+    tune.add_argument("--optimizer", action="append", metavar="NAME",
+                      help="as for run (default: sgd,momentum,nesterov,adam)")
+    tune.add_argument("--criterion", default="final-loss",
+                      help="; ".join(f"{k}: {v}" for k, v in CRITERIA.items())
+                      + " (default final-loss)")
+    tune.add_argument("--steps", default="100", help=f"{_allowed('sweep_steps')} (default 100)")
+    tune.add_argument("--evaluations", help="loss-at-evals only: the gradient evaluations "
+                                            "(default: --steps)")
+    tune.add_argument("--lr-count", default=str(LR_COUNT),
+                      help=f"lr values (and momenta), {_allowed('resolution')} "
+                           f"(default {LR_COUNT})")
+    tune.add_argument("--lr-min", default=None, help="smallest lr (default: the surface's)")
+    tune.add_argument("--lr-max", default=None, help="largest lr (default: the surface's)")
+    tune.add_argument("--momentum-min", default="0", help="smallest momentum (default 0)")
+    tune.add_argument("--momentum-max", default="0.999", help="largest momentum (0.999)")
+    tune.add_argument("--start", nargs=2, metavar=("X0", "Y0"))
+    tune.add_argument("--noise", default="0", help=f"gradient noise σ, {_allowed('noise')}")
+    tune.add_argument("--batch-size", help="regression only: points per mini-batch")
+    tune.add_argument("--out", metavar="FILE", help="also write the table as CSV here")
 
 
 def _doctor_commands(commands, run) -> None:
@@ -399,21 +433,55 @@ def command_sweep(args) -> int:
     if args.optimizer not in OPTIMIZER_NAMES:
         raise UsageError(f"--optimizer must be one of {', '.join(OPTIMIZER_NAMES)}, "
                          f"got {args.optimizer!r}")
-    values = {"sweep_steps": _number("sweep_steps", args.steps),
-              "resolution": _number("resolution", args.resolution),
-              "momentum_min": _number("momentum_min", args.momentum_min),
-              "momentum_max": _number("momentum_max", args.momentum_max),
-              "noise": _number("noise", args.noise)}
+    result = sweep(_surface(args, options), args.optimizer,
+                   steps=_number("sweep_steps", args.steps),
+                   resolution=_number("resolution", args.resolution), start=_start(args),
+                   noise=_number("noise", args.noise), batch_size=_batch_size(args),
+                   **_grid_ranges(args), **options)
+    _write(sweep_to_csv(result), args.out)
+    return 0
+
+
+def _grid_ranges(args) -> dict:
+    """--lr-min/--lr-max (None: the surface's) and --momentum-min/--momentum-max."""
+    values = {"momentum_min": _number("momentum_min", args.momentum_min),
+              "momentum_max": _number("momentum_max", args.momentum_max)}
     for name in ("lr_min", "lr_max"):
         text = getattr(args, name)
         values[name] = None if text is None else _number(name, text)
-    result = sweep(_surface(args, options), args.optimizer, steps=values["sweep_steps"],
-                   resolution=values["resolution"], lr_range=(values["lr_min"],
-                                                              values["lr_max"]),
-                   momentum_range=(values["momentum_min"], values["momentum_max"]),
-                   start=_start(args), noise=values["noise"],
-                   batch_size=_batch_size(args), **options)
-    _write(sweep_to_csv(result), args.out)
+    return {"lr_range": (values["lr_min"], values["lr_max"]),
+            "momentum_range": (values["momentum_min"], values["momentum_max"])}
+
+
+def _renamed(flag: str, name: str, text: str):
+    """``_number`` for a flag that checks against another parameter's range."""
+    try:
+        return _number(name, text)
+    except UsageError:
+        raise UsageError(f"{flag} must be {_allowed(name)}, got {text!r}") from None
+
+
+def command_tune(args) -> int:
+    from .tune import CRITERIA, tune, tune_table, tune_to_csv
+
+    options = _surface_options(args)
+    names = _optimizer_names(args.optimizer)
+    if args.criterion not in CRITERIA:
+        raise UsageError(f"--criterion must be one of {', '.join(CRITERIA)}, "
+                         f"got {args.criterion!r}")
+    if args.evaluations is not None and args.criterion != "loss-at-evals":
+        raise UsageError("--evaluations applies to --criterion loss-at-evals only")
+    evaluations = (None if args.evaluations is None
+                   else _renamed("--evaluations", "sweep_steps", args.evaluations))
+    results = tune(_surface(args, options), names, criterion=args.criterion,
+                   steps=_renamed("--steps", "sweep_steps", args.steps),
+                   evaluations=evaluations,
+                   lr_count=_renamed("--lr-count", "resolution", args.lr_count), start=_start(args),
+                   noise=_number("noise", args.noise), batch_size=_batch_size(args),
+                   **_grid_ranges(args), **options)
+    sys.stdout.write(tune_table(results))
+    if args.out is not None:
+        _write(tune_to_csv(results), args.out)
     return 0
 
 
@@ -477,7 +545,7 @@ def command_optimizers(_args) -> int:
 
 
 COMMANDS = {"run": command_run, "diagnose": command_diagnose, "lesson": command_lesson,
-            "sweep": command_sweep, "theory": command_theory,
+            "sweep": command_sweep, "tune": command_tune, "theory": command_theory,
             "surfaces": command_surfaces, "optimizers": command_optimizers}
 
 

@@ -98,3 +98,26 @@ def text(driver, css: str) -> str:
 def severe_console_errors(dash_duo) -> list:
     return [entry for entry in dash_duo.get_logs() or []
             if entry.get("level") == "SEVERE"]
+
+
+def pick_optimizer(driver, name: str, search: str | None = None) -> None:
+    """Toggle one optimizer in the grouped picker, after typing ``search`` into its
+    search box (which keeps the options whose title, name or group holds it)."""
+    if search is not None:
+        type_into(driver, "#optimizer-search", search)
+    box = driver.find_element("css selector", f"#optimizer-select input[value='{name}']")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+
+
+PICKER_JS = """
+return Array.from(document.querySelectorAll('#optimizer-select label')).map(l => {
+    const input = l.querySelector('input');
+    return [input.value, input.checked, input.disabled];
+});
+"""
+
+
+def picker(driver) -> list:
+    """The picker's shown options, in order: [value, checked, disabled (a heading)]."""
+    return [tuple(o) for o in driver.execute_script(PICKER_JS)]
