@@ -296,6 +296,10 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                 "line": {"width": 2, "color": colors["ink"]}},
         hovertemplate="minimum (%{x:.4g}, %{y:.4g}), f = " + f"{surface.f_min:.4g}"
                       + "<extra></extra>"))
+    fig.add_trace(go.Scatter(  # each run's point at the scrubber's step (assets/scrub.js)
+        x=ends["x"], y=ends["y"], mode="markers", name="at step", visible=True,
+        marker={"size": 9, "color": colours, "line": {"width": 1.5, "color": colors["paper"]}},
+        hoverinfo="skip"))
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
@@ -315,7 +319,7 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
 def race_trace_layout(n_runs: int) -> dict:
     """Indices of the traces of the race map, for patches and the hover link."""
     return {"paths": list(range(1, 1 + n_runs)), "ends": 1 + n_runs,
-            "start": 2 + n_runs, "minimum": 3 + n_runs}
+            "start": 2 + n_runs, "minimum": 3 + n_runs, "at_step": 4 + n_runs}
 
 
 def path_updates(race: Race) -> dict[int, dict]:
@@ -362,6 +366,23 @@ def patch_race_figure(patch, race: Race) -> None:
             for parent in parents:
                 target = target[parent]
             target[last] = encoded(value)
+
+
+# --- the step scrubber ----------------------------------------------------------------------
+
+def scrub_data(race: Race) -> dict:
+    """What the browser scrubs and plays from (assets/scrub.js), sent once per race: per
+    run every point (a diverged run's stop at its last finite step), the number of points
+    its drawn path shares with them and the edge point where a runaway path is cut
+    (:func:`drawn_path`), and its loss gap; float32 typed arrays."""
+    runs = []
+    for run in race.runs:
+        drawn, cut = drawn_path(run, race.surface.window)
+        runs.append({"optimizer": run.optimizer, "x": typed(run.params[:, 0]),
+                     "y": typed(run.params[:, 1]), "loss": typed(loss_gap(race, run)),
+                     "shared": len(drawn) - 1 if cut else len(drawn),
+                     "edge": [float(v) for v in float32(drawn[-1])] if cut else None})
+    return {"steps": race.steps, "f_min": float(race.surface.f_min), "runs": runs}
 
 
 # --- loss versus step ------------------------------------------------------------------------

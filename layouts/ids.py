@@ -165,3 +165,17 @@ APPLIED_FIX = "applied-fix-store"
 FIX_NOTE = "fix-note"  # what the last fix changed, and the verdicts since
 EMBED_BAR = "embed-bar"  # shown in the embedded view only (?embed=1)
 EMBED_LINK = "embed-full-app-link"  # the full app in the same state
+
+# the step scrubber, the mechanism arrows and the walkthrough (issue 15)
+STEP_SLIDER = "step-slider"  # 0 … steps; assets/scrub.js draws the race at its step
+PLAY_BUTTON = "play-button"
+PLAY_SPEED = "play-speed-select"
+STEP_READOUT = "step-readout"  # "step k of n"
+#: what the browser scrubs from, sent once per race (figures.scrub_data)
+SCRUB_STORE = "scrub-store"
+#: the step a link (``step=k``) or a history entry asks for: {"step": k or None (the end)}
+STEP_REQUEST = "step-request-store"
+MECHANISM_TOGGLE = "mechanism-toggle"
+WALKTHROUGH_TABLE = "walkthrough-table"
+WALKTHROUGH_OPTIMIZER = "walkthrough-optimizer-select"
+WALKTHROUGH_FIRST = "walkthrough-first-steps-toggle"

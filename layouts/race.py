@@ -36,6 +36,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .scrub import scrubber_row
 from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
@@ -329,9 +330,13 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
         rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
                      status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
-                     _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
+                     html.Span(_fmt(s.final_loss, 4), className=f"board-loss-{s.optimizer}"),
+                     html.Span(_fmt(s.final_gap, 3), className=f"board-gap-{s.optimizer}"),
+                     _fmt(s.measured_rate, 4)])
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
-                  "final loss", "final f − f*", "measured rate / step"], rows, "leaderboard")
+                  html.Span("final loss", className="board-loss-title"),
+                  html.Span("final f − f*", className="board-gap-title"),
+                  "measured rate / step"], rows, "leaderboard")
 
 
 def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
@@ -482,6 +487,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
                          className="share-line"),
                 graphs(),
+                scrubber_row(settings.steps),
                 html_panel(ids.MAP_FLAGS, "map-flags"),
                 html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
