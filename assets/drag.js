@@ -88,11 +88,14 @@
   /* Pixels of data coordinates, kept within what SVG draws (a runaway point would not). */
   function clamp(v) { return Math.max(-1e6, Math.min(1e6, v)); }
 
-  /* An SVG path's ``d`` through the first ``n`` points (x, y) on the axes xa, ya. */
-  function pathData(xa, ya, x, y, n) {
+  /* An SVG path's ``d`` through the first ``n`` points (x, y) on the axes xa, ya; with
+   * ``ends`` (an array of n), ends[m] is the length of the ``d`` through point m, so
+   * ``d.slice(0, ends[m])`` is the path to point m (the scrubber's, assets/scrub.js). */
+  function pathData(xa, ya, x, y, n, ends) {
     let d = "";
     for (let m = 0; m < n; m++) {
       d += (m ? "L" : "M") + clamp(xa.c2p(x[m])).toFixed(1) + "," + clamp(ya.c2p(y[m])).toFixed(1);
+      if (ends) ends[m] = d.length;
     }
     return d;
   }

@@ -39,20 +39,38 @@
     });
   }
 
-  /* Each run's path through step k: its points to k (a runaway path's to where it leaves
-   * the map, then the edge point, as the figure draws it). */
+  /* Each run's whole drawn path in pixels, once per race and view: a frame's path to
+   * step k is a prefix of it (no string built per frame: 8 × 1000 points otherwise cost
+   * a few ms a frame). A runaway path is drawn to where it leaves the map, then the edge
+   * point, as the figure draws it. */
+  function pixelPaths(xa, ya) {
+    const view = [xa.range, ya.range, xa._length, ya._length].join();
+    if (scrub.pixels && scrub.pixels.view === view && scrub.pixels.data === scrub.data) {
+      return scrub.pixels.runs;
+    }
+    const runs = scrub.data.runs.map(function (run) {
+      const ends = new Array(run.shared);
+      let d = svg().pathData(xa, ya, run.x, run.y, run.shared, ends);
+      if (run.edge) {
+        d += "L" + svg().clamp(xa.c2p(run.edge[0])).toFixed(1) + "," +
+          svg().clamp(ya.c2p(run.edge[1])).toFixed(1);
+      }
+      return { d: d, ends: ends };
+    });
+    scrub.pixels = { view: view, data: scrub.data, runs: runs };
+    return runs;
+  }
+
+  /* Each run's path through step k, and its marker at step k. */
   function drawPaths(gd, groups, meta, k) {
     const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const pixels = pixelPaths(xa, ya);
     scrub.data.runs.forEach(function (run, i) {
       const g = groups[meta.paths[i]];
       const line = g && g.querySelector(".js-line");
       if (!line) return;
-      let d = svg().pathData(xa, ya, run.x, run.y, Math.min(k + 1, run.shared));
-      if (run.edge && k >= run.shared) {
-        d += "L" + svg().clamp(xa.c2p(run.edge[0])).toFixed(1) + "," +
-          svg().clamp(ya.c2p(run.edge[1])).toFixed(1);
-      }
-      line.setAttribute("d", d);
+      const path = pixels[i];
+      line.setAttribute("d", k < run.shared ? path.d.slice(0, path.ends[k]) : path.d);
       const dots = g.querySelectorAll(".points path.point");  // while a race has few points
       for (let m = 0; m < dots.length; m++) dots[m].style.display = m > k ? "none" : "";
     });
@@ -131,6 +149,7 @@
   /* Everything that shows step k. */
   function render() {
     if (!scrub.data || !svg()) return;
+    const started = window.performance.now();
     const k = current();
     const gd = svg().plot("#race-graph");
     const meta = gd && gd._fullLayout && gd._fullLayout.meta && gd._fullLayout.meta.traces;
@@ -146,7 +165,8 @@
     }
     const readout = document.getElementById(READOUT);
     if (readout) readout.textContent = "step " + k + " of " + steps();
-    document.dispatchEvent(new CustomEvent("optimizer-race-step", { detail: { step: k } }));
+    document.dispatchEvent(new CustomEvent("optimizer-race-step", {
+      detail: { step: k, ms: window.performance.now() - started } }));
   }
 
   /* The address's ``step=k`` (none at the end), replacing the entry: a scrub is a view. */
