@@ -63,13 +63,14 @@ screenshot: $(VENV)/.dev
 	scripts/system-deps.sh browser
 	$(BIN)/python scripts/screenshot.py docs/screenshot.png
 
-## fixtures: remake the torch references: trajectories, expression derivatives, test functions and typed surfaces (torch in its own venv)
+## fixtures: remake the torch references: trajectories, expression derivatives, test functions and typed surfaces, optimizer state (torch in its own venv)
 fixtures:
 	$(PYTHON) -m venv build/torch-venv
 	build/torch-venv/bin/pip install --quiet torch==2.13.0 numpy==2.4.6
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_torch_reference.py
 	build/torch-venv/bin/python tests/fixtures/make_expression_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_surfaces_reference.py
+	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_state_reference.py
 
 clean:
 	rm -rf $(VENV) build .cache .pytest_cache .ruff_cache

@@ -120,9 +120,13 @@ def race_benchmark(quick: bool) -> dict:
         oc.simulate(name, OPTIMIZER_NAMES, steps=5, lr=0.01)  # compiled and cached
         fast, fast_median = best_of(lambda n=name: oc.simulate(
             n, OPTIMIZER_NAMES, steps=RACE_STEPS, lr=RACE_LR[n], momentum=0.9), repeats)
+        with_state, _ = best_of(lambda n=name: oc.simulate(
+            n, OPTIMIZER_NAMES, steps=RACE_STEPS, lr=RACE_LR[n], momentum=0.9, state=True),
+            repeats)
         loop, _ = best_of(lambda n=name: python_loop_race(n), 2 if quick else 3)
         rows[name] = {"race_ms": fast * 1e3, "race_median_ms": fast_median * 1e3,
-                      "python_loop_ms": loop * 1e3, "speedup_vs_python_loop": loop / fast}
+                      "python_loop_ms": loop * 1e3, "speedup_vs_python_loop": loop / fast,
+                      "state_ms": with_state * 1e3}
     torch = None if quick else torch_race_seconds()
     if torch:
         for name, seconds in torch["seconds"].items():
@@ -293,6 +297,9 @@ def report(result: dict) -> str:
         verdict = "PASS" if row["race_ms"] <= race["target_ms"] else "MISS"
         lines.append(f"| {name} | {row['race_ms']:.2f} {verdict} | {row['python_loop_ms']:.0f} "
                      f"| {row['speedup_vs_python_loop']:.0f}× | {torch} |")
+    lines.append("- with the optimizer state recorded (state=True): " + ", ".join(
+        f"{name} {row['state_ms']:.2f} ms ({row['state_ms'] / row['race_ms']:.1f}×)"
+        for name, row in race["surfaces"].items()))
     verdict = "PASS" if sw["steps_per_second"] >= sw["target_steps_per_second"] else "MISS"
     lines += ["", f"Sweep: {sw['grid']} × {sw['steps']} steps, ravine, momentum "
                   f"(target ≥ {sw['target_steps_per_second'] / 1e6:.0f} M steps/s)",

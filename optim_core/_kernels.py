@@ -302,15 +302,20 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs):
+                    program_outputs, state_record):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
     filled) and ``diverged`` (step it diverged at, or -1).
 
     The trailing ``program_*`` arrays are a typed surface's gradient program (f, ∂f/∂x,
-    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``."""
+    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``.
+
+    ``state_record[run, k, axis, slot]`` gets the optimizer state after k steps
+    (``states`` as the step from k starts), when it has a row per run (an empty
+    array: nothing recorded)."""
     n = starts.shape[0]
+    record_state = state_record.shape[0] > 0
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
     xs = starts[:, 0].copy()
     ys = starts[:, 1].copy()
@@ -357,6 +362,10 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 params[c, k, 1] = y
                 grads[c, k, 0] = gx
                 grads[c, k, 1] = gy
+            if record_state:
+                for axis in range(2):
+                    for slot in range(_STATE_WIDTH):
+                        state_record[c, k, axis, slot] = states[c, axis, slot]
             if k == steps:
                 continue
             own = leader[c]
@@ -375,8 +384,9 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps, program_ops, program_first, program_second, program_slots,
-                program_outputs):
-    """Every run of a race, as one block (see ``simulate.race_numpy``)."""
+                program_outputs, state_record):
+    """Every run of a race, as one block (see ``simulate.race_numpy``); the state is
+    recorded into ``state_record`` (runs, steps + 1, 2, STATE_WIDTH) unless it is empty."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
@@ -386,7 +396,7 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs)
+                    program_outputs, state_record)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
@@ -412,6 +422,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
     rate = np.empty(n)
     diverged = np.empty(n, dtype=np.int64)
     unused = np.empty((1, 1, 2))
+    no_state = np.empty((0, 1, 2, _STATE_WIDTH))
     n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
     for b in prange(n_blocks):
         begin = b * SWEEP_BLOCK
@@ -424,7 +435,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
-                        program_second, program_slots, program_outputs)
+                        program_second, program_slots, program_outputs, no_state)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--noise", default="0", help=f"gradient noise σ, {_allowed('noise')}")
     run.add_argument("--batch-size", help="regression only: points per mini-batch, "
                                           f"{_allowed('batch_size')} (default: full batch)")
+    run.add_argument("--state", action="store_true",
+                     help="add the optimizer state after each step (torch's "
+                          "optimizer.state keys: momentum_buffer_x, exp_avg_sq_y, ...; its step as "
+                          "state_step)")
     run.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
 
     sweep = commands.add_parser(
@@ -330,8 +334,9 @@ def _batch_size(args):
     return None if args.batch_size is None else _number("batch_size", args.batch_size)
 
 
-def _race(args):
-    """The race the run flags describe (``run`` and ``diagnose``)."""
+def _race(args, state: bool = False):
+    """The race the run flags describe (``run`` and ``diagnose``), with its optimizer
+    state if ``state``."""
     from .simulate import Run, simulate
 
     options = _surface_options(args)
@@ -342,14 +347,15 @@ def _race(args):
     own = _per_optimizer(args.per_optimizer, names)
     runs = [Run(name, own.get(name, {})) for name in names]
     return simulate(_surface(args, options), runs, steps=steps, start=_start(args), noise=noise,
-                    batch_size=batch_size, **options, **_hyperparameters(args, names))
+                    batch_size=batch_size, state=state, **options,
+                    **_hyperparameters(args, names))
 
 
 def command_run(args) -> int:
     from .export import race_to_csv
 
-    race = _race(args)
-    _write(race_to_csv(race), args.out)
+    race = _race(args, state=args.state)
+    _write(race_to_csv(race, state=args.state), args.out)
     for run in race.runs:
         if run.diverged_at is not None:
             print(f"{run.optimizer} diverged at step {run.diverged_at} (|x| or |y| above "

@@ -13,6 +13,12 @@ One row per run and step, step 0 first::
 - A setting an optimizer or surface does not take is left empty (``kappa`` off the
   ravine; ``alpha`` for anything but rmsprop). ``data`` is the digest of the user's own
   points on the line fit (``optim_core.userdata``; ``--data`` in the CLI), else empty.
+- With ``state`` (``run --state``; the app's export always): the optimizer state after
+  k steps, ``STATE_COLUMNS`` after the hyperparameters: torch's ``optimizer.state[p]``
+  keys with ``_x`` / ``_y`` for the two coordinates (``momentum_buffer_x``,
+  ``exp_avg_sq_y``), scalars as one column (``mu_product``; torch's ``step`` as
+  ``state_step``, since ``step`` is the row's k); empty where torch holds no such state
+  (step 0, momentum 0, another optimizer's key).
 - Floats are written with ``repr``, the shortest text that reads back as the same
   float64: the export is lossless.
 """
@@ -21,8 +27,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
-from .optimizers import HYPERPARAMETERS
+from .optimizers import HYPERPARAMETERS, STATE_COLUMNS
 from .simulate import Race
 
 TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
@@ -41,9 +48,16 @@ def _cell(value) -> str:
     return str(value)
 
 
-def race_rows(race: Race):
-    """Yield the CSV rows (lists of strings) of ``race``, header first."""
-    yield list(COLUMNS)
+def _state_cell(value: float) -> str:
+    return "" if math.isnan(value) else repr(value)
+
+
+def race_rows(race: Race, state: bool = False):
+    """Yield the CSV rows (lists of strings) of ``race``, header first; with ``state``
+    the state columns too (``race`` must then come from ``simulate(..., state=True)``)."""
+    if state and any(run.state is None for run in race.runs):
+        raise ValueError("race_rows(state=True) needs a race simulated with state=True")
+    yield list(COLUMNS + STATE_COLUMNS if state else COLUMNS)
     settings = race.settings()
     for run in race.runs:
         fixed = [_cell(run.diverged_at), settings["surface"], _cell(settings["kappa"]),
@@ -53,16 +67,20 @@ def race_rows(race: Race):
                  _cell(float(run.start[0])), _cell(float(run.start[1])),
                  _cell(settings["f"])]
         fixed += [_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
+        held = [run.state.get(name) for name in STATE_COLUMNS] if state else []
         for k in range(len(run.loss)):
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
-                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *fixed]
+                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *fixed,
+                   *("" if values is None else _state_cell(float(values[k]))
+                     for values in held)]
 
 
-def race_to_csv(race: Race) -> str:
-    """The race as CSV text (see the module docstring for the columns)."""
+def race_to_csv(race: Race, state: bool = False) -> str:
+    """The race as CSV text (see the module docstring for the columns), with the
+    optimizer state columns if ``state``."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(race_rows(race))
+    csv.writer(buffer, lineterminator="\n").writerows(race_rows(race, state))
     return buffer.getvalue()
 
 

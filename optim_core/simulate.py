@@ -25,6 +25,7 @@ from .optimizers import (
     ALGORITHM_CODES,
     HYPERPARAMETERS,
     OPTIMIZERS,
+    STATE_WIDTH,
     TABLE_WIDTH,
     make_optimizer,
 )
@@ -57,6 +58,10 @@ class Trajectory:
     loss: np.ndarray  # (n,)
     grads: np.ndarray  # (n, 2)
     diverged_at: int | None  # the step whose parameters blew up, if any
+    #: ``simulate(..., state=True)``: torch's ``optimizer.state[p]`` after k steps, one
+    #: (n,) float64 array per state column (``momentum_buffer_x``, ``state_step``...; the
+    #: family's ``Family.state_columns``), NaN where torch holds no such state
+    state: dict[str, np.ndarray] | None = None
 
     @property
     def last_step(self) -> int:
@@ -155,7 +160,8 @@ def simulate(surface: str | Surface = "ravine",
              optimizers=("sgd", "momentum", "nesterov", "adam"), *, steps: int = 100,
              start=None, kappa: float = 25.0, points: int | None = None, noise: float = 0.0,
              batch_size: int | None = None, seed: int = 0, backend: str = "auto",
-             f: str | None = None, window=None, **hyperparameters) -> Race:
+             f: str | None = None, window=None, state: bool = False,
+             **hyperparameters) -> Race:
     """Race ``optimizers`` on ``surface`` for ``steps`` steps, all at once.
 
     Args:
@@ -171,6 +177,8 @@ def simulate(surface: str | Surface = "ravine",
         batch_size: regression only: points per mini-batch (default: full batch).
         seed: seeds the noise, the mini-batches and the regression dataset.
         backend: "numba", "numpy" or "auto".
+        state: also record each run's optimizer state after every step
+            (``Trajectory.state``).
         **hyperparameters: shared values (lr, momentum, ...) for every optimizer that
             takes them.
 
@@ -189,36 +197,44 @@ def simulate(surface: str | Surface = "ravine",
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
 
-    arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend)
+    state_record = np.empty((len(runs) if state else 0, steps + 1, 2, STATE_WIDTH))
+    arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
+                              state_record)
     params, loss, grads, lengths, diverged = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
-                   int(diverged[i]) if diverged[i] >= 0 else None)
+                   int(diverged[i]) if diverged[i] >= 0 else None,
+                   OPTIMIZERS[run.optimizer].family.state_of(
+                       run.row, state_record[i, :lengths[i]]) if state else None)
         for i, run in enumerate(runs))
     return Race(surface, steps, noise, batch_size, seed, trajectories)
 
 
-def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
+def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
+                     state_record=None):
     starts = np.array([run.start for run in runs], dtype=np.float64)
     algorithms, table = hyper_table(runs)
     noise_rows = noise_table(noise, steps, seed)
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
             noise_rows, starts, algorithms, table, steps, *surface.program_args())
+    if state_record is None:
+        state_record = np.empty((0, steps + 1, 2, STATE_WIDTH))
     if backend == "numpy":
-        return race_numpy(*args, runs=runs)
+        return race_numpy(*args, runs=runs, state_record=state_record)
     from . import _kernels
 
-    return _kernels.race_kernel(*args)
+    return _kernels.race_kernel(*args, state_record)
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                steps, program_ops, program_first, program_second, program_slots,
-               program_outputs, *, runs):
+               program_outputs, *, runs, state_record=None):
     """The NumPy reference path: the public optimizers stepped together, one group each.
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
-    them (``Surface.program_args``).
+    them (``Surface.program_args``). ``state_record`` (runs, steps + 1, 2, STATE_WIDTH),
+    unless None or empty, gets each run's state after k steps, as the kernel's.
 
     Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
     past a run's length repeat its last finite row.
@@ -260,6 +276,9 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
             params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]
+            if state_record is not None and len(state_record):
+                for index, _, state in steppers:
+                    _record_state(state_record, index, k, state)
             if k == steps:
                 break
             new = current.copy()
@@ -274,6 +293,13 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
     return params, loss, grads, lengths, diverged
+
+
+def _record_state(state_record, index, k, state):
+    """Write a group's state NamedTuple (its fields after ``count``, as the kernel's
+    slots) into row k of its runs; a per-run scalar (runs, 1) goes to both axes."""
+    for slot, value in enumerate(state[1:]):
+        state_record[index, k, :, slot] = np.broadcast_to(value, (len(index), 2))
 
 
 def _cut(mask, step, lengths, diverged, alive):

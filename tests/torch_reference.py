@@ -11,13 +11,15 @@ from optim_core.simulate import Run
 RTOL = 1e-10
 
 
-def simulate_case(case, backend="auto"):
-    """The one run of a fixture case, as the engine races it."""
+def simulate_case(case, backend="auto", state=False):
+    """The one run of a fixture case, as the engine races it (with its optimizer state
+    if ``state``)."""
     race = oc.simulate(case["surface"], [Run(case["optimizer"], case["hyperparameters"])],
                        steps=case["steps"], kappa=case.get("kappa", 25.0),
                        points=case.get("points"), noise=case.get("noise", 0.0),
                        batch_size=case.get("batch_size"), seed=case.get("seed", 0),
-                       start=case.get("start"), f=case.get("f"), backend=backend)
+                       start=case.get("start"), f=case.get("f"), backend=backend,
+                       state=state)
     return race.runs[0]
 
 

@@ -58,6 +58,10 @@ HYPERPARAMETERS = tuple(name for name in params.CONSTRAINTS
 #: Widths of the kernels' per-run hyperparameter table and per-coordinate state.
 TABLE_WIDTH = max(len(family.hyper._fields) for family in FAMILIES)
 STATE_WIDTH = max(len(family.slots) for family in FAMILIES)
+#: Every state column some family records (``Trajectory.state``, ``run --state``), in
+#: family order.
+STATE_COLUMNS = tuple(dict.fromkeys(column.name for family in FAMILIES
+                                    for column in family.state_columns))
 
 
 def make_optimizer(name: str, **hyperparameters) -> Optimizer:
@@ -74,5 +78,5 @@ def make_optimizer(name: str, **hyperparameters) -> Optimizer:
 
 
 __all__ = ["ALGORITHM_CODES", "FAMILIES", "FAMILY_MODULES", "GROUPS", "HYPERPARAMETERS",
-           "OPTIMIZERS", "OPTIMIZER_NAMES", "Family", "Optimizer", "OptimizerSpec",
-           "make_optimizer"]
+           "OPTIMIZERS", "OPTIMIZER_NAMES", "STATE_COLUMNS", "STATE_WIDTH", "Family",
+           "Optimizer", "OptimizerSpec", "make_optimizer"]

@@ -10,6 +10,11 @@ The kernels read everything by name: ``Family.columns`` (an IntEnum over the
 hyperparameter NamedTuple's fields) indexes the per-run table, ``Family.slots`` (an
 IntEnum over the state's fields after ``count``) the per-run state. IntEnum members are
 compile-time constants for numba, so the names cost nothing.
+
+What torch keeps of that state, and so the state columns of ``simulate(...,
+state=True)`` and ``run --state``, each family declares in its ``Family(torch_state=...)``:
+state field -> whether ``optimizer.state[p]`` holds it for the hyperparameters ``h``
+(torch's key is the field's name; ``count`` is torch's ``step``, column ``state_step``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,29 @@ def keep(hyper: dict) -> dict:
     return hyper
 
 
+def always(h) -> bool:
+    """State that torch holds whatever the hyperparameters."""
+    return True
+
+
+@dataclass(frozen=True)
+class StateColumn:
+    """One column of a family's recorded state: ``Trajectory.state[name]``, a CSV column."""
+
+    name: str  # torch's key (_x / _y for the two coordinates), or STEP_COLUMN
+    field: str  # the family's state NamedTuple field ("count" is torch's "step")
+    axis: int  # X or Y (a per-run scalar is kept on the X row)
+
+
+#: The column of torch's ``state["step"]`` (the step count; ``count`` here): the CSV's
+#: ``step`` is already the row's k, which it equals wherever torch holds it.
+STEP_COLUMN = "state_step"
+
+
+def column_name(field_name: str) -> str:
+    return STEP_COLUMN if field_name == "count" else field_name
+
+
 @dataclass(frozen=True)
 class Family:
     """One update rule, as the simulation needs it (see the module docstring).
@@ -57,6 +85,12 @@ class Family:
     state that does not start at zero. ``effective`` maps the hyperparameters to what
     the rule computes with (torch ignores dampening without momentum): the NumPy path
     and the kernel's table both go through it.
+
+    ``torch_state`` maps each state field torch keeps in ``optimizer.state[p]`` to
+    ``holds(h) -> bool`` (whether it does for hyperparameters ``h``); ``scalar_state``
+    names the fields with one value per run (``count`` always is one); torch makes the
+    state at the first ``step()``, or in the constructor if ``state_before_step``
+    (Adagrad).
     """
 
     name: str
@@ -67,8 +101,12 @@ class Family:
     kernel_init: Callable = no_init
     schedule_columns: tuple[str, ...] = ()
     effective: Callable = keep
+    torch_state: dict = field(default_factory=dict)
+    scalar_state: tuple[str, ...] = ()
+    state_before_step: bool = False
     columns: type = field(init=False)
     slots: type = field(init=False)
+    state_columns: tuple[StateColumn, ...] = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "columns", IntEnum(
@@ -76,6 +114,32 @@ class Family:
         object.__setattr__(self, "slots", IntEnum(
             f"{self.name}_slots",
             [(n.upper(), i) for i, n in enumerate(self.state._fields[1:])]))
+        columns = []
+        for name in self.torch_state:
+            if name == "count" or name in self.scalar_state:
+                columns.append(StateColumn(column_name(name), name, X))
+            else:
+                columns += [StateColumn(f"{name}_x", name, X), StateColumn(f"{name}_y", name, Y)]
+        object.__setattr__(self, "state_columns", tuple(columns))
+
+    def state_of(self, h, record: np.ndarray) -> dict[str, np.ndarray]:
+        """The state torch holds after k steps, k = 0..n−1, from the kernels' record
+        ``record[k, axis, slot]`` (n, 2, slots): one (n,) float64 array per state
+        column, NaN where torch holds no such state (before the first step; momentum
+        0, amsgrad off...). ``h`` is the run's hyperparameter NamedTuple."""
+        n = record.shape[0]
+        out = {}
+        for column in self.state_columns:
+            if column.field == "count":
+                values = np.arange(n, dtype=np.float64)
+            else:
+                values = record[:, column.axis, int(self.slots[column.field.upper()])].copy()
+            if not self.torch_state[column.field](h):
+                values[:] = np.nan
+            elif not self.state_before_step:
+                values[:1] = np.nan
+            out[column.name] = values
+        return out
 
     def column(self, name: str) -> int:
         return int(self.columns[name.upper()])

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._base import Family, X, Y, make, spec
+from ._base import Family, X, Y, always, make, spec
 
 
 class AdagradHyper(NamedTuple):
@@ -63,7 +63,9 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("adagrad", AdagradHyper, AdagradState, kernel_step, kernel_init=kernel_init)
+# torch.optim.Adagrad makes its state (step 0, sum s₀) in the constructor
+FAMILY = Family("adagrad", AdagradHyper, AdagradState, kernel_step, kernel_init=kernel_init,
+                torch_state={"count": always, "sum": always}, state_before_step=True)
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

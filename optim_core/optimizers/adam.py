@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class AdamHyper(NamedTuple):
@@ -84,8 +84,14 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
+def holds_max(h) -> bool:
+    return bool(h.amsgrad)
+
+
 FAMILY = Family("adam", AdamHyper, AdamState, kernel_step, kernel_schedule=kernel_schedule,
-                schedule_columns=("momentum", "beta2"))
+                schedule_columns=("momentum", "beta2"),
+                torch_state={"count": always, "exp_avg": always, "exp_avg_sq": always,
+                             "max_exp_avg_sq": holds_max})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

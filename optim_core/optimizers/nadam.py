@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class NAdamHyper(NamedTuple):
@@ -104,7 +104,9 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 FAMILY = Family("nadam", NAdamHyper, NAdamState, kernel_step, kernel_schedule=kernel_schedule,
                 kernel_init=kernel_init,
-                schedule_columns=("momentum", "beta2", "momentum_decay"))
+                schedule_columns=("momentum", "beta2", "momentum_decay"),
+                torch_state={"count": always, "mu_product": always, "exp_avg": always,
+                             "exp_avg_sq": always}, scalar_state=("mu_product",))
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

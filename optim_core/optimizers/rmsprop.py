@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, select
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class RMSpropHyper(NamedTuple):
@@ -63,7 +63,17 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("rmsprop", RMSpropHyper, RMSpropState, kernel_step)
+def holds_grad_avg(h) -> bool:
+    return bool(h.centered)
+
+
+def holds_buffer(h) -> bool:
+    return h.momentum > 0.0
+
+
+FAMILY = Family("rmsprop", RMSpropHyper, RMSpropState, kernel_step,
+                torch_state={"count": always, "square_avg": always,
+                             "momentum_buffer": holds_buffer, "grad_avg": holds_grad_avg})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

@@ -65,7 +65,13 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("sgd", SGDHyper, SGDState, kernel_step, effective=effective)
+def holds_buffer(h) -> bool:
+    """torch.optim.SGD keeps no state (not even a step count) without momentum."""
+    return h.momentum != 0.0
+
+
+FAMILY = Family("sgd", SGDHyper, SGDState, kernel_step, effective=effective,
+                torch_state={"momentum_buffer": holds_buffer})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 
