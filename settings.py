@@ -107,13 +107,14 @@ class RaceSettings:
                               if k in oc.OPTIMIZERS[name].defaults})
                 for name in self.optimizers]
 
-    def simulate(self) -> oc.Race:
-        """The race these settings describe (the CLI gives the same numbers)."""
+    def simulate(self, state: bool = False) -> oc.Race:
+        """The race these settings describe (the CLI gives the same numbers); ``state``:
+        with each run's optimizer state after every step (``Trajectory.state``)."""
         surface = self.surface_object()
         shared = {"lr": self.lr, "momentum": self.momentum}
         return oc.simulate(surface, self.runs(), steps=self.steps, start=self.start(surface),
                            noise=self.noise, batch_size=self.batch_size, seed=self.seed,
-                           **shared)
+                           state=state, **shared)
 
     def structure(self, theme: str) -> str:
         """What the race map's traces are made of: equal structure, patchable figure."""

@@ -20,6 +20,7 @@
     step: null,      // null: the race's end (it follows the race's steps)
     pending: undefined,  // a step a link or Back asked for, until the race is there
     playing: false, carry: 0, lastTime: 0, urlTimer: null,
+    mechanism: null,  // the arrows' and the walkthrough's data (decodeMechanism)
   };
   window.optimizerRaceScrub = scrub;  // for the tests and the benchmark
 
@@ -146,6 +147,232 @@
     });
   }
 
+  /* --- inside a step: the mechanism arrows and the walkthrough (callbacks/mechanism.py) --- */
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const MIN_ARROW_PX = 4;  // shorter: drawn as a dot, and the hover says so
+  const ARROW_STYLES = {  // stroke dash and width of each kind of arrow
+    gradient_step: { dash: "5 3", width: 1.8 }, momentum_carry: { dash: "1.5 3", width: 2.2 },
+    step: { dash: "", width: 2.6 }, torch_step: { dash: "", width: 1.2 },
+  };
+
+  function decodeMechanism(store) {
+    const decoded = svg().decoded;
+    const pairs = function (typed) { return typed ? decoded(typed) : null; };
+    const runs = store.runs && store.runs.map(function (run) {
+      const points = {}, arrows = {};
+      Object.keys(run.points).forEach(function (name) { points[name] = pairs(run.points[name]); });
+      Object.keys(run.arrows).forEach(function (name) {
+        const a = run.arrows[name];
+        arrows[name] = { origin: a.origin, toNext: !!a.to_next, vector: pairs(a.vector) };
+      });
+      return { optimizer: run.optimizer, labels: run.labels, points: points, arrows: arrows,
+               stepSize: pairs(run.step_size) };
+    });
+    const w = store.walkthrough;
+    const values = {};
+    Object.keys(w.values).forEach(function (c) { values[c] = decoded(w.values[c]); });
+    return { query: store.query, runs: runs, walkthrough: Object.assign({}, w, { values: values }) };
+  }
+
+  /* Point ``name`` of run i at step k ([x, y]; null where it does not exist). */
+  function pointAt(i, name, k) {
+    const run = scrub.data.runs[i];
+    if (name === "iterate" || name === "lookahead") {  // the path's own points
+      return k < run.x.length ? [run.x[k], run.y[k]] : null;
+    }
+    const p = scrub.mechanism.runs[i].points[name];
+    return p && 2 * k + 1 < p.length ? [p[2 * k], p[2 * k + 1]] : null;
+  }
+
+  function vectorAt(i, arrow, k) {
+    if (arrow.toNext) {
+      const a = pointAt(i, arrow.origin, k), b = pointAt(i, arrow.origin, k + 1);
+      return a && b ? [b[0] - a[0], b[1] - a[1]] : null;
+    }
+    const v = arrow.vector;
+    return 2 * k + 1 < v.length ? [v[2 * k], v[2 * k + 1]] : null;
+  }
+
+  function pair(values, digits) {
+    return "(" + formatted(values[0], digits) + ", " + formatted(values[1], digits) + ")";
+  }
+
+  /* The segment a→b clipped to [0, w] × [0, h] (Liang–Barsky): [a', b'], or null. */
+  function clipped(a, b, w, h) {
+    let t0 = 0, t1 = 1;
+    const dx = b[0] - a[0], dy = b[1] - a[1];
+    const edges = [[-dx, a[0]], [dx, w - a[0]], [-dy, a[1]], [dy, h - a[1]]];
+    for (const [p, q] of edges) {
+      if (p === 0) { if (q < 0) return null; continue; }
+      const t = q / p;
+      if (p < 0) { if (t > t1) return null; if (t > t0) t0 = t; }
+      else { if (t < t0) return null; if (t < t1) t1 = t; }
+    }
+    return [[a[0] + t0 * dx, a[1] + t0 * dy], [a[0] + t1 * dx, a[1] + t1 * dy]];
+  }
+
+  function svgElement(name, attributes) {
+    const element = document.createElementNS(SVG_NS, name);
+    Object.keys(attributes).forEach(function (key) { element.setAttribute(key, attributes[key]); });
+    return element;
+  }
+
+  function mechanismLayer(gd) {
+    const host = gd.parentElement;
+    let layer = host.querySelector("svg.mechanism-layer");
+    if (!layer) {
+      layer = svgElement("svg", { class: "mechanism-layer" });
+      host.appendChild(layer);
+      const tip = document.createElement("div");
+      tip.className = "mechanism-hover";
+      host.appendChild(tip);
+      layer.addEventListener("mouseover", function (event) {
+        const text = event.target.getAttribute && event.target.getAttribute("data-hover");
+        if (!text) return;
+        tip.textContent = text;
+        const box = host.getBoundingClientRect();
+        tip.style.left = (event.clientX - box.left + 12) + "px";
+        tip.style.top = (event.clientY - box.top + 12) + "px";
+        tip.style.display = "block";
+      });
+      layer.addEventListener("mouseout", function () { tip.style.display = "none"; });
+    }
+    return layer;
+  }
+
+  /* Each run's arrows from its point at step k, in its colour; one off the map is cut at
+   * the edge, one too short to see is a dot: the hover says which, and its numbers. */
+  function drawMechanism(gd, meta, k, show) {
+    const layer = mechanismLayer(gd);
+    while (layer.firstChild) layer.removeChild(layer.firstChild);
+    layer.style.display = show ? "block" : "none";
+    if (!show) return;
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const w = xa._length, h = ya._length;
+    Object.assign(layer.style, { left: xa._offset + "px", top: ya._offset + "px",
+                                 width: w + "px", height: h + "px" });
+    const px = function (p) { return [xa.c2p(p[0]), ya.c2p(p[1])]; };
+    const inside = function (p) { return p[0] >= 0 && p[0] <= w && p[1] >= 0 && p[1] <= h; };
+    scrub.mechanism.runs.forEach(function (run, i) {
+      const trace = gd._fullData[meta.paths[i]];
+      if (!trace || k >= scrub.data.runs[i].x.length) return;  // diverged before k
+      const color = trace.line.color, title = trace.name;
+      const heading = title + " · step " + k + "\n";
+      const dot = function (at, text, kind) {
+        const c = px(at);
+        const shown = [Math.max(0, Math.min(w, c[0])), Math.max(0, Math.min(h, c[1]))];
+        layer.appendChild(svgElement("circle", {
+          cx: shown[0].toFixed(1), cy: shown[1].toFixed(1), r: 3.2, fill: color,
+          stroke: color, class: "mechanism-dot", "data-kind": kind,
+          "data-optimizer": run.optimizer, "data-hover": heading + text }));
+      };
+      Object.keys(run.labels).forEach(function (name) {  // the marked points
+        if (!(name in run.points) && name !== "lookahead") return;
+        const at = pointAt(i, name, k);
+        if (!at) return;
+        const c = px(at);
+        const text = run.labels[name] + "\n" + pair(at, 5) +
+          (inside(c) ? "" : "\n(off the map: shown at its edge)");
+        layer.appendChild(svgElement("circle", {
+          cx: Math.max(0, Math.min(w, c[0])).toFixed(1),
+          cy: Math.max(0, Math.min(h, c[1])).toFixed(1), r: name === "lookahead" ? 7 : 4.5,
+          fill: "none", stroke: color, "stroke-width": 1.6, class: "mechanism-point",
+          "data-kind": name, "data-optimizer": run.optimizer, "data-hover": heading + text }));
+      });
+      Object.keys(run.arrows).forEach(function (name) {
+        const arrow = run.arrows[name];
+        const from = pointAt(i, arrow.origin, k), v = vectorAt(i, arrow, k);
+        if (!from || !v || !Number.isFinite(v[0]) || !Number.isFinite(v[1])) return;
+        let text = run.labels[name] + "\n" + pair(v, 5) + " from " + pair(from, 5);
+        if (run.stepSize && (name === "step" || name === "gradient_step") &&
+            Number.isFinite(run.stepSize[2 * k])) {
+          text += "\neffective step size γ/(√v̂ + ε) per coordinate: " +
+            pair([run.stepSize[2 * k], run.stepSize[2 * k + 1]], 4);
+        }
+        const a = px(from), b = px([from[0] + v[0], from[1] + v[1]]);
+        if (!inside(a)) { dot(from, text + "\n(starts off the map: a dot at its edge)", name); return; }
+        if (Math.hypot(b[0] - a[0], b[1] - a[1]) < MIN_ARROW_PX) {
+          dot(from, text + "\n(too short to draw at this zoom: a dot)", name);
+          return;
+        }
+        const cut = clipped(a, b, w, h);
+        const end = cut ? cut[1] : a;
+        const isCut = !inside(b);
+        if (isCut) text += "\n(runs off the map: cut at its edge)";
+        const style = ARROW_STYLES[name] || ARROW_STYLES.step;
+        const g = svgElement("g", { class: "mechanism-arrow", "data-kind": name,
+                                    "data-optimizer": run.optimizer, "data-cut": isCut });
+        g.appendChild(svgElement("line", {
+          x1: a[0].toFixed(1), y1: a[1].toFixed(1), x2: end[0].toFixed(1), y2: end[1].toFixed(1),
+          stroke: color, "stroke-width": style.width, "stroke-dasharray": style.dash,
+          "data-hover": heading + text }));
+        if (!isCut) {  // the head: a triangle at the tip
+          const angle = Math.atan2(b[1] - a[1], b[0] - a[0]), size = 7;
+          const corner = function (turn) {
+            return (b[0] - size * Math.cos(angle + turn)).toFixed(1) + "," +
+              (b[1] - size * Math.sin(angle + turn)).toFixed(1);
+          };
+          g.appendChild(svgElement("polygon", {
+            points: b[0].toFixed(1) + "," + b[1].toFixed(1) + " " + corner(0.45) + " " +
+              corner(-0.45), fill: color, "data-hover": heading + text }));
+        }
+        layer.appendChild(g);
+      });
+    });
+  }
+
+  function escaped(text) {
+    return String(text).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+
+  function firstFive() {
+    const box = document.querySelector("#walkthrough-first-steps-toggle input");
+    return !!box && box.checked;
+  }
+
+  /* The walkthrough's rows k − 2 … k + 2 (or the first five), the step's row marked. */
+  function drawWalkthrough(k) {
+    const host = document.getElementById("walkthrough-table");
+    const w = scrub.mechanism && scrub.mechanism.walkthrough;
+    if (!host || !w) return;
+    const at = Math.min(k, w.rows - 1);
+    const first = firstFive() ? 0 : Math.max(at - 2, 0);
+    const last = firstFive() ? Math.min(4, w.rows - 1) : Math.min(at + 2, w.rows - 1);
+    const key = [w.optimizer, w.rows, first, last, at, scrub.mechanism.query].join();
+    if (host.dataset.drawn === key) return;
+    const cell = function (column, row) {
+      const values = w.values[column];
+      return w.pairs.indexOf(column) >= 0
+        ? pair([values[2 * row], values[2 * row + 1]], 5) : formatted(values[row], 5);
+    };
+    let html = "<table class=\"table walkthrough\" data-optimizer=\"" + escaped(w.optimizer) +
+      "\"><caption>" + escaped(w.title) + ", steps " + first + "–" + last + "</caption><thead><tr><th>k</th>" +
+      w.columns.map(function (c) { return "<th>" + escaped(w.titles[c]) + "</th>"; }).join("") +
+      "</tr><tr class=\"formulas\"><th></th>" +
+      w.columns.map(function (c) { return "<th>" + escaped(w.formulas[c]) + "</th>"; }).join("") +
+      "</tr></thead><tbody>";
+    for (let row = first; row <= last; row++) {
+      html += "<tr data-k=\"" + row + "\"" + (row === at ? " class=\"current\"" : "") +
+        "><td>" + row + "</td>" +
+        w.columns.map(function (c) { return "<td>" + cell(c, row) + "</td>"; }).join("") + "</tr>";
+    }
+    host.innerHTML = html + "</tbody></table>";
+    host.dataset.drawn = key;
+  }
+
+  /* The arrows and the table, when their data is this race's. */
+  function drawInside(gd, meta, k) {
+    const fresh = scrub.mechanism && scrub.mechanism.query === scrub.data.query;
+    if (!fresh) return;
+    if (gd && meta && scrub.mechanism.runs) {
+      drawMechanism(gd, meta, k, scrub.mechanismOn() && !scrub.playing && k < steps());
+    }
+    drawWalkthrough(k);
+  }
+
   /* Everything that shows step k. */
   function render() {
     if (!scrub.data || !svg()) return;
@@ -155,6 +382,7 @@
     const meta = gd && gd._fullLayout && gd._fullLayout.meta && gd._fullLayout.meta.traces;
     if (meta && gd._fullLayout.xaxis && meta.paths.length === scrub.data.runs.length) {
       drawPaths(gd, svg().traceGroups(gd), meta, k);
+      drawInside(gd, meta, k);
     }
     drawLossLine(k);
     drawBoard(k);
@@ -261,6 +489,22 @@
     return window.dash_clientside.no_update;
   }
 
+  /* The arrows' and the walkthrough's data (a new race, or the table's optimizer: then
+   * the runs' arrows are kept), or the toggles. */
+  function loadMechanism(store) {
+    const triggered = (window.dash_clientside.callback_context.triggered || [])
+      .map(function (t) { return t.prop_id; });
+    if (triggered.indexOf("mechanism-store.data") >= 0 && store && store.walkthrough) {
+      const next = decodeMechanism(store);
+      if (!next.runs && scrub.mechanism && scrub.mechanism.query === next.query) {
+        next.runs = scrub.mechanism.runs;
+      }
+      scrub.mechanism = next;
+    }
+    render();
+    return window.dash_clientside.no_update;
+  }
+
   /* Plotly redrew a plot (a race, a zoom, a resize): the step is drawn again on it. */
   function hook() {
     ["#race-graph", "#loss-graph"].forEach(function (selector) {
@@ -313,7 +557,7 @@
   });
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    scrub: { load: load },
+    scrub: { load: load, loadMechanism: loadMechanism },
   });
   scrub.render = render;
   scrub.setStep = setStep;

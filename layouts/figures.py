@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import OPTIMIZERS, Race, Surface
+from optim_core import OPTIMIZERS, Race, Surface, mechanism
 from optim_core.analysis import TOLERANCE
 from settings import own_values
 
@@ -383,6 +383,63 @@ def scrub_data(race: Race) -> dict:
                      "shared": len(drawn) - 1 if cut else len(drawn),
                      "edge": [float(v) for v in float32(drawn[-1])] if cut else None})
     return {"steps": race.steps, "f_min": float(race.surface.f_min), "runs": runs}
+
+
+# --- inside a step: the mechanism arrows and the walkthrough --------------------------------
+
+#: the points the scrub store already holds (each run's θ_k; Nesterov's look-ahead p_k is
+#: torch's parameter, the same rows): named, not sent again
+PATH_POINTS = (mechanism.ITERATE, mechanism.LOOKAHEAD)
+
+
+def mechanism_data(race: Race) -> list[dict]:
+    """Per run (``race`` simulated with ``state=True``), what its arrows at every step are
+    drawn from (optim_core.mechanism): points other than the path's, arrows (origin, vector),
+    the effective per-coordinate step size, hover labels; float32 typed arrays of
+    (x, y) pairs, NaN where a quantity does not exist (never sent as JSON NaN)."""
+    out = []
+    for run in mechanism.arrows(race):
+        out.append({
+            "optimizer": run.optimizer, "labels": run.labels,
+            "points": {name: typed(p.ravel()) for name, p in run.points.items()
+                       if name not in PATH_POINTS},
+            "arrows": {name: _arrow(a, run.points[a.origin]) for name, a in run.arrows.items()},
+            "step_size": None if run.step_size is None else typed(run.step_size.ravel())})
+    return out
+
+
+def _arrow(arrow, origins: np.ndarray) -> dict:
+    """An arrow as it travels: one from each point k to point k + 1 of its origin (the
+    step) as ``to_next`` (the browser has both points: half the store's bytes), any
+    other with its vectors."""
+    following = np.full_like(origins, np.nan)
+    following[:-1] = origins[1:] - origins[:-1]
+    if np.array_equal(arrow.vector, following, equal_nan=True):
+        return {"origin": arrow.origin, "to_next": True}
+    return {"origin": arrow.origin, "vector": typed(arrow.vector.ravel())}
+
+
+#: the walkthrough's column titles (a state field's is its torch name)
+WALKTHROUGH_TITLES = {"k": "k", "theta": "θₖ (torch's parameter)", "gradient": "gradient",
+                      "update": "update"}
+
+
+def walkthrough_data(trajectory) -> dict:
+    """One run's walkthrough at every step (optim_core.mechanism.walkthrough): its columns,
+    their titles and formulas, each column as a float32 typed array (a pair per row for
+    the (x, y) ones); the browser shows rows k − 2 … k + 2 (or the first five)."""
+    table = mechanism.walkthrough(trajectory, 0, around=len(trajectory.loss))
+    values, pairs = {}, []
+    for column in table.columns[1:]:
+        cells = [row[column] for row in table.rows]
+        if any(isinstance(cell, list) for cell in cells):
+            pairs.append(column)
+            cells = [cell if isinstance(cell, list) else [None, None] for cell in cells]
+        values[column] = typed(np.array(cells, dtype=np.float64).ravel())
+    return {"optimizer": trajectory.optimizer, "title": TITLES[trajectory.optimizer],
+            "rows": len(table.rows), "columns": list(table.columns[1:]), "pairs": pairs,
+            "titles": {c: WALKTHROUGH_TITLES.get(c, c) for c in table.columns[1:]},
+            "formulas": {c: table.formulas[c] for c in table.columns[1:]}, "values": values}
 
 
 # --- loss versus step ------------------------------------------------------------------------

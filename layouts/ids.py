@@ -179,3 +179,6 @@ MECHANISM_TOGGLE = "mechanism-toggle"
 WALKTHROUGH_TABLE = "walkthrough-table"
 WALKTHROUGH_OPTIMIZER = "walkthrough-optimizer-select"
 WALKTHROUGH_FIRST = "walkthrough-first-steps-toggle"
+#: the mechanism arrows of every run and the chosen optimizer's walkthrough rows, at
+#: every step, sent once per race (callbacks/mechanism.py; assets/scrub.js draws them)
+MECHANISM_STORE = "mechanism-store"

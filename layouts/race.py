@@ -36,7 +36,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
-from .scrub import scrubber_row
+from .scrub import scrubber_row, walkthrough_card
 from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
@@ -508,6 +508,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 dcc.Store(id=ids.EXPORT_IMAGE)]),
             card("Leaderboard", [html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()], class_name="leaderboard-card"),
+            walkthrough_card(),
             *main_end,
         ], className="main"),
     ], className="race-layout")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from . import ids
+from .components import card
 
 #: Play speeds (steps per second); "fit" plays the whole race in FIT_SECONDS.
 SPEEDS = {"10": "10 steps/s", "30": "30 steps/s", "60": "60 steps/s", "fit": "fit in 5 s"}
@@ -44,4 +45,30 @@ def scrubber_row(steps: int) -> html.Div:
     return html.Div([
         scrubber(ids.STEP_SLIDER, ids.PLAY_BUTTON, ids.PLAY_SPEED, ids.STEP_READOUT,
                  ids.MECHANISM_TOGGLE, steps),
-        dcc.Store(id=ids.SCRUB_STORE), dcc.Store(id=ids.STEP_REQUEST)])
+        dcc.Store(id=ids.SCRUB_STORE), dcc.Store(id=ids.STEP_REQUEST),
+        dcc.Store(id=ids.MECHANISM_STORE)])
+
+
+def walkthrough(table_id: str, optimizer_id: str, first_id: str) -> list:
+    """The walkthrough's controls and table (assets/scrub.js writes the rows: k − 2 …
+    k + 2 at the scrubber's step, or the first five steps)."""
+    return [
+        html.Div([
+            html.Span("optimizer ", className="muted"),
+            dcc.RadioItems(id=optimizer_id, options=[], inline=True,
+                           className="walkthrough-optimizer"),
+            dcc.Checklist(id=first_id, options=[{"label": " the first five steps",
+                                                  "value": "first"}],
+                          value=[], inline=True, className="walkthrough-first"),
+        ], className="walkthrough-controls"),
+        html.Div(id=table_id, className="table-scroll walkthrough-table"),
+        html.P("Row k: θₖ, the gradient gₜ the optimizer got there (t = k + 1), the state "
+               "its step computed and the update θₖ₊₁ − θₖ, in torch's own convention; "
+               "the row of the scrubber's step is marked.", className="control-hint"),
+    ]
+
+
+def walkthrough_card() -> html.Section:
+    return card("Inside a step: the walkthrough",
+                walkthrough(ids.WALKTHROUGH_TABLE, ids.WALKTHROUGH_OPTIMIZER,
+                            ids.WALKTHROUGH_FIRST), class_name="walkthrough-card")

@@ -165,3 +165,82 @@ def test_a_diverged_runs_marker_stops_at_its_last_finite_step(scrubbed, app):
     wait(driver, lambda: at_step(driver)["step"] == 51)
     assert near(at_step(driver)["marks"][0], points[-1], race)
     wait(driver, lambda: "(diverged)" in text(driver, "#leaderboard"))
+
+
+ARROWS_JS = """
+return Array.from(document.querySelectorAll('#race-graph svg.mechanism-layer [data-kind]'))
+  .filter(e => e.closest('svg').style.display !== 'none')
+  .map(e => ({optimizer: e.getAttribute('data-optimizer'), kind: e.getAttribute('data-kind'),
+              tag: e.tagName, cut: e.getAttribute('data-cut'),
+              hover: (e.getAttribute('data-hover') ||
+                      (e.querySelector('[data-hover]') || {getAttribute: () => ''})
+                        .getAttribute('data-hover'))}));
+"""
+
+
+def arrows(driver) -> list:
+    return driver.execute_script(ARROWS_JS)
+
+
+def test_the_mechanism_arrows_show_while_paused_and_the_toggle_hides_them(scrubbed, app):
+    driver = open_page(scrubbed, app, "?surface=ravine&optimizers=momentum,nesterov,adam"
+                                      "&steps=150&step=5")
+    wait(driver, lambda: at_step(driver)["step"] == 5, 10)
+    wait(driver, lambda: arrows(driver), 20, "no arrows at step 5")
+    drawn = arrows(driver)
+    kinds = {(a["optimizer"], a["kind"]) for a in drawn}
+    assert {("momentum", "gradient_step"), ("momentum", "momentum_carry"),
+            ("momentum", "step"), ("nesterov", "classical"), ("nesterov", "lookahead"),
+            ("adam", "step"), ("adam", "gradient_step")} <= kinds, kinds
+    hover = {(a["optimizer"], a["kind"]): a["hover"] for a in drawn}
+    assert "Nesterov · step 5" in hover[("nesterov", "lookahead")]
+    assert "where the gradient is evaluated" in hover[("nesterov", "lookahead")]
+    assert "classical iterate" in hover[("nesterov", "classical")]
+    assert "effective step size γ/(√v̂ + ε)" in hover[("adam", "step")]
+    # the numbers are the engine's: momentum's carry −γ·μ·b₅ at step 5
+    settings, _ = from_query("?surface=ravine&optimizers=momentum,nesterov,adam&steps=150")
+    from optim_core import mechanism
+
+    carry = mechanism.arrows(settings.simulate(state=True))[0].arrows["momentum_carry"]
+    x, y = carry.vector[5]
+    assert f"{float(f'{x:.5g}'):g}" in hover[("momentum", "momentum_carry")].replace("−", "-")
+    # every arrow is drawn: as a line (cut at the edge, or whole) or as a dot, with a hover
+    assert all(a["hover"] for a in drawn)
+    driver.find_element("css selector", "#mechanism-toggle input").click()
+    wait(driver, lambda: not arrows(driver), 5, "the toggle did not hide the arrows")
+    driver.find_element("css selector", "#mechanism-toggle input").click()
+    wait(driver, lambda: arrows(driver), 5)
+    key(driver, Keys.END)  # at the end the race is shown as it was
+    wait(driver, lambda: not arrows(driver), 5)
+
+
+def walkthrough_rows(driver) -> list:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#walkthrough-table tbody tr'))"
+        ".map(r => [Number(r.dataset.k), r.classList.contains('current')])")
+
+
+def test_the_walkthrough_table_follows_the_scrubber(scrubbed, app):
+    driver = open_page(scrubbed, app, "?surface=ravine&optimizers=momentum,adam&steps=150"
+                                      "&step=10")
+    wait(driver, lambda: walkthrough_rows(driver) == [[8, False], [9, False], [10, True],
+                                                      [11, False], [12, False]], 20)
+    before = at_step(driver)["requests"]
+    key(driver, Keys.ARROW_RIGHT)
+    wait(driver, lambda: walkthrough_rows(driver)[2] == [11, True], 5)
+    assert at_step(driver)["requests"] == before, "the table follows with no request"
+    table = text(driver, "#walkthrough-table")
+    assert "bₜ = μ·bₜ₋₁ + (1 − τ)·gₜ" in table and "momentum_buffer" in table
+    # the numbers are the engine's: momentum's buffer after step 11 (the row of k = 11)
+    settings, _ = from_query("?surface=ravine&optimizers=momentum,adam&steps=150")
+    from optim_core import mechanism
+
+    row = mechanism.walkthrough(settings.simulate(state=True).runs[0], 11, 0).rows[0]
+    bx = float(f"{row['momentum_buffer'][0]:.5g}")
+    assert f"{bx:g}" in table.replace("−", "-")
+    driver.find_element("css selector", "#walkthrough-first-steps-toggle input").click()
+    wait(driver, lambda: [k for k, _ in walkthrough_rows(driver)] == [0, 1, 2, 3, 4], 5)
+    # another optimizer: its own state and formulas
+    driver.find_element("css selector", "#walkthrough-optimizer-select input[value=adam]").click()
+    wait(driver, lambda: "exp_avg_sq" in text(driver, "#walkthrough-table"), 20)
+    assert "vₜ = β₂·vₜ₋₁ + (1 − β₂)·gₜ²" in text(driver, "#walkthrough-table")
