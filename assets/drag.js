@@ -19,13 +19,16 @@
     return document.querySelector(selector + " .js-plotly-plot");
   }
 
-  /* {dtype: "f4", bdata: base64} → Float32Array; other values as they are. */
+  /* {dtype: "f4" or "f8", bdata: base64} → Float32Array or Float64Array; other values
+   * as they are. */
   function decoded(value) {
-    if (!value || typeof value !== "object" || value.dtype !== "f4") return value;
+    if (!value || typeof value !== "object" || (value.dtype !== "f4" && value.dtype !== "f8")) {
+      return value;
+    }
     const text = window.atob(value.bdata);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    return new Float32Array(bytes.buffer);
+    return value.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
   }
 
   /* {"marker.symbol": v} → {marker: {symbol: v}}, decoded. */

@@ -171,6 +171,12 @@ def typed(values) -> dict:
             .decode()}
 
 
+def typed64(values) -> dict:
+    """A float64 typed array (the walkthrough's numbers: float32 would print 1e-50 as 0)."""
+    return {"dtype": "f8", "bdata": base64.b64encode(
+        np.asarray(values, dtype=np.float64).astype("<f8").tobytes()).decode()}
+
+
 def loss_gap(race: Race, run) -> np.ndarray:
     return np.maximum(run.loss - race.surface.f_min, LOSS_FLOOR)
 
@@ -426,7 +432,7 @@ WALKTHROUGH_TITLES = {"k": "k", "theta": "θₖ (torch's parameter)", "gradient"
 
 def walkthrough_data(trajectory) -> dict:
     """One run's walkthrough at every step (optim_core.mechanism.walkthrough): its columns,
-    their titles and formulas, each column as a float32 typed array (a pair per row for
+    their titles and formulas, each column as a float64 typed array (a pair per row for
     the (x, y) ones); the browser shows rows k − 2 … k + 2 (or the first five)."""
     table = mechanism.walkthrough(trajectory, 0, around=len(trajectory.loss))
     values, pairs = {}, []
@@ -435,7 +441,7 @@ def walkthrough_data(trajectory) -> dict:
         if any(isinstance(cell, list) for cell in cells):
             pairs.append(column)
             cells = [cell if isinstance(cell, list) else [None, None] for cell in cells]
-        values[column] = typed(np.array(cells, dtype=np.float64).ravel())
+        values[column] = typed64(np.array(cells, dtype=np.float64).ravel())
     return {"optimizer": trajectory.optimizer, "title": TITLES[trajectory.optimizer],
             "rows": len(table.rows), "columns": list(table.columns[1:]), "pairs": pairs,
             "titles": {c: WALKTHROUGH_TITLES.get(c, c) for c in table.columns[1:]},

@@ -86,3 +86,75 @@ def test_a_good_step_is_a_view_key_not_a_race_setting():
     settings, notes = from_query("?steps=40&step=12")
     assert notes == [] and settings == from_query("?steps=40")[0]
     assert "step=" not in settings.to_query()
+
+
+# --- the mechanism arrows and the walkthrough's data -------------------------------------
+
+def pairs(typed: dict) -> np.ndarray:
+    dtype = {"f4": "<f4", "f8": "<f8"}[typed["dtype"]]
+    return np.frombuffer(base64.b64decode(typed["bdata"]), dtype=dtype).reshape(-1, 2)
+
+
+def test_mechanism_data_carries_stateng_arrows_with_a_step_as_to_next():
+    from optim_core import mechanism
+
+    settings = RaceSettings(optimizers=("sgd", "momentum", "nesterov", "adam"))
+    race = settings.simulate(state=True)
+    sent = figures.mechanism_data(race)
+    for data, run in zip(sent, mechanism.arrows(race), strict=True):
+        assert data["labels"] == run.labels
+        assert set(data["arrows"]) == set(run.arrows)
+        for name, arrow in run.arrows.items():
+            travelled = data["arrows"][name]
+            assert travelled["origin"] == arrow.origin
+            if travelled.get("to_next"):  # the browser draws it between two engine points
+                origins = run.points[arrow.origin]
+                np.testing.assert_array_equal(arrow.vector[:-1], origins[1:] - origins[:-1])
+            else:
+                np.testing.assert_array_equal(pairs(travelled["vector"]),
+                                              arrow.vector.astype(np.float32))
+        # the path's own points are not sent again
+        assert set(data["points"]) == set(run.points) - set(figures.PATH_POINTS)
+    nesterov = sent[2]
+    np.testing.assert_array_equal(
+        pairs(nesterov["points"]["classical"]),
+        mechanism.arrows(race)[2].points["classical"].astype(np.float32))
+    assert sent[3]["step_size"] is not None and sent[0]["step_size"] is None
+    assert sent[0]["arrows"]["step"].get("to_next") and "vector" in sent[1]["arrows"][
+        "momentum_carry"]
+
+
+def test_walkthrough_data_is_the_engines_table_at_every_step_by_column():
+    from optim_core import mechanism
+
+    run = RaceSettings(optimizers=("momentum",)).simulate(state=True).runs[0]
+    data = figures.walkthrough_data(run)
+    table = mechanism.walkthrough(run, 0, around=len(run.loss))
+    assert data["rows"] == len(run.loss) and data["columns"] == list(table.columns[1:])
+    assert data["formulas"]["momentum_buffer"] == table.formulas["momentum_buffer"]
+    buffer = pairs(data["values"]["momentum_buffer"])
+    for k in (0, 7, len(run.loss) - 2):
+        np.testing.assert_array_equal(buffer[k], table.rows[k]["momentum_buffer"])  # float64
+    assert np.isnan(pairs(data["values"]["update"])[-1]).all()  # no step from the last row
+
+
+def test_the_mechanism_callback_keeps_the_chosen_optimizer_while_it_races():
+    from callbacks.mechanism import mechanism_update, walkthrough_choice
+
+    assert walkthrough_choice(("sgd", "adam"), "adam") == "adam"
+    assert walkthrough_choice(("sgd", "adam"), "nadam") == "sgd"
+    state = {"settings": RaceSettings(optimizers=("sgd", "adam")).to_dict(), "query": "?q"}
+    out = mechanism_update(state, "adam", only_walkthrough=True)
+    assert out["value"] == "adam" and out["store"]["runs"] is None
+    assert out["store"]["walkthrough"]["optimizer"] == "adam"
+    assert [o["value"] for o in out["options"]] == ["sgd", "adam"]
+    full = mechanism_update(state, None, only_walkthrough=False)
+    assert len(full["store"]["runs"]) == 2 and full["store"]["query"] == "?q"
+    json.dumps(full["store"], allow_nan=False)
+
+
+def test_the_mechanism_store_for_eight_optimizers_by_1000_steps_stays_reasonable():
+    big, _ = from_query("?surface=rosenbrock&optimizers=sgd,momentum,nesterov,adam,adamw,"
+                        "nadam,rmsprop,adagrad&steps=1000")
+    body = json.dumps(figures.mechanism_data(big.simulate(state=True))).encode()
+    assert len(gzip.compress(body)) < 200_000  # measured: ~135 KB
