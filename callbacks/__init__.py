@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, drag, images, race, sweep, teach, url, userdata
+from . import controls, drag, images, mechanism, race, sweep, teach, url, userdata
 
 
 def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
@@ -8,6 +8,7 @@ def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
     False makes every move of a slider drag a Dash update (the benchmarks' baselines)."""
     url.register(app)
     race.register(app, patch_updates)
+    mechanism.register(app)
     controls.register(app)
     sweep.register(app)
     images.register(app)

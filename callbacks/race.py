@@ -81,7 +81,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                       "legend": to_html(race_legend(race, own)),
                       "flags": to_html(map_flags(race)),
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
-        "polyak": polyak, "scrub": figures.scrub_data(race),
+        "polyak": polyak, "scrub": figures.scrub_data(race) | {"query": settings.to_query()},
         "state": {"settings": settings.to_dict(), "query": settings.to_query(),
                   "cause": "other"},
         "structure": new_structure}
@@ -207,6 +207,12 @@ def register(app, patch_updates: bool = True) -> None:
     app.clientside_callback(ClientsideFunction("scrub", "load"),
                             Output(ids.STEP_READOUT, "title"),
                             Input(ids.SCRUB_STORE, "data"), Input(ids.STEP_REQUEST, "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("scrub", "loadMechanism"),
+                            Output(ids.WALKTHROUGH_TABLE, "title"),
+                            Input(ids.MECHANISM_STORE, "data"),
+                            Input(ids.MECHANISM_TOGGLE, "value"),
+                            Input(ids.WALKTHROUGH_FIRST, "value"),
                             prevent_initial_call=True)
 
     # the link is the address (see assets/app.js); either note's text goes to the clipboard
