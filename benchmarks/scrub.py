@@ -32,7 +32,7 @@ from pathlib import Path
 from selenium.webdriver.common.keys import Keys
 
 from benchmarks import browser_latency
-from benchmarks.harness import dev_server, summary
+from benchmarks.harness import dev_server, load_line, summary
 from layouts import ids
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "nadam", "rmsprop", "adagrad")
@@ -67,21 +67,12 @@ return true;
 """
 
 
-def _wait(driver, script: str, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.1)
-    raise RuntimeError(message)
-
-
 def open_page(driver, url: str) -> None:
     driver.get(url + QUERY)
-    _wait(driver, "const s = window.optimizerRaceScrub; return s && s.data && "
-                  f"s.data.runs.length === {len(OPTIMIZERS)} && s.data.steps === {STEPS}",
-          120, "the race was not drawn")
+    drawn = ("const s = window.optimizerRaceScrub; return s && s.data && "
+             f"s.data.runs.length === {len(OPTIMIZERS)} && s.data.steps === {STEPS}")
+    browser_latency.wait_until(lambda: driver.execute_script(drawn), 120,
+                               "the race was not drawn")
     time.sleep(1.0)
     driver.execute_script(INSTALL_JS)
     driver.execute_script("performance.setResourceTimingBufferSize(100000)")
@@ -188,9 +179,7 @@ def report(result: dict) -> str:
              f"{s['failures']})",
              f"scrub store per race: {result['store_bytes'] / 1024:.0f} KB of JSON "
              "(float32, base64; before compression)"]
-    load = result["load_average"]
-    lines.append(f"load average (1 min) before/after: {load['before'][0]:.2f} / "
-                 f"{load['after'][0]:.2f} on {result['cpus']} CPUs")
+    lines.append(load_line(result["load_average"], result["cpus"]))
     return "\n".join(lines)
 
 
