@@ -46,9 +46,9 @@ SURFACE_GROUPS = {group: [name for name in oc.SURFACES if oc.get_surface(name).g
                   for group in GROUPS} | {"your own": ["custom"]}
 GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
                 "your own": "Your own"}
-#: The map and loss plot leave room for the header above and the legend below them, so
-#: a 720-pixel-high laptop screen shows all three at once.
-GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
+#: The map and loss plot leave room for the header above, the step scrubber and the
+#: legend below them, so a 720-pixel-high laptop screen shows them all at once.
+GRAPH_HEIGHT = "clamp(340px, calc(100vh - 290px), 640px)"
 OVERRIDE_LABELS = {"lr": "lr", "momentum": "μ / β₁", "dampening": "damp\u00adening",
                    "weight_decay": "weight decay", "beta2": "β₂", "eps": "ε", "alpha": "α"}
 

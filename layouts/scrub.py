@@ -34,8 +34,7 @@ def scrubber(slider_id: str, play_id: str, speed_id: str, readout_id: str,
                          **({"data-seconds": str(FIT_SECONDS)} if value == "fit" else {}))
              for value, label in SPEEDS.items()],
             id=speed_id, className="play-speed")], className="play-speed-label"),
-        dcc.Checklist(id=mechanism_id, options=[{"label": " mechanism arrows (paused)",
-                                                  "value": "on"}],
+        dcc.Checklist(id=mechanism_id, options=[{"label": " arrows", "value": "on"}],
                       value=["on"], className="mechanism-toggle", inline=True),
     ], className="scrubber")
 
