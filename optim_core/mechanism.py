@@ -102,9 +102,11 @@ class RunMechanism:
                 "step_size": None if self.step_size is None else _listed(self.step_size)}
 
 
-def _listed(array: np.ndarray):
-    return [_listed(row) if np.ndim(row) else (float(row) if np.isfinite(row) else None)
-            for row in array]
+def _listed(value):
+    """Arrays as (nested) lists, NaN as None: JSON without NaN."""
+    if np.ndim(value):
+        return [_listed(v) for v in value]
+    return float(value) if np.isfinite(value) else None
 
 
 def _needs_state(trajectory: Trajectory, caller: str) -> dict:
@@ -166,10 +168,12 @@ def run_mechanism(trajectory: Trajectory) -> RunMechanism:
     state = _needs_state(trajectory, "mechanism.run_mechanism")
     h = trajectory.hyperparameters
     theta = trajectory.params
-    gradient_step = -h["lr"] * trajectory.grads
+    lr = h.get("lr", np.nan)
+    gradient_step = -lr * trajectory.grads
     momentum = h.get("momentum", 0.0)
-    carry = (-h["lr"] * momentum * _velocity(state)
-             if "momentum_buffer_x" in state and momentum > 0.0 else None)
+    # the families whose step is −γ·b_{k+1} with b_{k+1} = μ·b_k + (a gradient term)
+    heavy_ball = OPTIMIZERS[trajectory.optimizer].family.name in ("sgd", "rmsprop")
+    carry = (-lr * momentum * _velocity(state) if heavy_ball and momentum > 0.0 else None)
     if trajectory.optimizer == "nesterov":
         classical = theta - carry
         return RunMechanism(
@@ -237,12 +241,6 @@ class Walkthrough:
     rows: list[dict]
 
 
-def _value(value):
-    if np.ndim(value):
-        return [_value(v) for v in value]
-    return float(value) if np.isfinite(value) else None
-
-
 def walkthrough(trajectory: Trajectory, k: int, around: int = 2) -> Walkthrough:
     """The table of steps k − around … k + around (those the run has) of ``trajectory``
     (``state=True``). The first five steps are ``walkthrough(trajectory, 2)``."""
@@ -261,9 +259,9 @@ def walkthrough(trajectory: Trajectory, k: int, around: int = 2) -> Walkthrough:
     columns = ("k", "theta", "gradient", *fields, "update")
     rows = []
     for step in range(max(k - around, 0), min(k + around, n - 1) + 1):
-        rows.append({"k": step, "theta": _value(trajectory.params[step]),
-                     "gradient": _value(trajectory.grads[step]),
-                     **{name: _value(computed[name][step]) for name in fields},
-                     "update": _value(update[step])})
+        rows.append({"k": step, "theta": _listed(trajectory.params[step]),
+                     "gradient": _listed(trajectory.grads[step]),
+                     **{name: _listed(computed[name][step]) for name in fields},
+                     "update": _listed(update[step])})
     return Walkthrough(trajectory.optimizer, columns,
                        {column: formulas.get(column, "") for column in columns}, rows)

@@ -132,3 +132,12 @@ def test_walkthrough_edges_and_optimizer_specific_columns():
     last = nadam.rows[-1]
     assert last["k"] == 6 and last["update"] == [None, None] and last["mu_product"] is None
     assert all(mechanism.walkthrough(r.runs[3], 3).formulas[c] for c in ("sum", "update"))
+
+
+def test_rmsprop_momentum_carry_plus_rescaled_gradient_is_the_step():
+    r = race(Run("rmsprop", {"lr": 0.01, "momentum": 0.6, "centered": True}))
+    trajectory, mech = r.runs[0], mechanism.arrows(r)[0]
+    rescaled = -mech.step_size * trajectory.grads
+    np.testing.assert_allclose((mech.arrows["momentum_carry"].vector + rescaled)[:-1],
+                               mech.arrows["step"].vector[:-1], rtol=1e-10, atol=1e-14)
+    assert "momentum_carry" not in only("adam").arrows  # β₁ is not a heavy-ball μ
