@@ -641,6 +641,10 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
                      errors.items())
         settings = replace(RaceSettings.preset(surface), optimizers=optimizers, lesson=lesson)
+    step = _step(dict(parse_qsl(query.lstrip("?"))).get("step", ""))
+    if step is not None and step > settings.steps:
+        notes.append(f"step={step} is past the race's {settings.steps} steps; showing the "
+                     "end.")
     if len(notes) > MAX_URL_NOTES:  # a link's text is shown back to whoever opens it
         notes = [*notes[:MAX_URL_NOTES], f"({len(notes) - MAX_URL_NOTES} more not shown.)"]
     return settings, notes
@@ -819,7 +823,9 @@ def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
 #: The query keys of the view, not of the race: ``embed=1`` shows the compact view for an
 #: iframe, ``controls=lr,momentum`` the controls it shows (assets/teach.js reads them;
 #: the URL keeps them while the race changes).
-VIEW_KEYS = ("embed", "controls")
+#: ``step=k`` opens the step scrubber at step k (assets/scrub.js keeps it in the address
+#: while it scrubs; omitted at the race's end).
+VIEW_KEYS = ("embed", "controls", "step")
 #: The controls an embedded view can show (the race settings' names), and its default.
 EMBED_CONTROLS = ("lr", "momentum", "steps", "surface", "optimizers")
 DEFAULT_EMBED_CONTROLS = ("lr", "momentum")
@@ -831,6 +837,10 @@ def view_notes(pairs: dict) -> list[str]:
     embed = pairs.pop("embed", None)
     if embed not in (None, "0", "1"):
         notes.append(f"Ignored embed={_show(embed)}: must be 1 (the compact view) or 0.")
+    step = pairs.pop("step", None)
+    if step is not None and _step(step) is None:
+        notes.append(f"Ignored step={_show(step)}: must be a whole number of steps, 0 or "
+                     "more.")
     controls = pairs.pop("controls", None)
     unknown = [name for name in (controls or "").split(",") if name
                and name not in EMBED_CONTROLS]
@@ -838,6 +848,19 @@ def view_notes(pairs: dict) -> list[str]:
         notes.append(f"Ignored controls {_show(','.join(unknown))}: an embedded view shows "
                      f"{', '.join(EMBED_CONTROLS)}.")
     return notes
+
+
+def _step(text: str) -> int | None:
+    """A step number as a link writes it (digits only), else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def step_from_query(query: str, steps: int) -> int | None:
+    """The scrubber's step that a link asks for: k, or None for the race's end (no
+    ``step``, a bad one, or one at or past the last step)."""
+    text = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True)).get("step")
+    step = None if text is None else _step(text)
+    return step if step is not None and step < steps else None
 
 
 def lesson_settings(name: str) -> RaceSettings:

@@ -113,7 +113,7 @@
 
   /* The view's own keys (settings.py VIEW_KEYS: the embedded view and its controls) stay
    * in the address as the race changes: they are the page's, not the race's. */
-  const VIEW_KEYS = ["embed", "controls"];
+  const VIEW_KEYS = ["embed", "controls", "step"];
   function withView(query) {
     const here = new URLSearchParams(window.location.search);
     const kept = VIEW_KEYS.filter((key) => here.has(key))

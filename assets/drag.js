@@ -19,13 +19,16 @@
     return document.querySelector(selector + " .js-plotly-plot");
   }
 
-  /* {dtype: "f4", bdata: base64} → Float32Array; other values as they are. */
+  /* {dtype: "f4" or "f8", bdata: base64} → Float32Array or Float64Array; other values
+   * as they are. */
   function decoded(value) {
-    if (!value || typeof value !== "object" || value.dtype !== "f4") return value;
+    if (!value || typeof value !== "object" || (value.dtype !== "f4" && value.dtype !== "f8")) {
+      return value;
+    }
     const text = window.atob(value.bdata);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    return new Float32Array(bytes.buffer);
+    return value.dtype === "f8" ? new Float64Array(bytes.buffer) : new Float32Array(bytes.buffer);
   }
 
   /* {"marker.symbol": v} → {marker: {symbol: v}}, decoded. */
@@ -76,23 +79,39 @@
         })) {
       return false;
     }
-    const clamp = function (v) { return Math.max(-1e6, Math.min(1e6, v)); };
     meta.paths.forEach(function (i, k) {
       const x = decoded(frame.traces[i].x), y = decoded(frame.traces[i].y);
-      let d = "";
-      for (let m = 0; m < x.length; m++) {
-        d += (m ? "L" : "M") + clamp(xa.c2p(x[m])).toFixed(1) + "," +
-          clamp(ya.c2p(y[m])).toFixed(1);
-      }
-      lines[k].setAttribute("d", d);
+      lines[k].setAttribute("d", pathData(xa, ya, x, y, x.length));
     });
     const ex = decoded(ends.x), ey = decoded(ends.y);
-    marks.forEach(function (mark, k) {
-      mark.setAttribute("transform", "translate(" + clamp(xa.c2p(ex[k])).toFixed(1) + "," +
-                        clamp(ya.c2p(ey[k])).toFixed(1) + ")");
-    });
+    marks.forEach(function (mark, k) { moveMark(mark, xa, ya, ex[k], ey[k]); });
     return true;
   }
+
+  /* Pixels of data coordinates, kept within what SVG draws (a runaway point would not). */
+  function clamp(v) { return Math.max(-1e6, Math.min(1e6, v)); }
+
+  /* An SVG path's ``d`` through the first ``n`` points (x, y) on the axes xa, ya; with
+   * ``ends`` (an array of n), ends[m] is the length of the ``d`` through point m, so
+   * ``d.slice(0, ends[m])`` is the path to point m (the scrubber's, assets/scrub.js). */
+  function pathData(xa, ya, x, y, n, ends) {
+    let d = "";
+    for (let m = 0; m < n; m++) {
+      d += (m ? "L" : "M") + clamp(xa.c2p(x[m])).toFixed(1) + "," + clamp(ya.c2p(y[m])).toFixed(1);
+      if (ends) ends[m] = d.length;
+    }
+    return d;
+  }
+
+  /* A marker Plotly drew (a path.point) moved to (x, y). */
+  function moveMark(mark, xa, ya, x, y) {
+    mark.setAttribute("transform", "translate(" + clamp(xa.c2p(x)).toFixed(1) + "," +
+                      clamp(ya.c2p(y)).toFixed(1) + ")");
+  }
+
+  /* The direct SVG drawing, shared with the step scrubber (assets/scrub.js). */
+  window.optimizerRaceSvg = { plot: plot, decoded: decoded, traceGroups: traceGroups,
+                              pathData: pathData, moveMark: moveMark, clamp: clamp };
 
   function draw(s) {
     const frame = s.latest;

@@ -71,6 +71,12 @@ def summary(values) -> dict:
             "min": min(values), "max": max(values)}
 
 
+def load_line(load_average: dict, cpus: int) -> str:
+    """A report's line on how busy the machine was: the 1-minute load before and after."""
+    return (f"load average (1 min) before/after: {load_average['before'][0]:.2f} / "
+            f"{load_average['after'][0]:.2f} on {cpus} CPUs")
+
+
 def best_of(function, repeats: int) -> tuple[float, float]:
     """(best, median) wall time in seconds of ``function()`` over ``repeats`` runs."""
     times = []

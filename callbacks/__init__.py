@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, drag, images, race, sweep, teach, tune, url, userdata
+from . import controls, drag, images, mechanism, race, sweep, teach, tune, url, userdata
 
 
 def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
@@ -8,6 +8,7 @@ def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
     False makes every move of a slider drag a Dash update (the benchmarks' baselines)."""
     url.register(app)
     race.register(app, patch_updates)
+    mechanism.register(app)
     controls.register(app)
     sweep.register(app)
     tune.register(app)

@@ -59,7 +59,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                "race_error": ""}
     if settings is None:  # keep what is drawn; say what to fix
         return outputs | dict.fromkeys(("race", "animate", "loss", "follow_up", "polyak",
-                                        "state", "structure"), no_update)
+                                        "state", "structure", "scrub"), no_update)
     race = settings.simulate()
     surface = race.surface
     new_structure = settings.structure(theme)
@@ -81,7 +81,7 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
                       "legend": to_html(race_legend(race, own)),
                       "flags": to_html(map_flags(race)),
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
-        "polyak": polyak,
+        "polyak": polyak, "scrub": figures.scrub_data(race) | {"query": settings.to_query()},
         "state": {"settings": settings.to_dict(), "query": settings.to_query(),
                   "cause": "other"},
         "structure": new_structure}
@@ -123,6 +123,7 @@ def register(app, patch_updates: bool = True) -> None:
         race=Output(ids.RACE_GRAPH, "figure"), animate=Output(ids.RACE_GRAPH, "animate"),
         loss=Output(ids.LOSS_GRAPH, "figure"), follow_up=Output(ids.RACE_FOLLOW_UP, "data"),
         state=Output(ids.RACE_STATE, "data"), structure=Output(ids.RACE_STRUCTURE, "data"),
+        scrub=Output(ids.SCRUB_STORE, "data"),
         boxes={name: Output(box, "value", allow_duplicate=True) for name, box in boxes.items()},
         sliders={name: Output(slider, "value", allow_duplicate=True)
                  for name, slider in sliders.items()},
@@ -154,7 +155,8 @@ def register(app, patch_updates: bool = True) -> None:
             return answer
         if moved and out["state"] is not no_update:  # a drag's moves share a history entry
             out["state"]["cause"] = "slider"
-        return {**{key: out[key] for key in ("race", "animate", "loss", "follow_up", "state")},
+        return {**{key: out[key] for key in ("race", "animate", "loss", "follow_up", "state",
+                                             "scrub")},
                 "structure": no_update if out["structure"] == structure else out["structure"],
                 **pairs, "shown": _changed_only(shown, out, showing)}
 
@@ -200,6 +202,19 @@ def register(app, patch_updates: bool = True) -> None:
         settings = drawn_race(state)
         args = settings.cli_args()
         return share_note(CLI_LABEL, shlex.join(["python", "-m", "optim_core", *args]))
+
+    # The scrubber draws the race at its step in the browser (assets/scrub.js): a new
+    # race's points, or the step a link or a history entry asks for.
+    app.clientside_callback(ClientsideFunction("scrub", "load"),
+                            Output(ids.STEP_READOUT, "title"),
+                            Input(ids.SCRUB_STORE, "data"), Input(ids.STEP_REQUEST, "data"),
+                            prevent_initial_call=True)
+    app.clientside_callback(ClientsideFunction("scrub", "loadMechanism"),
+                            Output(ids.WALKTHROUGH_TABLE, "title"),
+                            Input(ids.MECHANISM_STORE, "data"),
+                            Input(ids.MECHANISM_TOGGLE, "value"),
+                            Input(ids.WALKTHROUGH_FIRST, "value"),
+                            prevent_initial_call=True)
 
     # the link is the address (see assets/app.js); either note's text goes to the clipboard
     app.clientside_callback(ClientsideFunction("race", "shareLink"),

@@ -23,6 +23,7 @@ from settings import (
     override_values,
     own_lrs,
     slider_position,
+    step_from_query,
     window_text,
     with_kept_points,
     without_override,
@@ -57,7 +58,8 @@ def register(app) -> None:
             overrides=Output(OVERRIDES, "value"), controls_class=Output(ids.CONTROLS, "className"),
             about=Output(ids.SURFACE_ABOUT, "children"),
             note=Output(ids.URL_NOTE_TEXT, "children"),
-            overrides_store=Output(ids.OVERRIDES_STORE, "data")),
+            overrides_store=Output(ids.OVERRIDES_STORE, "data"),
+            step=Output(ids.STEP_REQUEST, "data")),
         inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
                     surface=Input(ids.SURFACE, "value"), lesson=Input(ids.LESSON, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
@@ -66,7 +68,7 @@ def register(app) -> None:
     )
     def apply_settings(search, went_to, surface, lesson, optimizers, seed, noise, override_ids,
                        data, typed_f):
-        notes = []
+        notes, step = [], no_update  # a preset or a lesson keeps the scrubber's step
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
         if ctx.triggered_id == ids.LESSON:  # the user picked a lesson: its race
@@ -84,7 +86,9 @@ def register(app) -> None:
             settings = replace(settings, lesson=kept)  # its text says the race left it
             settings = with_kept_points(settings, data)
         else:  # the page opened, or the user went back or forward: the URL says
-            settings, notes = from_query(search if isinstance(search, str) else "")
+            search = search if isinstance(search, str) else ""
+            settings, notes = from_query(search)
+            step = {"step": step_from_query(search, settings.steps)}
         note = html.Div([html.B("Some settings in the link were not used: "),
                          " ".join(notes)]) if notes else None
         values = control_values(settings, override_ids)
@@ -94,7 +98,7 @@ def register(app) -> None:
                 values["controls"]["f"] = no_update
             else:
                 values["controls"]["f"] = settings.f or CUSTOM_F
-        return values | {"note": note, "overrides_store": settings.overrides}
+        return values | {"note": note, "overrides_store": settings.overrides, "step": step}
 
     @app.callback(
         Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),

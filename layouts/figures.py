@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optim_core import OPTIMIZERS, Race, Surface
+from optim_core import OPTIMIZERS, Race, Surface, mechanism
 from optim_core.analysis import TOLERANCE
 from settings import own_values
 
@@ -244,6 +244,12 @@ def typed(values) -> dict:
             .decode()}
 
 
+def typed64(values) -> dict:
+    """A float64 typed array (the walkthrough's numbers: float32 would print 1e-50 as 0)."""
+    return {"dtype": "f8", "bdata": base64.b64encode(
+        np.asarray(values, dtype=np.float64).astype("<f8").tobytes()).decode()}
+
+
 def loss_gap(race: Race, run) -> np.ndarray:
     return np.maximum(run.loss - race.surface.f_min, LOSS_FLOOR)
 
@@ -369,6 +375,10 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                 "line": {"width": 2, "color": colors["ink"]}},
         hovertemplate="minimum (%{x:.4g}, %{y:.4g}), f = " + f"{surface.f_min:.4g}"
                       + "<extra></extra>"))
+    fig.add_trace(go.Scatter(  # each run's point at the scrubber's step (assets/scrub.js)
+        x=ends["x"], y=ends["y"], mode="markers", name="at step", visible=True,
+        marker={"size": 9, "color": colours, "line": {"width": 1.5, "color": colors["paper"]}},
+        hoverinfo="skip"))
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
@@ -388,7 +398,7 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
 def race_trace_layout(n_runs: int) -> dict:
     """Indices of the traces of the race map, for patches and the hover link."""
     return {"paths": list(range(1, 1 + n_runs)), "ends": 1 + n_runs,
-            "start": 2 + n_runs, "minimum": 3 + n_runs}
+            "start": 2 + n_runs, "minimum": 3 + n_runs, "at_step": 4 + n_runs}
 
 
 def path_updates(race: Race) -> dict[int, dict]:
@@ -435,6 +445,80 @@ def patch_race_figure(patch, race: Race) -> None:
             for parent in parents:
                 target = target[parent]
             target[last] = encoded(value)
+
+
+# --- the step scrubber ----------------------------------------------------------------------
+
+def scrub_data(race: Race) -> dict:
+    """What the browser scrubs and plays from (assets/scrub.js), sent once per race: per
+    run every point (a diverged run's stop at its last finite step), the number of points
+    its drawn path shares with them and the edge point where a runaway path is cut
+    (:func:`drawn_path`), and its loss gap; float32 typed arrays."""
+    runs = []
+    for run in race.runs:
+        drawn, cut = drawn_path(run, race.surface.window)
+        runs.append({"optimizer": run.optimizer, "x": typed(run.params[:, 0]),
+                     "y": typed(run.params[:, 1]), "loss": typed(loss_gap(race, run)),
+                     "shared": len(drawn) - 1 if cut else len(drawn),
+                     "edge": [float(v) for v in float32(drawn[-1])] if cut else None})
+    return {"steps": race.steps, "f_min": float(race.surface.f_min), "runs": runs}
+
+
+# --- inside a step: the mechanism arrows and the walkthrough --------------------------------
+
+#: the points the scrub store already holds (each run's θ_k; Nesterov's look-ahead p_k is
+#: torch's parameter, the same rows): named, not sent again
+PATH_POINTS = (mechanism.ITERATE, mechanism.LOOKAHEAD)
+
+
+def mechanism_data(race: Race) -> list[dict]:
+    """Per run (``race`` simulated with ``state=True``), what its arrows at every step are
+    drawn from (optim_core.mechanism): points other than the path's, arrows (origin, vector),
+    the effective per-coordinate step size, hover labels; float32 typed arrays of
+    (x, y) pairs, NaN where a quantity does not exist (never sent as JSON NaN)."""
+    out = []
+    for run in mechanism.arrows(race):
+        out.append({
+            "optimizer": run.optimizer, "labels": run.labels,
+            "points": {name: typed(p.ravel()) for name, p in run.points.items()
+                       if name not in PATH_POINTS},
+            "arrows": {name: _arrow(a, run.points[a.origin]) for name, a in run.arrows.items()},
+            "step_size": None if run.step_size is None else typed(run.step_size.ravel())})
+    return out
+
+
+def _arrow(arrow, origins: np.ndarray) -> dict:
+    """An arrow as it travels: one from each point k to point k + 1 of its origin (the
+    step) as ``to_next`` (the browser has both points: half the store's bytes), any
+    other with its vectors."""
+    following = np.full_like(origins, np.nan)
+    following[:-1] = origins[1:] - origins[:-1]
+    if np.array_equal(arrow.vector, following, equal_nan=True):
+        return {"origin": arrow.origin, "to_next": True}
+    return {"origin": arrow.origin, "vector": typed(arrow.vector.ravel())}
+
+
+#: the walkthrough's column titles (a state field's is its torch name)
+WALKTHROUGH_TITLES = {"k": "k", "theta": "θₖ (torch's parameter)", "gradient": "gradient",
+                      "update": "update"}
+
+
+def walkthrough_data(trajectory) -> dict:
+    """One run's walkthrough at every step (optim_core.mechanism.walkthrough): its columns,
+    their titles and formulas, each column as a float64 typed array (a pair per row for
+    the (x, y) ones); the browser shows rows k − 2 … k + 2 (or the first five)."""
+    table = mechanism.walkthrough(trajectory, 0, around=len(trajectory.loss))
+    values, pairs = {}, []
+    for column in table.columns[1:]:
+        cells = [row[column] for row in table.rows]
+        if any(isinstance(cell, list) for cell in cells):
+            pairs.append(column)
+            cells = [cell if isinstance(cell, list) else [None, None] for cell in cells]
+        values[column] = typed64(np.array(cells, dtype=np.float64).ravel())
+    return {"optimizer": trajectory.optimizer, "title": TITLES[trajectory.optimizer],
+            "rows": len(table.rows), "columns": list(table.columns[1:]), "pairs": pairs,
+            "titles": {c: WALKTHROUGH_TITLES.get(c, c) for c in table.columns[1:]},
+            "formulas": {c: table.formulas[c] for c in table.columns[1:]}, "values": values}
 
 
 # --- loss versus step ------------------------------------------------------------------------

@@ -179,3 +179,19 @@ TUNE_ERROR = "tune-error"
 TUNE_RESULT = "tune-result-store"
 TUNE_TABLE = "tune-table"  # the tuned values, criterion, grid and sensitivity per optimizer
 TUNE_UNTUNED = "tune-untuned-note"  # says the race is not tuned (when it is not)
+# the step scrubber, the mechanism arrows and the walkthrough (issue 15)
+STEP_SLIDER = "step-slider"  # 0 … steps; assets/scrub.js draws the race at its step
+PLAY_BUTTON = "play-button"
+PLAY_SPEED = "play-speed-select"
+STEP_READOUT = "step-readout"  # "step k of n"
+#: what the browser scrubs from, sent once per race (figures.scrub_data)
+SCRUB_STORE = "scrub-store"
+#: the step a link (``step=k``) or a history entry asks for: {"step": k or None (the end)}
+STEP_REQUEST = "step-request-store"
+MECHANISM_TOGGLE = "mechanism-toggle"
+WALKTHROUGH_TABLE = "walkthrough-table"
+WALKTHROUGH_OPTIMIZER = "walkthrough-optimizer-select"
+WALKTHROUGH_FIRST = "walkthrough-first-steps-toggle"
+#: the mechanism arrows of every run and the chosen optimizer's walkthrough rows, at
+#: every step, sent once per race (callbacks/mechanism.py; assets/scrub.js draws them)
+MECHANISM_STORE = "mechanism-store"

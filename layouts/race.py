@@ -38,6 +38,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .scrub import scrubber_row, walkthrough_card
 from .tune import tune_bar
 from .userdata import points_panel
 
@@ -48,9 +49,9 @@ SURFACE_GROUPS = {group: [name for name in oc.SURFACES if oc.get_surface(name).g
                   for group in GROUPS} | {"your own": ["custom"]}
 GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
                 "your own": "Your own"}
-#: The map and loss plot leave room for the header above and the legend below them, so
-#: a 720-pixel-high laptop screen shows all three at once.
-GRAPH_HEIGHT = "clamp(340px, calc(100vh - 250px), 640px)"
+#: The map and loss plot leave room for the header above, the step scrubber and the
+#: legend below them, so a 720-pixel-high laptop screen shows them all at once.
+GRAPH_HEIGHT = "clamp(340px, calc(100vh - 290px), 640px)"
 #: The Advanced panel's column heads where the name is not the head (the others: the
 #: name, with spaces).
 SHORT_LABELS = {"momentum": "μ / β₁", "dampening": "damp\u00adening", "beta2": "β₂",
@@ -375,9 +376,13 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
         rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
                      status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
-                     _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
+                     html.Span(_fmt(s.final_loss, 4), className=f"board-loss-{s.optimizer}"),
+                     html.Span(_fmt(s.final_gap, 3), className=f"board-gap-{s.optimizer}"),
+                     _fmt(s.measured_rate, 4)])
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
-                  "final loss", "final f − f*", "measured rate / step"], rows, "leaderboard")
+                  html.Span("final loss", className="board-loss-title"),
+                  html.Span("final f − f*", className="board-gap-title"),
+                  "measured rate / step"], rows, "leaderboard")
 
 
 def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,
@@ -528,6 +533,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 html.Div([html.Div(id=ids.SHARE_NOTE), html.Span(id=ids.SHARE_STATUS)],
                          className="share-line"),
                 graphs(),
+                scrubber_row(settings.steps),
                 html_panel(ids.MAP_FLAGS, "map-flags"),
                 html_panel(ids.RACE_LEGEND, "race-legend"),
                 map_key(),
@@ -548,6 +554,7 @@ def race_section(settings: RaceSettings, fast_drag: bool = True, main_top=(),
                 dcc.Store(id=ids.EXPORT_IMAGE)]),
             card("Leaderboard", [tune_bar(), html_panel(ids.LEADERBOARD, "table-scroll"),
                                  leaderboard_key()], class_name="leaderboard-card"),
+            walkthrough_card(),
             *main_end,
         ], className="main"),
     ], className="race-layout")
