@@ -57,6 +57,10 @@ class Trajectory:
     loss: np.ndarray  # (n,)
     grads: np.ndarray  # (n, 2)
     diverged_at: int | None  # the step whose parameters blew up, if any
+    #: (n, 2) where each gradient was taken, for optimizers that record another point
+    #: (Schedule-Free: ``params`` is the evaluation point, these the train-mode iterate y);
+    #: None for the others, whose gradient is taken at ``params``
+    grad_points: np.ndarray | None = None
 
     @property
     def last_step(self) -> int:
@@ -190,11 +194,13 @@ def simulate(surface: str | Surface = "ravine",
                         surface.default_start if start is None else start)
 
     arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend)
-    params, loss, grads, lengths, diverged = arrays
+    params, loss, grads, lengths, diverged, grad_points = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
-                   int(diverged[i]) if diverged[i] >= 0 else None)
+                   int(diverged[i]) if diverged[i] >= 0 else None,
+                   grad_points[i, :lengths[i]]
+                   if OPTIMIZERS[run.optimizer].family.eval_point else None)
         for i, run in enumerate(runs))
     return Race(surface, steps, noise, batch_size, seed, trajectories)
 
@@ -220,13 +226,16 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
     them (``Surface.program_args``).
 
-    Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
-    past a run's length repeat its last finite row.
+    Returns (params, loss, grads, lengths, diverged_at, grad_points) padded to steps + 1
+    rows; rows past a run's length repeat its last finite row. ``params`` and ``loss``
+    are at each optimizer's recorded point (``Optimizer.eval_point``, else its
+    parameters), ``grad_points`` where the gradient was taken.
     """
     n_runs = len(runs)
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
     grads = np.empty((n_runs, steps + 1, 2))
+    grad_points = np.empty((n_runs, steps + 1, 2))
     lengths = np.full(n_runs, steps + 1, dtype=np.int64)
     diverged = np.full(n_runs, -1, dtype=np.int64)
     alive = np.ones(n_runs, dtype=bool)
@@ -256,10 +265,17 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
                 gx, gy = surface_grad(code, current[:, 0], current[:, 1], kappa, data_x,
                                       data_y, batch)
                 f = surface_value(code, current[:, 0], current[:, 1], kappa, data_x, data_y)
+            point = _recorded_points(current, steppers)
+            if point is not current:  # f where Schedule-Free reports: its evaluation point
+                f = (evaluate_tape(program_ops, program_first, program_second, program_slots,
+                                   program_outputs, point[:, 0], point[:, 1])[0]
+                     if code == PROGRAM else
+                     surface_value(code, point[:, 0], point[:, 1], kappa, data_x, data_y))
             g = np.stack([gx, gy], axis=1) + noise_rows[k]
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
-            params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]
+            params[alive, k], loss[alive, k], grads[alive, k] = point[alive], f[alive], g[alive]
+            grad_points[alive, k] = current[alive]
             if k == steps:
                 break
             new = current.copy()
@@ -273,7 +289,21 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     for i in range(n_runs):  # pad with the last finite row
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
-    return params, loss, grads, lengths, diverged
+        grad_points[i, n:] = grad_points[i, n - 1]
+    return params, loss, grads, lengths, diverged, grad_points
+
+
+def _recorded_points(current, steppers):
+    """The point each run records (``current`` itself when every optimizer records its
+    parameters)."""
+    moved = [(index, optimizer, state) for index, optimizer, state in steppers
+             if optimizer.eval_point is not None]
+    if not moved:
+        return current
+    point = current.copy()
+    for index, optimizer, state in moved:
+        point[index] = optimizer.eval_point(current[index], state)
+    return point
 
 
 def _cut(mask, step, lengths, diverged, alive):

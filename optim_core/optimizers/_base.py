@@ -46,6 +46,11 @@ def keep(hyper: dict) -> dict:
     return hyper
 
 
+def same_point(step, x, y, states, c, table):
+    """Families that evaluate f where they take the gradient (all but Schedule-Free)."""
+    return x, y
+
+
 @dataclass(frozen=True)
 class Family:
     """One update rule, as the simulation needs it (see the module docstring).
@@ -57,6 +62,12 @@ class Family:
     state that does not start at zero. ``effective`` maps the hyperparameters to what
     the rule computes with (torch ignores dampening without momentum): the NumPy path
     and the kernel's table both go through it.
+
+    ``eval_point(params, state, h)`` (NumPy) and ``kernel_eval_point(step, x, y, states,
+    c, table) -> (x, y)`` are, for a family whose iterate is not the point it reports
+    (Schedule-Free: the gradient is taken at y, the model is evaluated at x), the point
+    recorded and whose loss is recorded at each step; the gradient is still taken at the
+    parameters the family steps. None for the others: they record their parameters.
     """
 
     name: str
@@ -67,6 +78,8 @@ class Family:
     kernel_init: Callable = no_init
     schedule_columns: tuple[str, ...] = ()
     effective: Callable = keep
+    eval_point: Callable | None = None
+    kernel_eval_point: Callable = same_point
     columns: type = field(init=False)
     slots: type = field(init=False)
 
@@ -92,6 +105,8 @@ class Optimizer(NamedTuple):
     init: Callable
     update: Callable
     hyper: tuple  # the family's hyperparameter NamedTuple, as the rule computes with it
+    #: ``eval_point(params, state) -> point`` where the loss is recorded, or None: at params
+    eval_point: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -146,8 +161,10 @@ def make(name: str, family: Family, given: dict, init: Callable, update: Callabl
     params, h)`` receive the family's hyperparameter NamedTuple ``h``."""
     checked = {**per_run(name, given), **(fixed or {})}
     h = family.hyper(**family.effective(dict(checked)))
+    eval_point = family.eval_point and (lambda params, state: family.eval_point(params, state, h))
     return Optimizer(name, checked, lambda params: init(params, h),
-                     lambda grads, state, params: update(grads, state, params, h), h)
+                     lambda grads, state, params: update(grads, state, params, h), h,
+                     eval_point)
 
 
 def zeros_like(params) -> np.ndarray:
