@@ -2,11 +2,15 @@
 
 One row per run and step, step 0 first::
 
-    optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,data,
+    optimizer,step,x,y,loss,grad_x,grad_y,grad_point_x,grad_point_y,diverged_at,surface,kappa,points,data,
     batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
+- ``grad_point_x``, ``grad_point_y``: where that gradient was taken, for the optimizers
+  whose reported point x_k is another one (Schedule-Free: x_k is the evaluation point,
+  the gradient is taken at the train-mode parameters y_k); empty for the others, which
+  take it at x_k.
 - ``diverged_at`` is set on every row of a run that was cut, empty otherwise.
 - ``f`` is the typed formula of surface ``custom`` (canonical form: it parses back to
   the same surface), empty on the named surfaces.
@@ -25,7 +29,8 @@ import io
 from .optimizers import HYPERPARAMETERS
 from .simulate import Race
 
-TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
+TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y",
+                      "grad_point_x", "grad_point_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
@@ -54,9 +59,12 @@ def race_rows(race: Race):
                  _cell(settings["f"])]
         fixed += [_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
         for k in range(len(run.loss)):
+            grad_point = (("", "") if run.grad_points is None else
+                          (repr(float(run.grad_points[k, 0])), repr(float(run.grad_points[k, 1]))))
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
-                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *fixed]
+                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *grad_point,
+                   *fixed]
 
 
 def race_to_csv(race: Race) -> str:
