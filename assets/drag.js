@@ -62,7 +62,8 @@
     if (!meta || !layout.xaxis || !layout.yaxis) return false;
     const xa = layout.xaxis, ya = layout.yaxis;
     const groups = traceGroups(gd);
-    const lines = meta.paths.map(function (i) {
+    const paths = meta.paths.concat(meta.grad_points || []);  // Schedule-Free's thin paths
+    const lines = paths.map(function (i) {
       return groups[i] && frame.traces[i] && frame.traces[i].mode === "lines" &&
         groups[i].querySelector(".js-line");
     });
@@ -77,7 +78,7 @@
       return false;
     }
     const clamp = function (v) { return Math.max(-1e6, Math.min(1e6, v)); };
-    meta.paths.forEach(function (i, k) {
+    paths.forEach(function (i, k) {
       const x = decoded(frame.traces[i].x), y = decoded(frame.traces[i].y);
       let d = "";
       for (let m = 0; m < x.length; m++) {

@@ -29,15 +29,21 @@ from settings import own_values
 PALETTES = {
     "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
               "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
-              "rmsprop": "#5A5A00", "adagrad": "#404040"},
+              "rmsprop": "#5A5A00", "adagrad": "#404040", "lion": "#A8005A",
+              "muon": "#00607A", "sgd_schedulefree": "#6A3D9A",
+              "adamw_schedulefree": "#8A2E00"},
     "dark": {"sgd": "#FF8A5C", "momentum": "#5EBBF2", "nesterov": "#2FD3A0",
              "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
-             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8"},
+             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8", "lion": "#FF7EB6",
+             "muon": "#4FD1E8", "sgd_schedulefree": "#C9A0FF",
+             "adamw_schedulefree": "#FFB07A"},
 }
 #: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
 #: dash as well as their colour.
 DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
-          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
+          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot",
+          "lion": "dashdot", "muon": "dot", "sgd_schedulefree": "solid",
+          "adamw_schedulefree": "longdash"}
 #: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
 #: ``theme``, from the palette store), the light colour until it has.
 COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
@@ -244,8 +250,15 @@ def path_traces_data(race: Race) -> dict:
                               for run, (_, cut) in zip(race.runs, drawn, strict=True)],
             "text": [end_label(run, cut) for run, (_, cut) in zip(race.runs, drawn, strict=True)]}
     starts = np.array([run.start for run in race.runs])
+    # where Schedule-Free took its gradients (its path is the evaluation point), as far
+    # as its path is drawn
+    grad_paths = [{"x": float32(run.grad_points[:len(points), 0]),
+                   "y": float32(run.grad_points[:len(points), 1])}
+                  for run, (points, _) in zip(race.runs, drawn, strict=True)
+                  if run.grad_points is not None]
     return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
-                                                    "y": float32(starts[:1, 1])}}
+                                                    "y": float32(starts[:1, 1])},
+            "grad_points": grad_paths}
 
 
 def race_figure(race: Race, theme: str = "light") -> go.Figure:
@@ -296,6 +309,15 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
                 "line": {"width": 2, "color": colors["ink"]}},
         hovertemplate="minimum (%{x:.4g}, %{y:.4g}), f = " + f"{surface.f_min:.4g}"
                       + "<extra></extra>"))
+    moved = [run for run in race.runs if run.grad_points is not None]
+    for run, path in zip(moved, data["grad_points"], strict=True):  # after the others:
+        # their indices stay as they were
+        fig.add_trace(go.Scatter(
+            x=path["x"], y=path["y"], mode="lines", name=f"{TITLES[run.optimizer]} gradient points",
+            line={"color": racer_color(run.optimizer, theme), "width": 0.8},
+            opacity=0.7, showlegend=False,
+            hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> gradient taken at step "
+                           "%{pointNumber}<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
@@ -308,27 +330,34 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
         # no legend: the page's key and the leaderboard name the colours, and a legend
         # would be redrawn on every slider move (~10 ms)
         showlegend=False, hovermode="closest", dragmode="pan",
-        meta={"traces": race_trace_layout(len(race.runs))})
+        meta={"traces": race_trace_layout(race)})
     return fig
 
 
-def race_trace_layout(n_runs: int) -> dict:
-    """Indices of the traces of the race map, for patches and the hover link."""
+def race_trace_layout(race: Race) -> dict:
+    """Indices of the traces of the race map, for patches and the hover link: one path
+    per run, the ends, the start, the minima, then a thin path per run that takes its
+    gradients elsewhere than its path (Schedule-Free)."""
+    n_runs = len(race.runs)
+    n_moved = sum(run.grad_points is not None for run in race.runs)
     return {"paths": list(range(1, 1 + n_runs)), "ends": 1 + n_runs,
-            "start": 2 + n_runs, "minimum": 3 + n_runs}
+            "start": 2 + n_runs, "minimum": 3 + n_runs,
+            "grad_points": list(range(4 + n_runs, 4 + n_runs + n_moved))}
 
 
 def path_updates(race: Race) -> dict[int, dict]:
     """What a slider move changes on the race map: per trace index, its attributes
     (Plotly's restyle names, ``marker.symbol``; arrays float32). A ``Patch`` of the map
     (:func:`patch_race_figure`) and a drag's frames (callbacks/drag.py) both carry it."""
-    layout = race_trace_layout(len(race.runs))
+    layout = race_trace_layout(race)
     data = path_traces_data(race)
     mode = path_mode(race)
     updates = {index: {"x": path["x"], "y": path["y"], "mode": mode}
                for index, path in zip(layout["paths"], data["paths"], strict=True)}
     updates[layout["ends"]] = data["ends"]
     updates[layout["start"]] = data["start"]
+    for index, path in zip(layout["grad_points"], data["grad_points"], strict=True):
+        updates[index] = {"x": path["x"], "y": path["y"], "mode": "lines"}
     return updates
 
 

@@ -29,8 +29,8 @@ SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), e
 ``adagrad`` = Adagrad(lr, eps); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum,
 beta2)); ``muon`` = Muon(lr, momentum) on θ as a 1 × 2 matrix;
 ``sgd_schedulefree`` / ``adamw_schedulefree`` = schedulefree's SGDScheduleFree /
-AdamWScheduleFree (the point recorded is the evaluation point). Defaults are torch's, except that ``momentum`` defaults
-to 0.9 for ``momentum`` and ``nesterov``.
+AdamWScheduleFree (the point recorded is the evaluation point). Defaults are the
+references', except that ``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``.
 """
 
 from __future__ import annotations

@@ -75,10 +75,12 @@ def init(params, h):
 def update(grads, state, params, h):
     params, grads = np.asarray(params, dtype=np.float64), np.asarray(grads, dtype=np.float64)
     buf = state.momentum_buffer
-    px, py, bx, by = muon_rule(params[..., 0], params[..., 1], grads[..., 0], grads[..., 1],
-                               buf[..., 0], buf[..., 1], h=h,
+    # the columns as (runs, 1), as the per-run hyperparameters broadcast
+    px, py, bx, by = muon_rule(params[..., :1], params[..., 1:], grads[..., :1],
+                               grads[..., 1:], buf[..., :1], buf[..., 1:], h=h,
                                iterations=int(np.max(h.ns_steps)))
-    return np.stack([px, py], axis=-1), MuonState(state.count + 1, np.stack([bx, by], axis=-1))
+    return (np.concatenate([px, py], axis=-1),
+            MuonState(state.count + 1, np.concatenate([bx, by], axis=-1)))
 
 
 def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
