@@ -84,3 +84,41 @@ def test_csv_round_trips_the_gradient_points():
             assert np.isnan(got).all()  # blank cells
         else:
             assert np.array_equal(got, run.grad_points)
+
+
+def test_the_map_draws_schedule_free_gradient_points_as_thin_paths():
+    from layouts import figures
+
+    race = oc.simulate("ravine", ["momentum", "sgd_schedulefree", "adamw_schedulefree"],
+                       steps=30, lr=0.02)
+    fig = figures.race_figure(race)
+    layout = fig.layout.meta["traces"]
+    assert layout["paths"] == [1, 2, 3] and layout["minimum"] == 6  # unchanged by them
+    assert layout["grad_points"] == [7, 8] and len(fig.data) == 9
+    updates = figures.path_updates(race)
+    for index, run in zip(layout["grad_points"], race.runs[1:], strict=True):
+        trace = fig.data[index]
+        assert trace.line.width < fig.data[layout["paths"][0]].line.width
+        assert trace.line.color == figures.racer_color(run.optimizer, "light")
+        np.testing.assert_array_equal(trace.x, run.grad_points[:, 0].astype(np.float32))
+        np.testing.assert_array_equal(updates[index]["y"],
+                                      run.grad_points[:, 1].astype(np.float32))
+    plain = figures.race_figure(oc.simulate("ravine", ["sgd"]))
+    assert plain.layout.meta["traces"]["grad_points"] == [] and len(plain.data) == 5
+
+
+def test_a_drag_frame_carries_the_gradient_points_decimated_like_the_paths():
+    import base64
+
+    from callbacks.drag import drag_frame
+
+    query = "?surface=ravine&optimizers=momentum,sgd_schedulefree&steps=300&lr=0.01"
+    view = "-8,8,-8,8,200,200"
+    full, thin = drag_frame(query, "lr", "-2"), drag_frame(query, "lr", "-2", view)
+    index = 1 + 2 + 3  # after the 2 paths, the ends, the start and the minimum
+    assert full["traces"][index]["mode"] == "lines"
+
+    def count(frame):
+        return len(base64.b64decode(frame["traces"][index]["x"]["bdata"])) // 4
+
+    assert count(full) == 301 > count(thin)
