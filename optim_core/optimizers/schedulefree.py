@@ -208,9 +208,9 @@ _CONSTRAINTS = {
     "weight_lr_power": Interval(float, 0.0, None, "left"),
 }
 SPECS = (
-    spec(sgd_schedulefree, title="SGD Schedule-Free", family=FAMILY, group="recent",
+    spec(sgd_schedulefree, title="SF-SGD", family=FAMILY, group="recent",
          torch="schedulefree.SGDScheduleFree(lr, momentum=μ)", constraints=_CONSTRAINTS),
-    spec(adamw_schedulefree, title="AdamW Schedule-Free", family=FAMILY, group="recent",
+    spec(adamw_schedulefree, title="SF-AdamW", family=FAMILY, group="recent",
          torch="schedulefree.AdamWScheduleFree(lr, betas=(μ, beta2))",
          constraints=_CONSTRAINTS),
 )
