@@ -66,11 +66,12 @@ screenshot: $(VENV)/.dev
 ## fixtures: remake the torch references: trajectories, expression derivatives, test functions and typed surfaces, optimizer state (torch in its own venv)
 fixtures:
 	$(PYTHON) -m venv build/torch-venv
-	build/torch-venv/bin/pip install --quiet torch==2.13.0 numpy==2.4.6
+	build/torch-venv/bin/pip install --quiet torch==2.13.0 numpy==2.4.6 lion-pytorch==0.2.5 schedulefree==1.4.1
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_torch_reference.py
 	build/torch-venv/bin/python tests/fixtures/make_expression_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_surfaces_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_state_reference.py
+	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_recent_reference.py
 
 clean:
 	rm -rf $(VENV) build .cache .pytest_cache .ruff_cache

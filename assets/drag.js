@@ -65,7 +65,8 @@
     if (!meta || !layout.xaxis || !layout.yaxis) return false;
     const xa = layout.xaxis, ya = layout.yaxis;
     const groups = traceGroups(gd);
-    const lines = meta.paths.map(function (i) {
+    const paths = meta.paths.concat(meta.grad_points || []);  // Schedule-Free's thin paths
+    const lines = paths.map(function (i) {
       return groups[i] && frame.traces[i] && frame.traces[i].mode === "lines" &&
         groups[i].querySelector(".js-line");
     });
@@ -79,7 +80,7 @@
         })) {
       return false;
     }
-    meta.paths.forEach(function (i, k) {
+    paths.forEach(function (i, k) {
       const x = decoded(frame.traces[i].x), y = decoded(frame.traces[i].y);
       lines[k].setAttribute("d", pathData(xa, ya, x, y, x.length));
     });

@@ -85,7 +85,8 @@ def drag_frame(query: str, name: str, position: str, view: str = "",
         return {"value": value, "invalid": str(error)}
     traces = figures.path_updates(race)
     if pixels is not None:
-        for index in figures.race_trace_layout(len(race.runs))["paths"]:
+        layout = figures.race_trace_layout(race)
+        for index in layout["paths"] + layout["grad_points"]:
             traces[index] = traces[index] | figures.decimated(traces[index], pixels)
     frame = {"value": value,
              "traces": {index: {key: figures.encoded(item) for key, item in attributes.items()}

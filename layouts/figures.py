@@ -323,8 +323,15 @@ def path_traces_data(race: Race) -> dict:
                               for run, (_, cut) in zip(race.runs, drawn, strict=True)],
             "text": [end_label(run, cut) for run, (_, cut) in zip(race.runs, drawn, strict=True)]}
     starts = np.array([run.start for run in race.runs])
+    # where Schedule-Free took its gradients (its path is the evaluation point), as far
+    # as its path is drawn
+    grad_paths = [{"x": float32(run.grad_points[:len(points), 0]),
+                   "y": float32(run.grad_points[:len(points), 1])}
+                  for run, (points, _) in zip(race.runs, drawn, strict=True)
+                  if run.grad_points is not None]
     return {"paths": paths, "ends": ends, "start": {"x": float32(starts[:1, 0]),
-                                                    "y": float32(starts[:1, 1])}}
+                                                    "y": float32(starts[:1, 1])},
+            "grad_points": grad_paths}
 
 
 def race_figure(race: Race, theme: str = "light") -> go.Figure:
@@ -379,6 +386,15 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
         x=ends["x"], y=ends["y"], mode="markers", name="at step", visible=True,
         marker={"size": 9, "color": colours, "line": {"width": 1.5, "color": colors["paper"]}},
         hoverinfo="skip"))
+    moved = [run for run in race.runs if run.grad_points is not None]
+    for run, path in zip(moved, data["grad_points"], strict=True):  # after the others:
+        # their indices stay as they were
+        fig.add_trace(go.Scatter(
+            x=path["x"], y=path["y"], mode="lines", name=f"{TITLES[run.optimizer]} gradient points",
+            line={"color": racer_color(run.optimizer, theme), "width": 0.8},
+            opacity=0.7, showlegend=False,
+            hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> gradient taken at step "
+                           "%{pointNumber}<br>x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
     fig.update_layout(
         **themed_layout(theme),
         margin={"l": 56, "r": 10, "t": 30, "b": 48}, uirevision=str(surface.key),
@@ -391,27 +407,34 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
         # no legend: the page's key and the leaderboard name the colours, and a legend
         # would be redrawn on every slider move (~10 ms)
         showlegend=False, hovermode="closest", dragmode="pan",
-        meta={"traces": race_trace_layout(len(race.runs))})
+        meta={"traces": race_trace_layout(race)})
     return fig
 
 
-def race_trace_layout(n_runs: int) -> dict:
-    """Indices of the traces of the race map, for patches and the hover link."""
+def race_trace_layout(race: Race) -> dict:
+    """Indices of the traces of the race map, for patches and the hover link: one path
+    per run, the ends, the start, the minima, then a thin path per run that takes its
+    gradients elsewhere than its path (Schedule-Free)."""
+    n_runs = len(race.runs)
+    n_moved = sum(run.grad_points is not None for run in race.runs)
     return {"paths": list(range(1, 1 + n_runs)), "ends": 1 + n_runs,
-            "start": 2 + n_runs, "minimum": 3 + n_runs, "at_step": 4 + n_runs}
+            "start": 2 + n_runs, "minimum": 3 + n_runs, "at_step": 4 + n_runs,
+            "grad_points": list(range(5 + n_runs, 5 + n_runs + n_moved))}
 
 
 def path_updates(race: Race) -> dict[int, dict]:
     """What a slider move changes on the race map: per trace index, its attributes
     (Plotly's restyle names, ``marker.symbol``; arrays float32). A ``Patch`` of the map
     (:func:`patch_race_figure`) and a drag's frames (callbacks/drag.py) both carry it."""
-    layout = race_trace_layout(len(race.runs))
+    layout = race_trace_layout(race)
     data = path_traces_data(race)
     mode = path_mode(race)
     updates = {index: {"x": path["x"], "y": path["y"], "mode": mode}
                for index, path in zip(layout["paths"], data["paths"], strict=True)}
     updates[layout["ends"]] = data["ends"]
     updates[layout["start"]] = data["start"]
+    for index, path in zip(layout["grad_points"], data["grad_points"], strict=True):
+        updates[index] = {"x": path["x"], "y": path["y"], "mode": "lines"}
     return updates
 
 

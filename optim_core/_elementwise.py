@@ -45,3 +45,23 @@ def power(base, exponent):
     if isinstance(result, np.ndarray):
         return result.astype(np.float64)
     return float(result)
+
+
+def to_float32(value):
+    """``value`` rounded to float32 (torch's ``.float()``; a scalar in the kernels)."""
+    return np.asarray(value, dtype=np.float64).astype(np.float32)
+
+
+def round_bfloat16(value):
+    """float32 ``value`` rounded to bfloat16, nearest even, kept in float32.
+
+    torch's ``float -> bfloat16`` (c10 ``round_to_nearest_even``): add 0x7FFF plus the
+    lowest kept bit to the float32's bits, drop the low 16 bits."""
+    bits = np.asarray(value, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+    return (bits & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
+
+
+def to_float64(value):
+    """float32 ``value`` widened (exactly) to float64."""
+    return np.asarray(value, dtype=np.float64)

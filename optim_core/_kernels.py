@@ -120,6 +120,45 @@ def _power(base, exponent):
     return impl
 
 
+@intrinsic
+def _float32_bits(typingctx, value):
+    """The bits of a float32, as uint32."""
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.uint32(types.float32), codegen
+
+
+@intrinsic
+def _bits_float32(typingctx, bits):
+    """The float32 whose bits are ``bits`` (uint32)."""
+    def codegen(context, builder, sig, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.uint32), codegen
+
+
+@overload(_elementwise.to_float32)
+def _to_float32(value):
+    return lambda value: np.float32(value)
+
+
+@overload(_elementwise.to_float64)
+def _to_float64(value):
+    return lambda value: np.float64(value)
+
+
+@overload(_elementwise.round_bfloat16)
+def _round_bfloat16(value):
+    def impl(value):
+        bits = np.uint64(_float32_bits(np.float32(value)))
+        bits = (bits + np.uint64(0x7FFF) + ((bits >> np.uint64(16)) & np.uint64(1))) \
+            >> np.uint64(16) << np.uint64(16)
+        return _bits_float32(np.uint32(bits & np.uint64(0xFFFFFFFF)))
+
+    return impl
+
+
 # --- typed surfaces: the programs of optim_core.expression ---------------------------
 # The C library helpers compile to the C calls they wrap, ``divide`` to a plain IEEE
 # division whatever the caller's error model; ``run_program`` and what it calls are
@@ -163,6 +202,7 @@ for _function in (
     *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
+    optimizers_base.same_point,
     *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),
 ):
     register_jitable(inline="always")(_function)
@@ -243,11 +283,32 @@ def _last_init(function):
     return numba.njit(inline="always", error_model="numpy")(dispatch)
 
 
+def _link_eval_point(code, function, rest):
+    def dispatch(algorithm, step, x, y, states, c, table):
+        if algorithm == code:
+            return function(step, x, y, states, c, table)
+        return rest(algorithm, step, x, y, states, c, table)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
+def _last_eval_point(function):
+    def dispatch(algorithm, step, x, y, states, c, table):
+        return function(step, x, y, states, c, table)
+
+    return numba.njit(inline="always", error_model="numpy")(dispatch)
+
+
 _FAMILIES = optimizers.FAMILIES
 _by_family_step = _chain([f.kernel_step for f in _FAMILIES], _link_step, _last_step)
 _by_family_schedule = _chain([f.kernel_schedule for f in _FAMILIES], _link_schedule,
                              _last_schedule)
 _by_family_init = _chain([f.kernel_init for f in _FAMILIES], _link_init, _last_init)
+_by_family_eval_point = _chain([f.kernel_eval_point for f in _FAMILIES], _link_eval_point,
+                               _last_eval_point)
+#: Per family, whether the point it records is not its iterate (Schedule-Free): the
+#: others skip the dispatch and the second evaluation of f.
+_HAS_EVAL_POINT = np.array([f.eval_point is not None for f in _FAMILIES])
 _STATE_WIDTH = optimizers.STATE_WIDTH
 #: Per family, the table columns its per-step scalars depend on (padded with -1; a
 #: family without such scalars has none): runs of one family that agree on these
@@ -302,7 +363,7 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record):
+                    program_outputs, state_record, grad_points):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
@@ -313,7 +374,10 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 
     ``state_record[run, k, axis, slot]`` gets the optimizer state after k steps
     (``states`` as the step from k starts), when it has a row per run (an empty
-    array: nothing recorded)."""
+    array: nothing recorded). ``params`` and ``loss`` hold each family's recorded
+    point (``Family.eval_point``, the iterate itself but for Schedule-Free) and f there;
+    ``grad_points`` (if ``record_path``) the point where the gradient was taken: the
+    iterate."""
     n = starts.shape[0]
     record_state = state_record.shape[0] > 0
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
@@ -341,14 +405,23 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
             if not alive[c]:
                 continue
             x, y = xs[c], ys[c]
+            at_x, at_y = x, y  # the point recorded, where f is evaluated
+            moved = _HAS_EVAL_POINT[algorithms[c]]
+            if moved:
+                at_x, at_y = _by_family_eval_point(algorithms[c], step, x, y, states, c,
+                                                   table)
             if code == _PROGRAM:
                 _run_program(program_ops, program_first, program_second, slots, x, y)
                 f = slots[program_outputs[0]]
                 gx = slots[program_outputs[1]]
                 gy = slots[program_outputs[2]]
+                if moved:
+                    _run_program(program_ops, program_first, program_second, slots, at_x,
+                                 at_y)
+                    f = slots[program_outputs[0]]
             else:
                 gx, gy = _surface_grad(code, x, y, kappa, data_x, data_y, batch)
-                f = _surface_value(code, x, y, kappa, data_x, data_y)
+                f = _surface_value(code, at_x, at_y, kappa, data_x, data_y)
             gx = gx + noise_x
             gy = gy + noise_y
             if not (abs(gx) <= _LARGEST and abs(gy) <= _LARGEST and abs(f) <= _LARGEST):
@@ -358,10 +431,12 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 continue
             loss[c, k] = f
             if record_path:
-                params[c, k, 0] = x
-                params[c, k, 1] = y
+                params[c, k, 0] = at_x
+                params[c, k, 1] = at_y
                 grads[c, k, 0] = gx
                 grads[c, k, 1] = gy
+                grad_points[c, k, 0] = x
+                grad_points[c, k, 1] = y
             if record_state:
                 for axis in range(2):
                     for slot in range(_STATE_WIDTH):
@@ -393,17 +468,19 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     grads = np.empty((n_runs, steps + 1, 2))
     lengths = np.empty(n_runs, dtype=np.int64)
     diverged = np.empty(n_runs, dtype=np.int64)
+    grad_points = np.empty((n_runs, steps + 1, 2))
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record)
+                    program_outputs, state_record, grad_points)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
             params[r, k] = params[r, n - 1]
             loss[r, k] = loss[r, n - 1]
             grads[r, k] = grads[r, n - 1]
-    return params, loss, grads, lengths, diverged
+            grad_points[r, k] = grad_points[r, n - 1]
+    return params, loss, grads, lengths, diverged, grad_points
 
 
 SWEEP_BLOCK = 16  # runs stepped together by one thread of the sweep
@@ -435,7 +512,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
-                        program_second, program_slots, program_outputs, no_state)
+                        program_second, program_slots, program_outputs, no_state, unused)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

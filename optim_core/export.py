@@ -2,11 +2,15 @@
 
 One row per run and step, step 0 first::
 
-    optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,data,
+    optimizer,step,x,y,loss,grad_x,grad_y,grad_point_x,grad_point_y,diverged_at,surface,kappa,points,data,
     batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
+- ``grad_point_x``, ``grad_point_y``: where that gradient was taken, for the optimizers
+  whose reported point x_k is another one (Schedule-Free: x_k is the evaluation point,
+  the gradient is taken at the train-mode parameters y_k); empty for the others, which
+  take it at x_k.
 - ``diverged_at`` is set on every row of a run that was cut, empty otherwise.
 - ``f`` is the typed formula of surface ``custom`` (canonical form: it parses back to
   the same surface), empty on the named surfaces.
@@ -32,7 +36,8 @@ import math
 from .optimizers import HYPERPARAMETERS, STATE_COLUMNS
 from .simulate import Race
 
-TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
+TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y",
+                      "grad_point_x", "grad_point_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
@@ -69,11 +74,13 @@ def race_rows(race: Race, state: bool = False):
         fixed += [_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
         held = [run.state.get(name) for name in STATE_COLUMNS] if state else []
         for k in range(len(run.loss)):
+            grad_point = (("", "") if run.grad_points is None else
+                          (repr(float(run.grad_points[k, 0])), repr(float(run.grad_points[k, 1]))))
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
-                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *fixed,
-                   *("" if values is None else _state_cell(float(values[k]))
-                     for values in held)]
+                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *grad_point,
+                   *fixed, *("" if values is None else _state_cell(float(values[k]))
+                             for values in held)]
 
 
 def race_to_csv(race: Race, state: bool = False) -> str:

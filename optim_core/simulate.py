@@ -62,6 +62,10 @@ class Trajectory:
     #: (n,) float64 array per state column (``momentum_buffer_x``, ``state_step``...; the
     #: family's ``Family.state_columns``), NaN where torch holds no such state
     state: dict[str, np.ndarray] | None = None
+    #: (n, 2) where each gradient was taken, for optimizers that record another point
+    #: (Schedule-Free: ``params`` is the evaluation point, these the train-mode iterate y);
+    #: None for the others, whose gradient is taken at ``params``
+    grad_points: np.ndarray | None = None
 
     @property
     def last_step(self) -> int:
@@ -200,13 +204,15 @@ def simulate(surface: str | Surface = "ravine",
     state_record = np.empty((len(runs) if state else 0, steps + 1, 2, STATE_WIDTH))
     arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
                               state_record)
-    params, loss, grads, lengths, diverged = arrays
+    params, loss, grads, lengths, diverged, grad_points = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
                    int(diverged[i]) if diverged[i] >= 0 else None,
-                   OPTIMIZERS[run.optimizer].family.state_of(
-                       run.row, state_record[i, :lengths[i]]) if state else None)
+                   state=OPTIMIZERS[run.optimizer].family.state_of(
+                       run.row, state_record[i, :lengths[i]]) if state else None,
+                   grad_points=grad_points[i, :lengths[i]]
+                   if OPTIMIZERS[run.optimizer].family.eval_point else None)
         for i, run in enumerate(runs))
     return Race(surface, steps, noise, batch_size, seed, trajectories)
 
@@ -236,13 +242,16 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     them (``Surface.program_args``). ``state_record`` (runs, steps + 1, 2, STATE_WIDTH),
     unless None or empty, gets each run's state after k steps, as the kernel's.
 
-    Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
-    past a run's length repeat its last finite row.
+    Returns (params, loss, grads, lengths, diverged_at, grad_points) padded to steps + 1
+    rows; rows past a run's length repeat its last finite row. ``params`` and ``loss``
+    are at each optimizer's recorded point (``Optimizer.eval_point``, else its
+    parameters), ``grad_points`` where the gradient was taken.
     """
     n_runs = len(runs)
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
     grads = np.empty((n_runs, steps + 1, 2))
+    grad_points = np.empty((n_runs, steps + 1, 2))
     lengths = np.full(n_runs, steps + 1, dtype=np.int64)
     diverged = np.full(n_runs, -1, dtype=np.int64)
     alive = np.ones(n_runs, dtype=bool)
@@ -272,10 +281,17 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
                 gx, gy = surface_grad(code, current[:, 0], current[:, 1], kappa, data_x,
                                       data_y, batch)
                 f = surface_value(code, current[:, 0], current[:, 1], kappa, data_x, data_y)
+            point = _recorded_points(current, steppers)
+            if point is not current:  # f where Schedule-Free reports: its evaluation point
+                f = (evaluate_tape(program_ops, program_first, program_second, program_slots,
+                                   program_outputs, point[:, 0], point[:, 1])[0]
+                     if code == PROGRAM else
+                     surface_value(code, point[:, 0], point[:, 1], kappa, data_x, data_y))
             g = np.stack([gx, gy], axis=1) + noise_rows[k]
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
-            params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]
+            params[alive, k], loss[alive, k], grads[alive, k] = point[alive], f[alive], g[alive]
+            grad_points[alive, k] = current[alive]
             if state_record is not None and len(state_record):
                 for index, _, state in steppers:
                     _record_state(state_record, index, k, state)
@@ -292,7 +308,21 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     for i in range(n_runs):  # pad with the last finite row
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
-    return params, loss, grads, lengths, diverged
+        grad_points[i, n:] = grad_points[i, n - 1]
+    return params, loss, grads, lengths, diverged, grad_points
+
+
+def _recorded_points(current, steppers):
+    """The point each run records (``current`` itself when every optimizer records its
+    parameters)."""
+    moved = [(index, optimizer, state) for index, optimizer, state in steppers
+             if optimizer.eval_point is not None]
+    if not moved:
+        return current
+    point = current.copy()
+    for index, optimizer, state in moved:
+        point[index] = optimizer.eval_point(current[index], state)
+    return point
 
 
 def _record_state(state_record, index, k, state):

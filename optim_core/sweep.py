@@ -177,7 +177,7 @@ def sweep_numpy(code, kappa, data_x, data_y, batches, noise_rows, start, algorit
         **base.hyperparameters, **{name: float(row[family.column(name)]) for name in grid}},
         row=None) for row in table]
     starts = np.repeat(np.asarray(start, dtype=np.float64)[None, :], len(runs), axis=0)
-    _, loss, _, lengths, diverged = race_numpy(code, kappa, data_x, data_y, batches,
+    _, loss, _, lengths, diverged, _ = race_numpy(code, kappa, data_x, data_y, batches,
                                                noise_rows, starts, algorithms, table, steps,
                                                *program, runs=runs)
     final_loss = loss[np.arange(len(runs)), lengths - 1]

@@ -10,6 +10,7 @@ from optim_core import doctor, theory
 from optim_core.analysis import TOLERANCE, steps_to_tolerance
 from optim_core.cli import main
 from optim_core.doctor import diagnose, fmt
+from optim_core.params import constraint_for
 
 # (case, surface, optimizer, settings, verdict): one race per verdict
 CASES = [
@@ -236,7 +237,9 @@ def test_every_race_gets_a_diagnosis_whose_fix_is_valid_settings():
     for _ in range(150):
         surface = str(rng.choice(oc.SURFACES))
         optimizer = str(rng.choice(sorted(oc.OPTIMIZERS)))
-        momentum = float(rng.choice([0.5, 0.9, 0.99] + ([0.0] * (optimizer != "nesterov"))))
+        takes_zero = constraint_for(optimizer, "momentum").coerce(0.0) is not None  # not
+        # nesterov nor Schedule-Free
+        momentum = float(rng.choice([0.5, 0.9, 0.99] + ([0.0] * takes_zero)))
         settings = {"lr": float(10 ** rng.uniform(-4, 0.5)), "momentum": momentum,
                     "steps": int(rng.choice([1, 2, 3, 10, 100, 400])),
                     "noise": float(rng.choice([0.0, 0.3]))}

@@ -97,7 +97,9 @@ def test_stochastic_runs_are_reproducible_and_seeded():
     assert not np.array_equal(a.runs[0].params, c.runs[0].params)
 
 
-EPS_OPTIMIZERS = [name for name in ALL if "eps" in oc.OPTIMIZERS[name].defaults]
+#: Muon's eps floors a norm (‖B̃‖ > 0 here), not √v: it does not meet 0/0
+EPS_OPTIMIZERS = [name for name in ALL if "eps" in oc.OPTIMIZERS[name].defaults
+                  and name != "muon"]
 
 
 @pytest.mark.parametrize("optimizer", ALL)

@@ -161,7 +161,8 @@ def test_the_docstring_states_the_signature_defaults(name):
 
 def test_every_hyperparameter_has_one_range_and_every_spec_is_complete():
     for name, spec in oc.OPTIMIZERS.items():
-        assert spec.title and spec.torch.startswith("torch.optim.")
+        assert spec.title and spec.torch.startswith(("torch.optim.", "lion_pytorch.",
+                                                     "schedulefree."))
         assert set(spec.defaults) <= set(oc.HYPERPARAMETERS) <= set(oc.CONSTRAINTS)
         made = oc.make_optimizer(name)
         assert type(made.hyper) is spec.family.hyper  # every column of the kernel's row

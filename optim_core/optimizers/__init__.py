@@ -26,8 +26,11 @@ A new hyperparameter declares its range in its spec's ``constraints``.
 Names: ``sgd`` = SGD(lr); ``momentum`` = SGD(lr, momentum, dampening); ``nesterov`` =
 SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), eps);
 ``adamw`` = AdamW; ``nadam`` = NAdam; ``rmsprop`` = RMSprop(lr, alpha, eps, momentum);
-``adagrad`` = Adagrad(lr, eps). Defaults are torch's, except that ``momentum`` defaults
-to 0.9 for ``momentum`` and ``nesterov``.
+``adagrad`` = Adagrad(lr, eps); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum,
+beta2)); ``muon`` = Muon(lr, momentum) on θ as a 1 × 2 matrix;
+``sgd_schedulefree`` / ``adamw_schedulefree`` = schedulefree's SGDScheduleFree /
+AdamWScheduleFree (the point recorded is the evaluation point). Defaults are the
+references', except that ``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``.
 """
 
 from __future__ import annotations
@@ -36,13 +39,16 @@ from .. import params
 from ..params import InvalidParameterError, check_params
 from . import adagrad as _adagrad
 from . import adam as _adam
+from . import lion as _lion
+from . import muon as _muon
 from . import nadam as _nadam
 from . import rmsprop as _rmsprop
+from . import schedulefree as _schedulefree
 from . import sgd as _sgd
 from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
-FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad)
+FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _lion, _muon, _schedulefree)
 FAMILIES: tuple[Family, ...] = tuple(module.FAMILY for module in FAMILY_MODULES)
 ALGORITHM_CODES = {family.name: code for code, family in enumerate(FAMILIES)}
 

@@ -72,6 +72,9 @@ STEP_COLUMN = "state_step"
 
 def column_name(field_name: str) -> str:
     return STEP_COLUMN if field_name == "count" else field_name
+def same_point(step, x, y, states, c, table):
+    """Families that evaluate f where they take the gradient (all but Schedule-Free)."""
+    return x, y
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,12 @@ class Family:
     names the fields with one value per run (``count`` always is one); torch makes the
     state at the first ``step()``, or in the constructor if ``state_before_step``
     (Adagrad).
+
+    ``eval_point(params, state, h)`` (NumPy) and ``kernel_eval_point(step, x, y, states,
+    c, table) -> (x, y)`` are, for a family whose iterate is not the point it reports
+    (Schedule-Free: the gradient is taken at y, the model is evaluated at x), the point
+    recorded and whose loss is recorded at each step; the gradient is still taken at the
+    parameters the family steps. None for the others: they record their parameters.
     """
 
     name: str
@@ -104,6 +113,8 @@ class Family:
     torch_state: dict = field(default_factory=dict)
     scalar_state: tuple[str, ...] = ()
     state_before_step: bool = False
+    eval_point: Callable | None = None
+    kernel_eval_point: Callable = same_point
     columns: type = field(init=False)
     slots: type = field(init=False)
     state_columns: tuple[StateColumn, ...] = field(init=False)
@@ -156,6 +167,8 @@ class Optimizer(NamedTuple):
     init: Callable
     update: Callable
     hyper: tuple  # the family's hyperparameter NamedTuple, as the rule computes with it
+    #: ``eval_point(params, state) -> point`` where the loss is recorded, or None: at params
+    eval_point: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -210,8 +223,10 @@ def make(name: str, family: Family, given: dict, init: Callable, update: Callabl
     params, h)`` receive the family's hyperparameter NamedTuple ``h``."""
     checked = {**per_run(name, given), **(fixed or {})}
     h = family.hyper(**family.effective(dict(checked)))
+    eval_point = family.eval_point and (lambda params, state: family.eval_point(params, state, h))
     return Optimizer(name, checked, lambda params: init(params, h),
-                     lambda grads, state, params: update(grads, state, params, h), h)
+                     lambda grads, state, params: update(grads, state, params, h), h,
+                     eval_point)
 
 
 def zeros_like(params) -> np.ndarray:
