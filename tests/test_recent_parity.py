@@ -94,7 +94,8 @@ def test_the_map_draws_schedule_free_gradient_points_as_thin_paths():
     fig = figures.race_figure(race)
     layout = fig.layout.meta["traces"]
     assert layout["paths"] == [1, 2, 3] and layout["minimum"] == 6  # unchanged by them
-    assert layout["grad_points"] == [7, 8] and len(fig.data) == 9
+    assert layout["at_step"] == 7  # the scrubber's markers, then the thin paths
+    assert layout["grad_points"] == [8, 9] and len(fig.data) == 10
     updates = figures.path_updates(race)
     for index, run in zip(layout["grad_points"], race.runs[1:], strict=True):
         trace = fig.data[index]
@@ -104,7 +105,7 @@ def test_the_map_draws_schedule_free_gradient_points_as_thin_paths():
         np.testing.assert_array_equal(updates[index]["y"],
                                       run.grad_points[:, 1].astype(np.float32))
     plain = figures.race_figure(oc.simulate("ravine", ["sgd"]))
-    assert plain.layout.meta["traces"]["grad_points"] == [] and len(plain.data) == 5
+    assert plain.layout.meta["traces"]["grad_points"] == [] and len(plain.data) == 6
 
 
 def test_a_drag_frame_carries_the_gradient_points_decimated_like_the_paths():
@@ -115,7 +116,7 @@ def test_a_drag_frame_carries_the_gradient_points_decimated_like_the_paths():
     query = "?surface=ravine&optimizers=momentum,sgd_schedulefree&steps=300&lr=0.01"
     view = "-8,8,-8,8,200,200"
     full, thin = drag_frame(query, "lr", "-2"), drag_frame(query, "lr", "-2", view)
-    index = 1 + 2 + 3  # after the 2 paths, the ends, the start and the minimum
+    index = 1 + 2 + 4  # after the 2 paths, the ends, the start, the minimum and at-step
     assert full["traces"][index]["mode"] == "lines"
 
     def count(frame):
