@@ -34,15 +34,22 @@ from __future__ import annotations
 
 from .. import params
 from ..params import InvalidParameterError, check_params
+from . import adadelta as _adadelta
+from . import adafactor as _adafactor
 from . import adagrad as _adagrad
 from . import adam as _adam
+from . import adamax as _adamax
+from . import asgd as _asgd
 from . import nadam as _nadam
+from . import radam as _radam
 from . import rmsprop as _rmsprop
+from . import rprop as _rprop
 from . import sgd as _sgd
 from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
-FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad)
+FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _radam, _adamax, _adadelta,
+                  _rprop, _asgd, _adafactor)
 FAMILIES: tuple[Family, ...] = tuple(module.FAMILY for module in FAMILY_MODULES)
 ALGORITHM_CODES = {family.name: code for code, family in enumerate(FAMILIES)}
 
