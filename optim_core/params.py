@@ -204,7 +204,7 @@ CONSTRAINTS: dict[str, object] = {
     "beta2_decay": Interval(float, None, 0.0, "right"),
     "eps1": Interval(float, 0.0, 1.0, "both"),
     "eps2": Interval(float, 0.0, None, "left"),
-    "d": Interval(float, 0.0, None, "neither"),
+    "d": Interval(float, 1.0, None, "left"),
     "amsgrad": Boolean(),
     "centered": Boolean(),
     "decoupled_weight_decay": Boolean(),

@@ -132,9 +132,10 @@ def per_run(caller: str, hyper: dict) -> dict:
     for name, value in hyper.items():
         if name in flags:
             continue
-        if np.ndim(value) == (1 if isinstance(constraint_for(caller, name), Pair) else 0):
+        pair = isinstance(constraint_for(caller, name), Pair)
+        if np.ndim(value) < (2 if pair else 1):
             out[name] = check_params(caller, {name: value})[name]
-        elif isinstance(constraint_for(caller, name), Pair):
+        elif pair:
             out[name] = check_array(caller, name, value)
         else:
             out[name] = check_array(caller, name, value)[:, None]
