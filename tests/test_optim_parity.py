@@ -10,6 +10,7 @@ import pytest
 
 import optim_core as oc
 from optim_core.cli import main
+from optim_core.export import read_race_csv
 from tests.torch_reference import assert_matches, simulate_case
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -102,7 +103,7 @@ def test_cli_pairs_and_switches(tmp_path):
     assert main(["run", "--optimizer", "rprop,radam", "--steps", "5", "--etas", "0.3", "1.5",
                  "--step-sizes", "1e-4", "1", "--decoupled-weight-decay",
                  "--weight-decay", "0.1", "--out", str(out)]) == 0
-    frame = oc.read_race_csv(out)
+    frame = read_race_csv(out)
     rprop = frame[frame.optimizer == "rprop"]
     assert set(rprop.etas) == {"0.3 1.5"} and set(rprop.step_sizes) == {"0.0001 1.0"}
     assert set(frame[frame.optimizer == "radam"].decoupled_weight_decay) == {True}
