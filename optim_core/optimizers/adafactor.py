@@ -109,7 +109,7 @@ def adafactor(*, lr=1e-2, beta2_decay=-0.8, eps1=MACHINE_EPS, eps2=1e-3, d=1.0,
     Args:
         lr (γ): caps the relative step size ρ_t. Default 1e-2.
         beta2_decay (c): exponent of the second moment's decay, ≤ 0. Default -0.8.
-        eps1 (ε₁): floor of √v. Default 2.22e-16 (torch: None, the dtype's epsilon).
+        eps1 (ε₁): floor of √v; torch's None, float64's epsilon. Default 2.220446049250313e-16.
         eps2 (ε₂): floor of the parameter's RMS. Default 1e-3.
         d (d): clipping threshold of the update's RMS, ≥ 1. Default 1.
         weight_decay (λ): decoupled, scaled by γ. Default 0.
