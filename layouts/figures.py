@@ -30,13 +30,13 @@ PALETTES = {
     "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
               "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
               "rmsprop": "#5A5A00", "adagrad": "#404040", "radam": "#6B2FA0",
-              "adamax": "#00707A", "adadelta": "#8B3A3A", "rprop": "#2F6B00",
+              "adamax": "#005A63", "adadelta": "#8B3A3A", "rprop": "#2F6B00",
               "asgd": "#7A4A00", "adafactor": "#A0205A"},
     "dark": {"sgd": "#FF8A5C", "momentum": "#5EBBF2", "nesterov": "#2FD3A0",
              "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
              "rmsprop": "#DDD34A", "adagrad": "#C8C8C8", "radam": "#C9A2F2",
              "adamax": "#4FD6E0", "adadelta": "#F29A9A", "rprop": "#9BE06A",
-             "asgd": "#E0B070", "adafactor": "#F27AAE"},
+             "asgd": "#E0B070", "adafactor": "#F598C0"},
 }
 #: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
 #: dash as well as their colour.
