@@ -10,7 +10,8 @@ Step k is the parameter after k calls of torch's ``step()``. Hyperparameters are
 keyword-only and may be scalars or 1-D arrays (one value per run, for batches of runs
 with parameters of shape (runs, 2)).
 
-One module per family (``sgd``, ``adam``, ``nadam``, ``rmsprop``, ``adagrad``) holds
+One module per family (``sgd``, ``adam``, ``nadam``, ``rmsprop``, ``adagrad``,
+``radam``, ``adamax``, ``adadelta``, ``rprop``, ``asgd``, ``adafactor``) holds
 everything about it: the arithmetic (``*_rule``, ``*_coefficients``: torch's
 ``_single_tensor_*`` code operation for operation, ``addcmul`` is
 ``self + value * t1 * t2``, ``addcdiv`` is ``self + value * t1 / t2``, ``lerp`` switches
@@ -26,7 +27,10 @@ A new hyperparameter declares its range in its spec's ``constraints``.
 Names: ``sgd`` = SGD(lr); ``momentum`` = SGD(lr, momentum, dampening); ``nesterov`` =
 SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), eps);
 ``adamw`` = AdamW; ``nadam`` = NAdam; ``rmsprop`` = RMSprop(lr, alpha, eps, momentum);
-``adagrad`` = Adagrad(lr, eps). Defaults are torch's, except that ``momentum`` defaults
+``adagrad`` = Adagrad(lr, eps); ``radam``, ``adamax`` = RAdam, Adamax(lr,
+betas=(momentum, beta2), eps); ``adadelta``, ``rprop``, ``asgd``, ``adafactor`` under
+torch's names (Rprop's pairs ``etas``, ``step_sizes``; Adafactor's ``eps`` pair as
+``eps1``, ``eps2``). Defaults are torch's, except that ``momentum`` defaults
 to 0.9 for ``momentum`` and ``nesterov``.
 """
 
