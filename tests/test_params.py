@@ -9,8 +9,8 @@ from optim_core.params import (
     CONSTRAINTS,
     Boolean,
     Optional,
-    Pair,
     Options,
+    Pair,
     check_params,
     validate,
 )
