@@ -13,10 +13,12 @@ import sys
 
 from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
 from .params import (
+    CALLER_CONSTRAINTS,
     CONSTRAINTS,
     SURFACE_NAMES,
     Boolean,
     InvalidParameterError,
+    Pair,
     constraint_for,
 )
 
@@ -55,9 +57,25 @@ def _number(name: str, text: str, caller: str = ""):
     return value
 
 
+def _pair(name: str, texts, caller: str = "") -> tuple[float, float]:
+    """Parse and check a pair flag's two values (``--etas 0.3 1.5``)."""
+    try:
+        values = tuple(float(text) for text in texts)
+    except ValueError:
+        values = ()
+    if constraint_for(caller, name).coerce(values) is None:
+        for_whom = f" for {caller}" if caller else ""
+        raise UsageError(f"{_flag(name)} takes two numbers, {_allowed(name, caller)}"
+                         f"{for_whom}, got {' '.join(texts)!r}")
+    return values
+
+
 def _hyper_help(name: str) -> str:
     users = [o for o, spec in OPTIMIZERS.items() if name in spec.defaults]
-    return f"{_allowed(name)}; taken by {', '.join(users)}"
+    # a name that means something else for one optimizer (ASGD's alpha) says so
+    own = "".join(f"; for {o}: {constraint_for(o, name).describe()}" for o in users
+                  if (o, name) in CALLER_CONSTRAINTS)
+    return f"{_allowed(name)}; taken by {', '.join(users)}{own}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
             run.add_argument(_flag(name), action="store_true", default=None,
                              help=f"set {name}=True; taken by " + ", ".join(
                                  o for o, s in OPTIMIZERS.items() if name in s.defaults))
+        elif isinstance(CONSTRAINTS[name], Pair):
+            run.add_argument(_flag(name), nargs=2, help=_hyper_help(name),
+                             metavar=tuple(n.upper() for n in CONSTRAINTS[name].names))
         else:
             run.add_argument(_flag(name), metavar=name.upper(), help=_hyper_help(name))
     run.add_argument("--set", action="append", metavar="OPTIMIZER.PARAM=VALUE",
@@ -310,6 +331,9 @@ def _hyperparameters(args, names: list[str]) -> dict:
         if isinstance(CONSTRAINTS[name], Boolean):
             shared[name] = True
             continue
+        if isinstance(CONSTRAINTS[name], Pair):
+            shared[name] = [_pair(name, text, taker) for taker in takers][0]
+            continue
         # the narrowest range among the optimizers that take it (nesterov: momentum > 0)
         for taker in takers:
             _number(name, text, taker)
@@ -342,6 +366,12 @@ def _per_optimizer(values, names: list[str]) -> dict:
             if raw.lower() not in ("true", "false"):
                 raise UsageError(f"--set {key} must be true or false, got {raw!r}")
             value = raw.lower() == "true"
+        elif isinstance(CONSTRAINTS[param], Pair):  # rprop.etas=0.3,1.5 (or "0.3 1.5")
+            try:
+                value = _pair(param, raw.replace(",", " ").split(), optimizer)
+            except UsageError:
+                raise UsageError(f"--set {key} takes two numbers (rprop.etas=0.3,1.5), "
+                                 f"{_allowed(param, optimizer)}, got {raw!r}") from None
         else:
             try:
                 value = float(_number(param, raw, optimizer))

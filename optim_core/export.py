@@ -23,6 +23,8 @@ One row per run and step, step 0 first::
   ``exp_avg_sq_y``), scalars as one column (``mu_product``; torch's ``step`` as
   ``state_step``, since ``step`` is the row's k); empty where torch holds no such state
   (step 0, momentum 0, another optimizer's key).
+- A pair (Rprop's ``etas``, ``step_sizes``) is one cell, its two floats with a space
+  between, as the CLI takes them (``--etas 0.3 1.5``).
 - Floats are written with ``repr``, the shortest text that reads back as the same
   float64: the export is lossless.
 """
@@ -43,13 +45,15 @@ SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_s
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
 
 
-def _cell(value) -> str:
+def csv_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
+    if isinstance(value, (tuple, list)):  # a pair (Rprop's etas): "0.3 1.5", as on the CLI
+        return " ".join(repr(float(v)) for v in value)
     return str(value)
 
 
@@ -65,13 +69,13 @@ def race_rows(race: Race, state: bool = False):
     yield list(COLUMNS + STATE_COLUMNS if state else COLUMNS)
     settings = race.settings()
     for run in race.runs:
-        fixed = [_cell(run.diverged_at), settings["surface"], _cell(settings["kappa"]),
-                 _cell(settings["points"]), _cell(race.surface.data),
-                 _cell(settings["batch_size"]),
-                 _cell(float(settings["noise"])), _cell(settings["seed"]),
-                 _cell(float(run.start[0])), _cell(float(run.start[1])),
-                 _cell(settings["f"])]
-        fixed += [_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
+        fixed = [csv_cell(run.diverged_at), settings["surface"], csv_cell(settings["kappa"]),
+                 csv_cell(settings["points"]), csv_cell(race.surface.data),
+                 csv_cell(settings["batch_size"]),
+                 csv_cell(float(settings["noise"])), csv_cell(settings["seed"]),
+                 csv_cell(float(run.start[0])), csv_cell(float(run.start[1])),
+                 csv_cell(settings["f"])]
+        fixed += [csv_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
         held = [run.state.get(name) for name in STATE_COLUMNS] if state else []
         for k in range(len(run.loss)):
             grad_point = (("", "") if run.grad_points is None else

@@ -137,6 +137,38 @@ class Optional:
         return value if value is None else self.inner.coerce(value)
 
 
+@dataclass(frozen=True)
+class Pair:
+    """Two floats, as torch's tuples (Rprop's ``etas``): each in its interval, and in
+    the order ``rule`` states (``first < second`` or ``first <= second``)."""
+
+    names: tuple[str, str]  # torch's names of the two entries (etaminus, etaplus)
+    first: Interval
+    second: Interval
+    strict: bool  # first < second (else first <= second)
+
+    def describe(self) -> str:
+        a, b = self.names
+        order = "<" if self.strict else "<="
+        return (f"a pair ({a}, {b}) with {a} {self.first._describe().removeprefix('a ')}, "
+                f"{b} {self.second._describe().removeprefix('a ')} and {a} {order} {b}")
+
+    def coerce(self, value):
+        """A tuple of two floats, or None."""
+        if isinstance(value, (str, bytes, dict)):
+            return None
+        try:
+            first, second = value
+        except (TypeError, ValueError):
+            return None
+        first, second = self.first.coerce(first), self.second.coerce(second)
+        if first is None or second is None:
+            return None
+        if first > second or (self.strict and first == second):
+            return None
+        return (first, second)
+
+
 def _fmt(x: float) -> str:
     if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6):
         return str(int(x))
@@ -160,6 +192,19 @@ CONSTRAINTS: dict[str, object] = {
     "momentum_decay": Interval(float, 0.0, None, "left"),
     "lr_decay": Interval(float, 0.0, None, "left"),
     "initial_accumulator_value": Interval(float, 0.0, None, "left"),
+    "rho": Interval(float, 0.0, 1.0, "both"),  # Adadelta
+    "lambd": Interval(float, 0.0, None, "left"),  # ASGD
+    "t0": Interval(float, 0.0, None, "left"),  # ASGD
+    # Rprop's pairs, each one parameter (one CSV cell, one flag of two values)
+    "etas": Pair(("etaminus", "etaplus"), Interval(float, 0.0, 1.0, "neither"),
+                 Interval(float, 1.0, None, "neither"), strict=True),
+    "step_sizes": Pair(("step_size_min", "step_size_max"), Interval(float, 0.0, None, "left"),
+                       Interval(float, 0.0, None, "left"), strict=False),
+    # Adafactor (torch's pair eps=(eps1, eps2) is two parameters: eps is one float here)
+    "beta2_decay": Interval(float, None, 0.0, "right"),
+    "eps1": Interval(float, 0.0, 1.0, "both"),
+    "eps2": Interval(float, 0.0, None, "left"),
+    "d": Interval(float, 1.0, None, "left"),
     "amsgrad": Boolean(),
     "centered": Boolean(),
     "decoupled_weight_decay": Boolean(),
@@ -262,9 +307,16 @@ def check_params(caller: str, values: dict) -> dict:
 
 
 def check_array(caller: str, name: str, values) -> np.ndarray:
-    """Validate every element of a 1-D float array (a hyperparameter per run)."""
-    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    """Validate every element of a 1-D float array (a hyperparameter per run); a pair
+    per run is a (runs, 2) array."""
     constraint = constraint_for(caller, name)
+    if isinstance(constraint, Pair):
+        array = np.asarray(values, dtype=np.float64).reshape(-1, 2)
+        for row in array:
+            if constraint.coerce(row.tolist()) is None:
+                raise error_for(caller, name, tuple(row.tolist()))
+        return array
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
     for value in array:
         if constraint.coerce(float(value)) is None:
             raise error_for(caller, name, float(value))

@@ -24,6 +24,7 @@ import numpy as np
 
 from .analysis import TOLERANCE, first_within
 from .backends import choose_backend
+from .export import csv_cell
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS
 from .params import InvalidParameterError, check_params, check_sweep_work
 from .rules import check_data_rules
@@ -207,9 +208,7 @@ def sweep_to_csv(result: Sweep) -> str:
              "" if surface.points is None else surface.points,
              "" if result.batch_size is None else result.batch_size, repr(float(result.noise)),
              result.seed, surface.f or ""]
-    fixed += [str(result.hyperparameters[h]).lower() if isinstance(result.hyperparameters[h],
-                                                                    bool)
-              else repr(result.hyperparameters[h]) for h in others]
+    fixed += [csv_cell(result.hyperparameters[h]) for h in others]
     for i, momentum in enumerate(result.momenta):
         for j, lr in enumerate(result.lrs):
             hit, div, rate = (result.steps_to_tolerance[i, j], result.diverged_at[i, j],

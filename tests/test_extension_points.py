@@ -150,12 +150,15 @@ def test_the_docstring_states_the_signature_defaults(name):
     """The docstring is the spec: each "Default X." it states is the signature's."""
     spec = oc.OPTIMIZERS[name]
     doc = spec.factory.__doc__
-    stated = dict(re.findall(r"^\s+(\w+)(?: \([^)]*\))?: .*?Default ([^ .]+(?:\.\d+)?)",
-                             doc, re.MULTILINE))
+    stated = dict(re.findall(
+        r"^\s+(\w+)(?: \([^)]*\))?: .*?Default (\([^)]*\)|[^ .]+(?:\.\d+(?:e-?\d+)?)?)", doc,
+        re.MULTILINE))
     assert stated or "Args: as" in doc
     for parameter, text in stated.items():
         default = spec.defaults[parameter]
         value = {"True": True, "False": False}.get(text)
+        if text.startswith("("):  # a pair (Rprop's etas)
+            value = ast.literal_eval(text)
         assert (value if value is not None else float(text)) == default, parameter
 
 

@@ -10,6 +10,7 @@ from optim_core.params import (
     Boolean,
     Optional,
     Options,
+    Pair,
     check_params,
     validate,
 )
@@ -24,6 +25,11 @@ def invalid_values(constraint):
         return ["not-a-" + constraint.values[0], 3, None]
     if isinstance(constraint, Boolean):
         return ["true", 1, None]
+    if isinstance(constraint, Pair):
+        first, second = valid_value(constraint)
+        return [*[(v, second) for v in invalid_values(constraint.first)],
+                *[(first, v) for v in invalid_values(constraint.second)],
+                (second + 1, first), first, "1 2", None, (first, second, second)]
     values = [math.nan, math.inf, -math.inf, "1", [1], None, True]
     if constraint.low is not None:
         values.append(constraint.low - 1 if constraint.kind is int else
@@ -48,6 +54,8 @@ def valid_value(constraint):
         return constraint.values[0]
     if isinstance(constraint, Boolean):
         return False
+    if isinstance(constraint, Pair):
+        return (valid_value(constraint.first), valid_value(constraint.second))
     low = constraint.low if constraint.low is not None else 0
     high = constraint.high if constraint.high is not None else low + 2
     value = (low + high) / 2

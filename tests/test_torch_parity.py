@@ -16,14 +16,15 @@ from tests.torch_reference import assert_matches, simulate_case
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "torch_reference.json").read_text())
 CASES = FIXTURE["cases"]
-#: The optimizers whose reference is torch.optim's classic ones (the "recent" group's
-#: references are lion-pytorch, Muon and schedulefree: tests/test_recent_parity.py)
-CLASSIC = [name for name, spec in oc.OPTIMIZERS.items() if spec.group != "recent"]
+#: The optimizers of this fixture, with their torch class; the later ones have their
+#: own fixture (tests/test_optim_parity.py checks that every optimizer has one).
+CLASSES = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam",
+           "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 
 def test_fixture_covers_every_optimizer_and_surface():
     pairs = {(c["surface"], c["optimizer"]) for c in CASES}
     teaching = [s for s in oc.SURFACES if oc.get_surface(s).group == "teaching"]
-    assert pairs >= {(s, o) for s in teaching for o in CLASSIC}  # the others:
+    assert pairs >= {(s, o) for s in teaching for o in CLASSES}  # the others:
     # tests/test_surface_functions.py, fixture surfaces_reference.json
     assert FIXTURE["dtype"] == "float64" and FIXTURE["torch_version"].startswith("2.13.0")
     varied = {k for c in CASES for k in c["hyperparameters"]}
@@ -44,11 +45,9 @@ def test_defaults_are_torchs():
     """Every default equals torch's constructor default (read from torch's signatures by
     the fixture script), except momentum for `momentum`/`nesterov` (0.9 by design)."""
     torch = FIXTURE["torch_defaults"]
-    classes = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adam": "Adam",
-               "adamw": "AdamW", "nadam": "NAdam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
-    for name in CLASSIC:
+    for name, torch_class in CLASSES.items():
         spec = oc.OPTIMIZERS[name]
-        theirs = dict(torch[classes[name]])
+        theirs = dict(torch[torch_class])
         if "betas" in theirs:
             theirs["momentum"], theirs["beta2"] = theirs.pop("betas")
         for key, value in spec.defaults.items():

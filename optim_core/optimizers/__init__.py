@@ -10,7 +10,8 @@ Step k is the parameter after k calls of torch's ``step()``. Hyperparameters are
 keyword-only and may be scalars or 1-D arrays (one value per run, for batches of runs
 with parameters of shape (runs, 2)).
 
-One module per family (``sgd``, ``adam``, ``nadam``, ``rmsprop``, ``adagrad``) holds
+One module per family (``sgd``, ``adam``, ``nadam``, ``rmsprop``, ``adagrad``,
+``radam``, ``adamax``, ``adadelta``, ``rprop``, ``asgd``, ``adafactor``) holds
 everything about it: the arithmetic (``*_rule``, ``*_coefficients``: torch's
 ``_single_tensor_*`` code operation for operation, ``addcmul`` is
 ``self + value * t1 * t2``, ``addcdiv`` is ``self + value * t1 / t2``, ``lerp`` switches
@@ -26,29 +27,39 @@ A new hyperparameter declares its range in its spec's ``constraints``.
 Names: ``sgd`` = SGD(lr); ``momentum`` = SGD(lr, momentum, dampening); ``nesterov`` =
 SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), eps);
 ``adamw`` = AdamW; ``nadam`` = NAdam; ``rmsprop`` = RMSprop(lr, alpha, eps, momentum);
-``adagrad`` = Adagrad(lr, eps); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum,
-beta2)); ``muon`` = Muon(lr, momentum) on θ as a 1 × 2 matrix;
-``sgd_schedulefree`` / ``adamw_schedulefree`` = schedulefree's SGDScheduleFree /
-AdamWScheduleFree (the point recorded is the evaluation point). Defaults are the
-references', except that ``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``.
+``adagrad`` = Adagrad(lr, eps); ``radam``, ``adamax`` = RAdam, Adamax(lr,
+betas=(momentum, beta2), eps); ``adadelta``, ``rprop``, ``asgd``, ``adafactor`` under
+torch's names (Rprop's pairs ``etas``, ``step_sizes``; Adafactor's ``eps`` pair as
+``eps1``, ``eps2``); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum, beta2));
+``muon`` = Muon(lr, momentum) on θ as a 1 × 2 matrix; ``sgd_schedulefree`` /
+``adamw_schedulefree`` = schedulefree's SGDScheduleFree / AdamWScheduleFree (the point
+recorded is the evaluation point). Defaults are the references', except that
+``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``.
 """
 
 from __future__ import annotations
 
 from .. import params
 from ..params import InvalidParameterError, check_params
+from . import adadelta as _adadelta
+from . import adafactor as _adafactor
 from . import adagrad as _adagrad
 from . import adam as _adam
+from . import adamax as _adamax
+from . import asgd as _asgd
 from . import lion as _lion
 from . import muon as _muon
 from . import nadam as _nadam
+from . import radam as _radam
 from . import rmsprop as _rmsprop
+from . import rprop as _rprop
 from . import schedulefree as _schedulefree
 from . import sgd as _sgd
 from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
-FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _lion, _muon, _schedulefree)
+FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _radam, _adamax, _adadelta,
+                  _rprop, _asgd, _adafactor, _lion, _muon, _schedulefree)
 FAMILIES: tuple[Family, ...] = tuple(module.FAMILY for module in FAMILY_MODULES)
 ALGORITHM_CODES = {family.name: code for code, family in enumerate(FAMILIES)}
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..params import check_array, check_params
+from ..params import Pair, check_array, check_params, constraint_for
 
 #: Coordinates of the per-run state array ``states[run, axis, slot]`` of the kernels.
 X, Y = 0, 1
@@ -201,15 +201,19 @@ def spec(factory: Callable, *, title: str, family: Family, torch: str, group: st
 
 
 def per_run(caller: str, hyper: dict) -> dict:
-    """Validate hyperparameters; arrays become shape (runs, 1) to broadcast over (runs, 2)."""
+    """Validate hyperparameters; arrays become shape (runs, 1) to broadcast over (runs, 2)
+    (a pair's: a tuple, or (runs, 2) per run)."""
     flags = {k: v for k, v in hyper.items() if isinstance(v, (bool, np.bool_))}
     check_params(caller, flags)
     out = dict(flags)
     for name, value in hyper.items():
         if name in flags:
             continue
-        if np.ndim(value) == 0:
+        pair = isinstance(constraint_for(caller, name), Pair)
+        if np.ndim(value) < (2 if pair else 1):
             out[name] = check_params(caller, {name: value})[name]
+        elif pair:
+            out[name] = check_array(caller, name, value)
         else:
             out[name] = check_array(caller, name, value)[:, None]
     return out
