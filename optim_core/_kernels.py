@@ -30,6 +30,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from . import _elementwise, analysis, expression, optimizers, surfaces, theory
 from .optimizers import _base as optimizers_base
+from .optimizers import lbfgs as optimizers_lbfgs
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
@@ -163,9 +164,14 @@ for _function in (
     *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
-    *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),
+    *(f for module in optimizers.FAMILY_MODULES if module is not optimizers_lbfgs
+      for f in _jitable_functions(module)),
 ):
     register_jitable(inline="always")(_function)
+# L-BFGS's step is large (its line search calls the objective in four places): compiled
+# once as functions of their own, not inlined into every kernel (minutes of compile)
+for _function in _jitable_functions(optimizers_lbfgs):
+    register_jitable(_function)
 
 _surface_grad = surfaces.surface_grad
 _PROGRAM = surfaces.PROGRAM
@@ -248,7 +254,11 @@ _by_family_step = _chain([f.kernel_step for f in _FAMILIES], _link_step, _last_s
 _by_family_schedule = _chain([f.kernel_schedule for f in _FAMILIES], _link_schedule,
                              _last_schedule)
 _by_family_init = _chain([f.kernel_init for f in _FAMILIES], _link_init, _last_init)
-_STATE_WIDTH = optimizers.STATE_WIDTH
+_STATE_WIDTHS = np.array([f.state_width for f in _FAMILIES], dtype=np.int64)
+#: The family that calls the objective itself (L-BFGS: ``lbfgs.evaluating_step``).
+_EVALUATING = optimizers.ALGORITHM_CODES["lbfgs"]
+_evaluating_step = optimizers_lbfgs.evaluating_step
+_evaluations = optimizers_lbfgs.evaluations
 #: Per family, the table columns its per-step scalars depend on (padded with -1; a
 #: family without such scalars has none): runs of one family that agree on these
 #: columns share the scalars, which saves the ``pow`` calls of every run but the first.
@@ -292,7 +302,10 @@ def _schedule_leaders(algorithms, table):
 @numba.njit(**_JIT)
 def _initial_states(algorithms, table):
     """``states[run, axis, slot]``, each family's ``Family.slots`` per coordinate."""
-    states = np.zeros((table.shape[0], 2, _STATE_WIDTH))
+    width = 1  # the widest family of this block's runs (L-BFGS's history is wide)
+    for c in range(table.shape[0]):
+        width = max(width, _STATE_WIDTHS[algorithms[c]])
+    states = np.zeros((table.shape[0], 2, width))
     for c in range(table.shape[0]):
         _by_family_init(algorithms[c], states, c, table)
     return states
@@ -302,14 +315,16 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs):
+                    program_outputs, evals):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
     filled) and ``diverged`` (step it diverged at, or -1).
 
     The trailing ``program_*`` arrays are a typed surface's gradient program (f, ∂f/∂x,
-    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``."""
+    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``.
+    ``evals[run, k]`` (if ``record_path``) gets the evaluations of f and ∇f made to
+    reach x_k: k, but L-BFGS counts its own (it calls the objective in its step)."""
     n = starts.shape[0]
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
     xs = starts[:, 0].copy()
@@ -319,6 +334,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
     for c in range(n):
         lengths[c] = steps + 1
         diverged[c] = -1
+        if record_path:
+            evals[c, 0] = 0
     shared_batch = batches.shape[0] == 1
     leader = _schedule_leaders(algorithms, table)
     step_scalars = np.zeros((n, 3))
@@ -361,8 +378,16 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 continue
             own = leader[c]
             scalars = (step_scalars[own, 0], step_scalars[own, 1], step_scalars[own, 2])
-            x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
-                                   scalars)
+            if algorithms[c] == _EVALUATING:
+                x, y = _evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y,
+                                        batch, noise_x, noise_y, program_ops, program_first,
+                                        program_second, slots, program_outputs)
+            else:
+                x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
+                                       scalars)
+            if record_path:
+                evals[c, k + 1] = (_evaluations(states, c) if algorithms[c] == _EVALUATING
+                                   else k + 1)
             if not (abs(x) <= _BOUND and abs(y) <= _BOUND):  # also False for NaN and inf
                 lengths[c] = k + 1
                 diverged[c] = k + 1
@@ -375,8 +400,9 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps, program_ops, program_first, program_second, program_slots,
-                program_outputs):
-    """Every run of a race, as one block (see ``simulate.race_numpy``)."""
+                program_outputs, evals):
+    """Every run of a race, as one block (see ``simulate.race_numpy``); fills
+    ``evals`` (runs, steps + 1), as the NumPy path does."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
@@ -386,13 +412,14 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs)
+                    program_outputs, evals)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
             params[r, k] = params[r, n - 1]
             loss[r, k] = loss[r, n - 1]
             grads[r, k] = grads[r, n - 1]
+            evals[r, k] = evals[r, n - 1]
     return params, loss, grads, lengths, diverged
 
 
@@ -412,6 +439,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
     rate = np.empty(n)
     diverged = np.empty(n, dtype=np.int64)
     unused = np.empty((1, 1, 2))
+    no_evals = np.empty((1, 1), dtype=np.int64)
     n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
     for b in prange(n_blocks):
         begin = b * SWEEP_BLOCK
@@ -424,7 +452,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
-                        program_second, program_slots, program_outputs)
+                        program_second, program_slots, program_outputs, no_evals)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

@@ -28,6 +28,7 @@ from .optimizers import (
     TABLE_WIDTH,
     make_optimizer,
 )
+from .optimizers import lbfgs
 from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
 from .rules import check_data_rules
 from .stochastic import batch_table, noise_table
@@ -57,6 +58,15 @@ class Trajectory:
     loss: np.ndarray  # (n,)
     grads: np.ndarray  # (n, 2)
     diverged_at: int | None  # the step whose parameters blew up, if any
+    #: (n,) int64: evals[k] = evaluations of f and ∇f made to reach x_k, cumulative
+    #: (evals[0] = 0; k for one gradient per step; L-BFGS counts its line search and
+    #: inner iterations, torch's state["func_evals"]). The evaluation at x_k that the
+    #: row records is step k's first, counted in evals[k + 1].
+    evals: np.ndarray = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.evals is None:  # built without a count: one gradient per step
+            object.__setattr__(self, "evals", np.arange(len(self.loss), dtype=np.int64))
 
     @property
     def last_step(self) -> int:
@@ -190,11 +200,11 @@ def simulate(surface: str | Surface = "ravine",
                         surface.default_start if start is None else start)
 
     arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend)
-    params, loss, grads, lengths, diverged = arrays
+    params, loss, grads, lengths, diverged, evals = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
-                   int(diverged[i]) if diverged[i] >= 0 else None)
+                   int(diverged[i]) if diverged[i] >= 0 else None, evals[i, :lengths[i]])
         for i, run in enumerate(runs))
     return Race(surface, steps, noise, batch_size, seed, trajectories)
 
@@ -206,19 +216,22 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
             noise_rows, starts, algorithms, table, steps, *surface.program_args())
+    evals = np.zeros((len(runs), steps + 1), dtype=np.int64)
     if backend == "numpy":
-        return race_numpy(*args, runs=runs)
+        return (*race_numpy(*args, runs=runs, evals=evals), evals)
     from . import _kernels
 
-    return _kernels.race_kernel(*args)
+    return (*_kernels.race_kernel(*args, evals), evals)
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                steps, program_ops, program_first, program_second, program_slots,
-               program_outputs, *, runs):
+               program_outputs, *, runs, evals=None):
     """The NumPy reference path: the public optimizers stepped together, one group each.
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
-    them (``Surface.program_args``).
+    them (``Surface.program_args``). L-BFGS, which calls the objective in its step,
+    runs its family's ``evaluating_step`` uncompiled, run by run (the kernels' code).
+    ``evals`` (runs, steps + 1), if given, gets the evaluations made to reach x_k.
 
     Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
     past a run's length repeat its last finite row.
@@ -231,8 +244,14 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     diverged = np.full(n_runs, -1, dtype=np.int64)
     alive = np.ones(n_runs, dtype=bool)
 
+    evaluating = algorithms == ALGORITHM_CODES["lbfgs"]
+    lbfgs_states = np.zeros((n_runs, 2, lbfgs.FAMILY.state_width))
+    evals = np.zeros((n_runs, steps + 1), dtype=np.int64) if evals is None else evals
+    slots = program_slots.copy()
     groups = {}  # runs that share an optimizer and its flags step together
     for i, run in enumerate(runs):
+        if evaluating[i]:
+            continue
         flags = tuple(sorted((k, v) for k, v in run.hyperparameters.items()
                              if isinstance(v, bool)))
         groups.setdefault((run.optimizer, flags), []).append(i)
@@ -266,6 +285,13 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             for j, (index, optimizer, state) in enumerate(steppers):
                 new[index], state = optimizer.update(g[index], state, current[index])
                 steppers[j] = (index, optimizer, state)
+            for i in np.flatnonzero(evaluating & alive):
+                new[i] = lbfgs.evaluating_step(
+                    current[i, 0], current[i, 1], lbfgs_states, i, table, code, kappa,
+                    data_x, data_y, batch, noise_rows[k, 0], noise_rows[k, 1], program_ops,
+                    program_first, program_second, slots, program_outputs)
+            evals[:, k + 1] = [lbfgs.evaluations(lbfgs_states, i) if evaluating[i] else k + 1
+                               for i in range(n_runs)]
             blown = alive & ~(np.isfinite(new).all(axis=1)
                               & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
             _cut(blown, k + 1, lengths, diverged, alive)
@@ -273,6 +299,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     for i in range(n_runs):  # pad with the last finite row
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
+        evals[i, n:] = evals[i, n - 1]
     return params, loss, grads, lengths, diverged
 
 

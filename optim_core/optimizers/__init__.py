@@ -36,13 +36,14 @@ from .. import params
 from ..params import InvalidParameterError, check_params
 from . import adagrad as _adagrad
 from . import adam as _adam
+from . import lbfgs as _lbfgs
 from . import nadam as _nadam
 from . import rmsprop as _rmsprop
 from . import sgd as _sgd
 from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
-FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad)
+FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _lbfgs)
 FAMILIES: tuple[Family, ...] = tuple(module.FAMILY for module in FAMILY_MODULES)
 ALGORITHM_CODES = {family.name: code for code, family in enumerate(FAMILIES)}
 
@@ -57,7 +58,7 @@ HYPERPARAMETERS = tuple(name for name in params.CONSTRAINTS
                         if any(name in spec.defaults for spec in OPTIMIZERS.values()))
 #: Widths of the kernels' per-run hyperparameter table and per-coordinate state.
 TABLE_WIDTH = max(len(family.hyper._fields) for family in FAMILIES)
-STATE_WIDTH = max(len(family.slots) for family in FAMILIES)
+STATE_WIDTH = max(family.state_width for family in FAMILIES)
 
 
 def make_optimizer(name: str, **hyperparameters) -> Optimizer:

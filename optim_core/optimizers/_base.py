@@ -67,6 +67,8 @@ class Family:
     kernel_init: Callable = no_init
     schedule_columns: tuple[str, ...] = ()
     effective: Callable = keep
+    #: state slots after the named ones (L-BFGS's history blocks)
+    extra_slots: int = 0
     columns: type = field(init=False)
     slots: type = field(init=False)
 
@@ -76,6 +78,11 @@ class Family:
         object.__setattr__(self, "slots", IntEnum(
             f"{self.name}_slots",
             [(n.upper(), i) for i, n in enumerate(self.state._fields[1:])]))
+
+    @property
+    def state_width(self) -> int:
+        """Slots per coordinate of the kernels' state array this family uses."""
+        return len(self.slots) + self.extra_slots
 
     def column(self, name: str) -> int:
         return int(self.columns[name.upper()])
