@@ -29,15 +29,16 @@ from settings import own_values
 PALETTES = {
     "light": {"sgd": "#A63A06", "momentum": "#0058A8", "nesterov": "#006A50",
               "adam": "#953480", "adamw": "#7D5100", "nadam": "#3D4FC4",
-              "rmsprop": "#5A5A00", "adagrad": "#404040"},
+              "rmsprop": "#5A5A00", "adagrad": "#404040", "lbfgs": "#8A1C4A"},
     "dark": {"sgd": "#FF8A5C", "momentum": "#5EBBF2", "nesterov": "#2FD3A0",
              "adam": "#F28AD2", "adamw": "#F2B33D", "nadam": "#A8A8FF",
-             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8"},
+             "rmsprop": "#DDD34A", "adagrad": "#C8C8C8", "lbfgs": "#FF7FAF"},
 }
 #: Line dashes: the near hues (SGD, AdamW, RMSprop; momentum, NAdam) differ in their
 #: dash as well as their colour.
 DASHES = {"sgd": "solid", "momentum": "solid", "nesterov": "solid", "adam": "solid",
-          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot"}
+          "adamw": "dash", "nadam": "dash", "rmsprop": "dot", "adagrad": "dashdot",
+          "lbfgs": "longdash"}
 #: The HTML swatches' colours: CSS variables that the theme sets (assets/app.js
 #: ``theme``, from the palette store), the light colour until it has.
 COLORS = {name: f"var(--racer-{name}, {color})" for name, color in PALETTES["light"].items()}
