@@ -2,11 +2,14 @@
 
 One row per run and step, step 0 first::
 
-    optimizer,step,x,y,loss,grad_x,grad_y,diverged_at,surface,kappa,points,data,
+    optimizer,step,x,y,loss,grad_x,grad_y,evals,diverged_at,surface,kappa,points,data,
     batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
+- ``evals`` is the number of evaluations of f and ∇f made to reach x_k, cumulative
+  (``Trajectory.evals``): k for the optimizers that take one gradient a step; L-BFGS
+  counts its inner iterations and line search (torch's ``state["func_evals"]``).
 - ``diverged_at`` is set on every row of a run that was cut, empty otherwise.
 - ``f`` is the typed formula of surface ``custom`` (canonical form: it parses back to
   the same surface), empty on the named surfaces.
@@ -25,7 +28,7 @@ import io
 from .optimizers import HYPERPARAMETERS
 from .simulate import Race
 
-TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y")
+TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "evals")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
 COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
@@ -56,7 +59,8 @@ def race_rows(race: Race):
         for k in range(len(run.loss)):
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
-                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *fixed]
+                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])),
+                   str(int(run.evals[k])), *fixed]
 
 
 def race_to_csv(race: Race) -> str:

@@ -5,6 +5,7 @@ per step, the closure of step k being mini-batch k's loss plus noise row k · θ
 case names max_iter (ours defaults to 1, torch's to 20).
 """
 
+import io
 import json
 from pathlib import Path
 
@@ -63,3 +64,38 @@ def test_bad_settings_name_the_parameter(bad, parameter):
     with pytest.raises(oc.InvalidParameterError) as error:
         oc.simulate("ravine", [oc.Run("lbfgs", bad)], steps=3)
     assert error.value.parameter == parameter
+
+
+def test_csv_exports_evals_losslessly(tmp_path):
+    from optim_core.export import race_to_csv, read_race_csv
+
+    race = oc.simulate("rosenbrock", ["adam", oc.Run("lbfgs", {"line_search_fn": "strong_wolfe",
+                                                               "max_iter": 4})], steps=6)
+    frame = read_race_csv(io.StringIO(race_to_csv(race)))
+    for run in race.runs:
+        rows = frame[frame.optimizer == run.optimizer]
+        assert rows.evals.tolist() == run.evals.tolist()
+        assert rows.x.tolist() == run.params[:, 0].tolist()
+    assert race.runs[1].evals[-1] > 6  # the line search's evaluations, not the steps
+
+
+def test_cli_flags_reach_lbfgs_and_bad_values_exit_2_with_one_line(capsys):
+    from optim_core.cli import main
+
+    assert main(["run", "--surface", "rosenbrock", "--optimizer", "lbfgs", "--steps", "5",
+                 "--line-search-fn", "strong_wolfe", "--max-iter", "3",
+                 "--history-size", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header, last = lines[0].split(","), lines[-1].split(",")
+    race = oc.simulate("rosenbrock", [oc.Run("lbfgs", {"line_search_fn": "strong_wolfe",
+                                                       "max_iter": 3, "history_size": 2})],
+                       steps=5)
+    assert int(last[header.index("evals")]) == race.runs[0].evals[-1]
+    assert last[header.index("line_search_fn")] == "strong_wolfe"
+    assert float(last[header.index("x")]) == race.runs[0].params[-1, 0]
+    for flags, name in [(["--line-search-fn", "armijo"], "--line-search-fn"),
+                        (["--max-iter", "0"], "--max-iter"),
+                        (["--history-size", "101"], "--history-size")]:
+        assert main(["run", "--optimizer", "lbfgs", *flags]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and name in err[0]

@@ -387,7 +387,8 @@ SPECS = (
     spec(lbfgs, title="L-BFGS", family=FAMILY, group="second order",
          torch="torch.optim.LBFGS(lr, max_iter, history_size, line_search_fn)",
          constraints={
-             "max_iter": Interval(int, 1, 100, "both"),
+             "max_iter": Interval(int, 1, 100, "both",
+                                  why="default 1, one iteration a step; torch's is 20"),
              "max_eval": Optional(Interval(int, 1, 125, "both")),
              "tolerance_grad": Interval(float, 0.0, None, "left"),
              "tolerance_change": Interval(float, 0.0, None, "left"),
