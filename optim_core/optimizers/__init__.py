@@ -26,8 +26,9 @@ A new hyperparameter declares its range in its spec's ``constraints``.
 Names: ``sgd`` = SGD(lr); ``momentum`` = SGD(lr, momentum, dampening); ``nesterov`` =
 SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), eps);
 ``adamw`` = AdamW; ``nadam`` = NAdam; ``rmsprop`` = RMSprop(lr, alpha, eps, momentum);
-``adagrad`` = Adagrad(lr, eps). Defaults are torch's, except that ``momentum`` defaults
-to 0.9 for ``momentum`` and ``nesterov``.
+``adagrad`` = Adagrad(lr, eps); ``lbfgs`` = LBFGS (its step calls the objective:
+``lbfgs.evaluating_step``). Defaults are torch's, except that ``momentum`` defaults
+to 0.9 for ``momentum`` and ``nesterov``, and ``max_iter`` to 1 for ``lbfgs``.
 """
 
 from __future__ import annotations
