@@ -329,9 +329,12 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
         rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
                      status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
+                     str(int(runs[s.optimizer].evals[-1])),
                      _fmt(s.final_loss, 4), _fmt(s.final_gap, 3), _fmt(s.measured_rate, 4)])
+    # evaluations of f and ∇f: one a step, but L-BFGS's line search and inner iterations
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
-                  "final loss", "final f − f*", "measured rate / step"], rows, "leaderboard")
+                  "f, ∇f evaluations", "final loss", "final f − f*", "measured rate / step"],
+                 rows, "leaderboard")
 
 
 def theory_panel(settings: RaceSettings, surface: oc.Surface, race: oc.Race,

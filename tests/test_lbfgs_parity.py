@@ -99,3 +99,15 @@ def test_cli_flags_reach_lbfgs_and_bad_values_exit_2_with_one_line(capsys):
         assert main(["run", "--optimizer", "lbfgs", *flags]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and name in err[0]
+
+
+def test_the_leaderboard_shows_each_runs_evaluations():
+    from layouts.race import leaderboard_table
+
+    race = oc.simulate("rosenbrock", ["sgd", oc.Run("lbfgs", {"line_search_fn": "strong_wolfe",
+                                                              "max_iter": 3})], steps=7,
+                       lr=1e-3)
+    html_text = str(leaderboard_table(oc.leaderboard(race), race, {}))
+    assert "f, ∇f evaluations" in html_text
+    lbfgs_evals = int(race.runs[1].evals[-1])
+    assert lbfgs_evals > 7 and f"'{lbfgs_evals}'" in html_text and "'7'" in html_text
