@@ -26,9 +26,9 @@ from .optimizers import (
     HYPERPARAMETERS,
     OPTIMIZERS,
     TABLE_WIDTH,
+    lbfgs,
     make_optimizer,
 )
-from .optimizers import lbfgs
 from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
 from .rules import check_data_rules
 from .stochastic import batch_table, noise_table

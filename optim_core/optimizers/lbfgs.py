@@ -152,16 +152,13 @@ def strong_wolfe(x, y, t, dx, dy, f, gx, gy, gtd, max_ls, code, kappa, data_x, d
     done = False
     ls_iter = 0
     while ls_iter < max_ls:
-        if f_new > (f + WOLFE_C1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bt[0], bf[0], bgx[0], bgy[0], bgtd[0] = t_prev, f_prev, gx_prev, gy_prev, gtd_prev
-            bt[1], bf[1], bgx[1], bgy[1], bgtd[1] = t, f_new, gx_new, gy_new, gtd_new
-            break
-        if abs(gtd_new) <= -WOLFE_C2 * gtd:
+        armijo_fails = f_new > (f + WOLFE_C1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev)
+        if not armijo_fails and abs(gtd_new) <= -WOLFE_C2 * gtd:
             for i in range(2):
                 bt[i], bf[i], bgx[i], bgy[i] = t, f_new, gx_new, gy_new
             done = True
             break
-        if gtd_new >= 0:
+        if armijo_fails or gtd_new >= 0:  # torch's first and third cases: a bracket
             bt[0], bf[0], bgx[0], bgy[0], bgtd[0] = t_prev, f_prev, gx_prev, gy_prev, gtd_prev
             bt[1], bf[1], bgx[1], bgy[1], bgtd[1] = t, f_new, gx_new, gy_new, gtd_new
             break
