@@ -376,10 +376,13 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
         rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
                      status,
                      "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
+                     str(int(runs[s.optimizer].evals[-1])),
                      html.Span(_fmt(s.final_loss, 4), className=f"board-loss-{s.optimizer}"),
                      html.Span(_fmt(s.final_gap, 3), className=f"board-gap-{s.optimizer}"),
                      _fmt(s.measured_rate, 4)])
+    # evaluations of f and ∇f: one a step, but L-BFGS's line search and inner iterations
     return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
+                  "f, ∇f evaluations",
                   html.Span("final loss", className="board-loss-title"),
                   html.Span("final f − f*", className="board-gap-title"),
                   "measured rate / step"], rows, "leaderboard")

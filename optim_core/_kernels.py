@@ -30,6 +30,7 @@ from numba.extending import intrinsic, overload, register_jitable
 
 from . import _elementwise, analysis, expression, optimizers, surfaces, theory
 from .optimizers import _base as optimizers_base
+from .optimizers import lbfgs as optimizers_lbfgs
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
@@ -203,9 +204,14 @@ for _function in (
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
     optimizers_base.same_point,
-    *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),
+    *(f for module in optimizers.FAMILY_MODULES if module is not optimizers_lbfgs
+      for f in _jitable_functions(module)),
 ):
     register_jitable(inline="always")(_function)
+# L-BFGS's step is large (its line search calls the objective in four places): compiled
+# once as functions of their own, not inlined into every kernel (minutes of compile)
+for _function in _jitable_functions(optimizers_lbfgs):
+    register_jitable(_function)
 
 _surface_grad = surfaces.surface_grad
 _PROGRAM = surfaces.PROGRAM
@@ -309,7 +315,13 @@ _by_family_eval_point = _chain([f.kernel_eval_point for f in _FAMILIES], _link_e
 #: Per family, whether the point it records is not its iterate (Schedule-Free): the
 #: others skip the dispatch and the second evaluation of f.
 _HAS_EVAL_POINT = np.array([f.eval_point is not None for f in _FAMILIES])
-_STATE_WIDTH = optimizers.STATE_WIDTH
+#: Slots recorded per step with state=True: the named ones (not L-BFGS's history).
+_RECORD_WIDTH = optimizers.RECORD_WIDTH
+_STATE_WIDTHS = np.array([f.state_width for f in _FAMILIES], dtype=np.int64)
+#: The family that calls the objective itself (L-BFGS: ``lbfgs.evaluating_step``).
+_EVALUATING = optimizers.ALGORITHM_CODES["lbfgs"]
+_evaluating_step = optimizers_lbfgs.evaluating_step
+_evaluations = optimizers_lbfgs.evaluations
 #: Per family, the table columns its per-step scalars depend on (padded with -1; a
 #: family without such scalars has none): runs of one family that agree on these
 #: columns share the scalars, which saves the ``pow`` calls of every run but the first.
@@ -353,7 +365,12 @@ def _schedule_leaders(algorithms, table):
 @numba.njit(**_JIT)
 def _initial_states(algorithms, table):
     """``states[run, axis, slot]``, each family's ``Family.slots`` per coordinate."""
-    states = np.zeros((table.shape[0], 2, _STATE_WIDTH))
+    # the widest family of this block's runs (L-BFGS's history is wide), and at least
+    # the recorded width (state=True copies that many slots of every run)
+    width = _RECORD_WIDTH
+    for c in range(table.shape[0]):
+        width = max(width, _STATE_WIDTHS[algorithms[c]])
+    states = np.zeros((table.shape[0], 2, width))
     for c in range(table.shape[0]):
         _by_family_init(algorithms[c], states, c, table)
     return states
@@ -363,7 +380,7 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record, grad_points):
+                    program_outputs, state_record, grad_points, evals):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
@@ -377,7 +394,9 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
     array: nothing recorded). ``params`` and ``loss`` hold each family's recorded
     point (``Family.eval_point``, the iterate itself but for Schedule-Free) and f there;
     ``grad_points`` (if ``record_path``) the point where the gradient was taken: the
-    iterate."""
+    iterate. ``evals[run, k]`` (if ``record_path``) gets the evaluations of f and ∇f
+    made to reach x_k: k, but L-BFGS counts its own (it calls the objective in its
+    step)."""
     n = starts.shape[0]
     record_state = state_record.shape[0] > 0
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
@@ -388,6 +407,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
     for c in range(n):
         lengths[c] = steps + 1
         diverged[c] = -1
+        if record_path:
+            evals[c, 0] = 0
     shared_batch = batches.shape[0] == 1
     leader = _schedule_leaders(algorithms, table)
     step_scalars = np.zeros((n, 3))
@@ -439,14 +460,22 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 grad_points[c, k, 1] = y
             if record_state:
                 for axis in range(2):
-                    for slot in range(_STATE_WIDTH):
+                    for slot in range(_RECORD_WIDTH):
                         state_record[c, k, axis, slot] = states[c, axis, slot]
             if k == steps:
                 continue
             own = leader[c]
             scalars = (step_scalars[own, 0], step_scalars[own, 1], step_scalars[own, 2])
-            x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
-                                   scalars)
+            if algorithms[c] == _EVALUATING:
+                x, y = _evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y,
+                                        batch, noise_x, noise_y, program_ops, program_first,
+                                        program_second, slots, program_outputs)
+            else:
+                x, y = _by_family_step(algorithms[c], step, x, y, gx, gy, states, c, table,
+                                       scalars)
+            if record_path:
+                evals[c, k + 1] = (_evaluations(states, c) if algorithms[c] == _EVALUATING
+                                   else k + 1)
             if not (abs(x) <= _BOUND and abs(y) <= _BOUND):  # also False for NaN and inf
                 lengths[c] = k + 1
                 diverged[c] = k + 1
@@ -459,9 +488,10 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps, program_ops, program_first, program_second, program_slots,
-                program_outputs, state_record):
+                program_outputs, state_record, evals):
     """Every run of a race, as one block (see ``simulate.race_numpy``); the state is
-    recorded into ``state_record`` (runs, steps + 1, 2, STATE_WIDTH) unless it is empty."""
+    recorded into ``state_record`` (runs, steps + 1, 2, RECORD_WIDTH) unless it is
+    empty; fills ``evals`` (runs, steps + 1), as the NumPy path does."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
     loss = np.empty((n_runs, steps + 1))
@@ -472,7 +502,7 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record, grad_points)
+                    program_outputs, state_record, grad_points, evals)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
@@ -480,6 +510,7 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
             loss[r, k] = loss[r, n - 1]
             grads[r, k] = grads[r, n - 1]
             grad_points[r, k] = grad_points[r, n - 1]
+            evals[r, k] = evals[r, n - 1]
     return params, loss, grads, lengths, diverged, grad_points
 
 
@@ -499,7 +530,8 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
     rate = np.empty(n)
     diverged = np.empty(n, dtype=np.int64)
     unused = np.empty((1, 1, 2))
-    no_state = np.empty((0, 1, 2, _STATE_WIDTH))
+    no_state = np.empty((0, 1, 2, _RECORD_WIDTH))
+    no_evals = np.empty((1, 1), dtype=np.int64)
     n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
     for b in prange(n_blocks):
         begin = b * SWEEP_BLOCK
@@ -512,7 +544,8 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
-                        program_second, program_slots, program_outputs, no_state, unused)
+                        program_second, program_slots, program_outputs, no_state, unused,
+                        no_evals)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

@@ -18,6 +18,7 @@ from .params import (
     SURFACE_NAMES,
     Boolean,
     InvalidParameterError,
+    Options,
     Pair,
     constraint_for,
 )
@@ -68,6 +69,18 @@ def _pair(name: str, texts, caller: str = "") -> tuple[float, float]:
         raise UsageError(f"{_flag(name)} takes two numbers, {_allowed(name, caller)}"
                          f"{for_whom}, got {' '.join(texts)!r}")
     return values
+def _value(name: str, text: str, caller: str = ""):
+    """A hyperparameter flag's value: one of its options (``--line-search-fn``), or a
+    number checked by :func:`_number`."""
+    constraint = constraint_for(caller, name)
+    options = getattr(constraint, "inner", constraint)
+    if isinstance(options, Options):
+        if options.coerce(text) is None:
+            for_whom = f" for {caller}" if caller else ""
+            raise UsageError(f"{_flag(name)} must be {options.describe()}{for_whom}, "
+                             f"got {text!r}")
+        return text
+    return float(_number(name, text, caller))
 
 
 def _hyper_help(name: str) -> str:
@@ -336,8 +349,7 @@ def _hyperparameters(args, names: list[str]) -> dict:
             continue
         # the narrowest range among the optimizers that take it (nesterov: momentum > 0)
         for taker in takers:
-            _number(name, text, taker)
-        shared[name] = float(text)
+            shared[name] = _value(name, text, taker)
     return shared
 
 
@@ -374,7 +386,7 @@ def _per_optimizer(values, names: list[str]) -> dict:
                                  f"{_allowed(param, optimizer)}, got {raw!r}") from None
         else:
             try:
-                value = float(_number(param, raw, optimizer))
+                value = _value(param, raw, optimizer)
             except UsageError:
                 raise UsageError(f"--set {key} must be {_allowed(param, optimizer)}, "
                                  f"got {raw!r}") from None

@@ -2,11 +2,15 @@
 
 One row per run and step, step 0 first::
 
-    optimizer,step,x,y,loss,grad_x,grad_y,grad_point_x,grad_point_y,diverged_at,surface,kappa,points,data,
+    optimizer,step,x,y,loss,grad_x,grad_y,evals,grad_point_x,grad_point_y,diverged_at,
+    surface,kappa,points,data,
     batch_size,noise,seed,x0,y0,f,lr,momentum,dampening,...
 
 - ``loss`` is the full-batch loss f(x_k); ``grad_x``, ``grad_y`` the gradient the
   optimizer received at x_k (mini-batch and noise included).
+- ``evals`` is the number of evaluations of f and ∇f made to reach x_k, cumulative
+  (``Trajectory.evals``): k for the optimizers that take one gradient a step; L-BFGS
+  counts its inner iterations and line search (torch's ``state["func_evals"]``).
 - ``grad_point_x``, ``grad_point_y``: where that gradient was taken, for the optimizers
   whose reported point x_k is another one (Schedule-Free: x_k is the evaluation point,
   the gradient is taken at the train-mode parameters y_k); empty for the others, which
@@ -38,7 +42,7 @@ import math
 from .optimizers import HYPERPARAMETERS, STATE_COLUMNS
 from .simulate import Race
 
-TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y",
+TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "evals",
                       "grad_point_x", "grad_point_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
@@ -82,9 +86,10 @@ def race_rows(race: Race, state: bool = False):
                           (repr(float(run.grad_points[k, 0])), repr(float(run.grad_points[k, 1]))))
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
-                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])), *grad_point,
-                   *fixed, *("" if values is None else _state_cell(float(values[k]))
-                             for values in held)]
+                   repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])),
+                   str(int(run.evals[k])), *grad_point, *fixed,
+                   *("" if values is None else _state_cell(float(values[k]))
+                     for values in held)]
 
 
 def race_to_csv(race: Race, state: bool = False) -> str:

@@ -25,8 +25,9 @@ from .optimizers import (
     ALGORITHM_CODES,
     HYPERPARAMETERS,
     OPTIMIZERS,
-    STATE_WIDTH,
+    RECORD_WIDTH,
     TABLE_WIDTH,
+    lbfgs,
     make_optimizer,
 )
 from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
@@ -66,6 +67,15 @@ class Trajectory:
     #: (Schedule-Free: ``params`` is the evaluation point, these the train-mode iterate y);
     #: None for the others, whose gradient is taken at ``params``
     grad_points: np.ndarray | None = None
+    #: (n,) int64: evals[k] = evaluations of f and ∇f made to reach x_k, cumulative
+    #: (evals[0] = 0; k for one gradient per step; L-BFGS counts its line search and
+    #: inner iterations, torch's state["func_evals"]). The evaluation at x_k that the
+    #: row records is step k's first, counted in evals[k + 1].
+    evals: np.ndarray = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.evals is None:  # built without a count: one gradient per step
+            object.__setattr__(self, "evals", np.arange(len(self.loss), dtype=np.int64))
 
     @property
     def last_step(self) -> int:
@@ -201,10 +211,10 @@ def simulate(surface: str | Surface = "ravine",
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
 
-    state_record = np.empty((len(runs) if state else 0, steps + 1, 2, STATE_WIDTH))
+    state_record = np.empty((len(runs) if state else 0, steps + 1, 2, RECORD_WIDTH))
     arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
                               state_record)
-    params, loss, grads, lengths, diverged, grad_points = arrays
+    params, loss, grads, lengths, diverged, grad_points, evals = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
@@ -212,7 +222,8 @@ def simulate(surface: str | Surface = "ravine",
                    state=OPTIMIZERS[run.optimizer].family.state_of(
                        run.row, state_record[i, :lengths[i]]) if state else None,
                    grad_points=grad_points[i, :lengths[i]]
-                   if OPTIMIZERS[run.optimizer].family.eval_point else None)
+                   if OPTIMIZERS[run.optimizer].family.eval_point else None,
+                   evals=evals[i, :lengths[i]])
         for i, run in enumerate(runs))
     return Race(surface, steps, noise, batch_size, seed, trajectories)
 
@@ -226,21 +237,25 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
             noise_rows, starts, algorithms, table, steps, *surface.program_args())
     if state_record is None:
-        state_record = np.empty((0, steps + 1, 2, STATE_WIDTH))
+        state_record = np.empty((0, steps + 1, 2, RECORD_WIDTH))
+    evals = np.zeros((len(runs), steps + 1), dtype=np.int64)
     if backend == "numpy":
-        return race_numpy(*args, runs=runs, state_record=state_record)
+        return (*race_numpy(*args, runs=runs, state_record=state_record, evals=evals), evals)
     from . import _kernels
 
-    return _kernels.race_kernel(*args, state_record)
+    return (*_kernels.race_kernel(*args, state_record, evals), evals)
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                steps, program_ops, program_first, program_second, program_slots,
-               program_outputs, *, runs, state_record=None):
+               program_outputs, *, runs, state_record=None, evals=None):
     """The NumPy reference path: the public optimizers stepped together, one group each.
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
-    them (``Surface.program_args``). ``state_record`` (runs, steps + 1, 2, STATE_WIDTH),
-    unless None or empty, gets each run's state after k steps, as the kernel's.
+    them (``Surface.program_args``). ``state_record`` (runs, steps + 1, 2, RECORD_WIDTH),
+    unless None or empty, gets each run's state after k steps, as the kernel's. L-BFGS,
+    which calls the objective in its step, runs its family's ``evaluating_step``
+    uncompiled, run by run (the kernels' code). ``evals`` (runs, steps + 1), if given,
+    gets the evaluations made to reach x_k.
 
     Returns (params, loss, grads, lengths, diverged_at, grad_points) padded to steps + 1
     rows; rows past a run's length repeat its last finite row. ``params`` and ``loss``
@@ -256,8 +271,14 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     diverged = np.full(n_runs, -1, dtype=np.int64)
     alive = np.ones(n_runs, dtype=bool)
 
+    evaluating = algorithms == ALGORITHM_CODES["lbfgs"]
+    lbfgs_states = np.zeros((n_runs, 2, lbfgs.FAMILY.state_width))
+    evals = np.zeros((n_runs, steps + 1), dtype=np.int64) if evals is None else evals
+    slots = program_slots.copy()
     groups = {}  # runs that share an optimizer and its flags step together
     for i, run in enumerate(runs):
+        if evaluating[i]:
+            continue
         flags = tuple(sorted((k, v) for k, v in run.hyperparameters.items()
                              if isinstance(v, bool)))
         groups.setdefault((run.optimizer, flags), []).append(i)
@@ -301,6 +322,13 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             for j, (index, optimizer, state) in enumerate(steppers):
                 new[index], state = optimizer.update(g[index], state, current[index])
                 steppers[j] = (index, optimizer, state)
+            for i in np.flatnonzero(evaluating & alive):
+                new[i] = lbfgs.evaluating_step(
+                    current[i, 0], current[i, 1], lbfgs_states, i, table, code, kappa,
+                    data_x, data_y, batch, noise_rows[k, 0], noise_rows[k, 1], program_ops,
+                    program_first, program_second, slots, program_outputs)
+            evals[:, k + 1] = [lbfgs.evaluations(lbfgs_states, i) if evaluating[i] else k + 1
+                               for i in range(n_runs)]
             blown = alive & ~(np.isfinite(new).all(axis=1)
                               & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
             _cut(blown, k + 1, lengths, diverged, alive)
@@ -309,6 +337,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
         grad_points[i, n:] = grad_points[i, n - 1]
+        evals[i, n:] = evals[i, n - 1]
     return params, loss, grads, lengths, diverged, grad_points
 
 

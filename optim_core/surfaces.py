@@ -162,10 +162,11 @@ class Preset:
 
 
 #: The adaptive methods' own lr, as a multiple of Adam's, in every preset below: RMSprop
-#: and Adagrad take smaller and larger steps at the same lr.
+#: and Adagrad take smaller and larger steps at the same lr. L-BFGS keeps its unit step
+#: (torch's lr 1): its direction is already scaled by the curvature it has seen.
 def _adaptive(adam: float, rmsprop: float, adagrad: float) -> dict:
     return {"adam": {"lr": adam}, "adamw": {"lr": adam}, "nadam": {"lr": adam},
-            "rmsprop": {"lr": rmsprop}, "adagrad": {"lr": adagrad}}
+            "rmsprop": {"lr": rmsprop}, "adagrad": {"lr": adagrad}, "lbfgs": {"lr": 1.0}}
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,13 @@ SGD(lr, momentum, nesterov=True); ``adam`` = Adam(lr, betas=(momentum, beta2), e
 ``adagrad`` = Adagrad(lr, eps); ``radam``, ``adamax`` = RAdam, Adamax(lr,
 betas=(momentum, beta2), eps); ``adadelta``, ``rprop``, ``asgd``, ``adafactor`` under
 torch's names (Rprop's pairs ``etas``, ``step_sizes``; Adafactor's ``eps`` pair as
-``eps1``, ``eps2``); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum, beta2));
+``eps1``, ``eps2``); ``lbfgs`` = LBFGS (its step calls the objective:
+``lbfgs.evaluating_step``); ``lion`` = lion_pytorch.Lion(lr, betas=(momentum, beta2));
 ``muon`` = Muon(lr, momentum) on θ as a 1 × 2 matrix; ``sgd_schedulefree`` /
 ``adamw_schedulefree`` = schedulefree's SGDScheduleFree / AdamWScheduleFree (the point
 recorded is the evaluation point). Defaults are the references', except that
-``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``.
+``momentum`` defaults to 0.9 for ``momentum`` and ``nesterov``, and ``max_iter`` to 1
+for ``lbfgs``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from . import adagrad as _adagrad
 from . import adam as _adam
 from . import adamax as _adamax
 from . import asgd as _asgd
+from . import lbfgs as _lbfgs
 from . import lion as _lion
 from . import muon as _muon
 from . import nadam as _nadam
@@ -59,7 +62,7 @@ from ._base import GROUPS, Family, Optimizer, OptimizerSpec
 
 #: The family modules, in display order; a family's code in the kernels is its index.
 FAMILY_MODULES = (_sgd, _adam, _nadam, _rmsprop, _adagrad, _radam, _adamax, _adadelta,
-                  _rprop, _asgd, _adafactor, _lion, _muon, _schedulefree)
+                  _rprop, _asgd, _adafactor, _lbfgs, _lion, _muon, _schedulefree)
 FAMILIES: tuple[Family, ...] = tuple(module.FAMILY for module in FAMILY_MODULES)
 ALGORITHM_CODES = {family.name: code for code, family in enumerate(FAMILIES)}
 
@@ -74,7 +77,10 @@ HYPERPARAMETERS = tuple(name for name in params.CONSTRAINTS
                         if any(name in spec.defaults for spec in OPTIMIZERS.values()))
 #: Widths of the kernels' per-run hyperparameter table and per-coordinate state.
 TABLE_WIDTH = max(len(family.hyper._fields) for family in FAMILIES)
-STATE_WIDTH = max(len(family.slots) for family in FAMILIES)
+STATE_WIDTH = max(family.state_width for family in FAMILIES)
+#: Width of the recorded state (``simulate(..., state=True)``): the named slots only
+#: (not L-BFGS's history blocks).
+RECORD_WIDTH = max(len(family.slots) for family in FAMILIES)
 #: Every state column some family records (``Trajectory.state``, ``run --state``), in
 #: family order.
 STATE_COLUMNS = tuple(dict.fromkeys(column.name for family in FAMILIES

@@ -115,6 +115,8 @@ class Family:
     state_before_step: bool = False
     eval_point: Callable | None = None
     kernel_eval_point: Callable = same_point
+    #: state slots after the named ones (L-BFGS's history blocks)
+    extra_slots: int = 0
     columns: type = field(init=False)
     slots: type = field(init=False)
     state_columns: tuple[StateColumn, ...] = field(init=False)
@@ -151,6 +153,11 @@ class Family:
                 values[:1] = np.nan
             out[column.name] = values
         return out
+
+    @property
+    def state_width(self) -> int:
+        """Slots per coordinate of the kernels' state array this family uses."""
+        return len(self.slots) + self.extra_slots
 
     def column(self, name: str) -> int:
         return int(self.columns[name.upper()])
