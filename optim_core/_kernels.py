@@ -28,14 +28,14 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
-from . import _elementwise, analysis, expression, optimizers, surfaces, theory
+from . import _elementwise, analysis, clipping, expression, optimizers, surfaces, theory
 from .optimizers import _base as optimizers_base
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
 # params.py too: DIVERGENCE_BOUND is compiled in as a constant
 _SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
-            "params.py", "expression.py",
+            "params.py", "expression.py", "clipping.py",
             *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
@@ -163,6 +163,7 @@ for _function in (
     *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
+    clipping.total_norm, clipping.clip_gradient,
     *(f for module in optimizers.FAMILY_MODULES for f in _jitable_functions(module)),
 ):
     register_jitable(inline="always")(_function)
@@ -172,6 +173,7 @@ _PROGRAM = surfaces.PROGRAM
 _surface_value = surfaces.surface_value
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
+_clip_gradient = clipping.clip_gradient
 _BOUND = DIVERGENCE_BOUND
 #: Division as NumPy does it (0/0 is NaN, x/0 is ±inf, no exception), so that a run the
 #: NumPy path flags as diverged (Adam's eps = 0 with a zero gradient) is flagged here too.
@@ -259,6 +261,13 @@ for _code, _family in enumerate(_FAMILIES):
         _SCHEDULE_COLUMNS[_code, _j] = _family.column(_name)
 
 
+#: Per family, the table columns a scheduler sets before each step: lr, and momentum
+#: (SGD's μ, the Adam family's β₁; -1 for a family without one).
+_LR_COLUMN = np.array([f.column("lr") for f in _FAMILIES], dtype=np.int64)
+_MOMENTUM_COLUMN = np.array([f.column("momentum") if "momentum" in f.hyper._fields else -1
+                             for f in _FAMILIES], dtype=np.int64)
+
+
 @numba.njit(**_JIT, inline="always")
 def _has_schedule(algorithm):
     return _SCHEDULE_COLUMNS[algorithm, 0] >= 0
@@ -302,14 +311,20 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs):
+                    program_outputs, schedule_lr, schedule_momentum, scheduled,
+                    clip_max_norm, clip_norm_type, clip_max_value):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
     filled) and ``diverged`` (step it diverged at, or -1).
 
     The trailing ``program_*`` arrays are a typed surface's gradient program (f, ∂f/∂x,
-    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``."""
+    ∂f/∂y; ``Surface.program_args``), run when ``code`` is ``surfaces.PROGRAM``.
+
+    With ``scheduled``, run c's step k uses lr ``schedule_lr[c, k]`` and momentum
+    ``schedule_momentum[c, k]`` (written into its table row first, so that the per-step
+    scalars follow β₁); the gradient is clipped (``clipping.clip_gradient``) unless both
+    ``clip_max_norm`` and ``clip_max_value`` are inf."""
     n = starts.shape[0]
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
     xs = starts[:, 0].copy()
@@ -321,8 +336,17 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         diverged[c] = -1
     shared_batch = batches.shape[0] == 1
     leader = _schedule_leaders(algorithms, table)
+    if scheduled:  # the rows change per step: every run computes its own scalars
+        table = table.copy()
+        leader = np.arange(n)
+    clipped = clip_max_norm < math.inf or clip_max_value < math.inf
     step_scalars = np.zeros((n, 3))
     for k in range(steps + 1):
+        if scheduled and k < steps:
+            for c in range(n):
+                table[c, _LR_COLUMN[algorithms[c]]] = schedule_lr[c, k]
+                if _MOMENTUM_COLUMN[algorithms[c]] >= 0:
+                    table[c, _MOMENTUM_COLUMN[algorithms[c]]] = schedule_momentum[c, k]
         batch = batches[0] if shared_batch else batches[k]
         noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
         step = float(k + 1)
@@ -351,6 +375,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 diverged[c] = k
                 alive[c] = False
                 continue
+            if clipped:
+                gx, gy = _clip_gradient(gx, gy, clip_max_norm, clip_norm_type, clip_max_value)
             loss[c, k] = f
             if record_path:
                 params[c, k, 0] = x
@@ -375,7 +401,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps, program_ops, program_first, program_second, program_slots,
-                program_outputs):
+                program_outputs, schedule_lr, schedule_momentum, scheduled, clip_max_norm,
+                clip_norm_type, clip_max_value):
     """Every run of a race, as one block (see ``simulate.race_numpy``)."""
     n_runs = starts.shape[0]
     params = np.empty((n_runs, steps + 1, 2))
@@ -386,7 +413,8 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs)
+                    program_outputs, schedule_lr, schedule_momentum, scheduled,
+                    clip_max_norm, clip_norm_type, clip_max_value)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
@@ -412,6 +440,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
     rate = np.empty(n)
     diverged = np.empty(n, dtype=np.int64)
     unused = np.empty((1, 1, 2))
+    no_schedule = np.empty((1, 1))  # sweeps race a constant schedule, unclipped
     n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
     for b in prange(n_blocks):
         begin = b * SWEEP_BLOCK
@@ -424,7 +453,8 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
         _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts,
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
-                        program_second, program_slots, program_outputs)
+                        program_second, program_slots, program_outputs, no_schedule,
+                        no_schedule, False, math.inf, 2.0, math.inf)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

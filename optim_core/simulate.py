@@ -15,14 +15,18 @@ which it diverged. Nothing non-finite is ever returned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import clipping, schedules
 from .backends import choose_backend
+from .clipping import clip_gradient
 from .expression import evaluate_tape
 from .optimizers import (
     ALGORITHM_CODES,
+    FAMILY_MODULES,
     HYPERPARAMETERS,
     OPTIMIZERS,
     TABLE_WIDTH,
@@ -57,6 +61,10 @@ class Trajectory:
     loss: np.ndarray  # (n,)
     grads: np.ndarray  # (n, 2)
     diverged_at: int | None  # the step whose parameters blew up, if any
+    #: (steps,): the lr and μ (β₁) the step from x_k to x_{k+1} used (the schedule's);
+    #: step_momentum is None for an optimizer without momentum
+    step_lr: np.ndarray | None = field(default=None, repr=False)
+    step_momentum: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def last_step(self) -> int:
@@ -77,6 +85,11 @@ class Race:
     batch_size: int | None
     seed: int
     runs: tuple[Trajectory, ...]
+    scheduler: str = "constant"
+    #: the scheduler's complete parameters (``schedules.check_schedule``)
+    schedule: dict = field(default_factory=dict)
+    #: clip_grad_norm, clip_norm_type, clip_grad_value (None: no clipping)
+    clip: dict = field(default_factory=lambda: dict(clipping.CLIP_DEFAULTS))
 
     def settings(self) -> dict:
         """The surface settings of this race, under their shared names."""
@@ -84,7 +97,8 @@ class Race:
                 "kappa": self.surface.kappa if self.surface.name == "ravine" else None,
                 "points": self.surface.points, "batch_size": self.batch_size,
                 "noise": self.noise, "seed": self.seed, "steps": self.steps,
-                "f": self.surface.f}
+                "f": self.surface.f, "scheduler": self.scheduler, **self.schedule,
+                **self.clip}
 
 
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
@@ -155,7 +169,9 @@ def simulate(surface: str | Surface = "ravine",
              optimizers=("sgd", "momentum", "nesterov", "adam"), *, steps: int = 100,
              start=None, kappa: float = 25.0, points: int | None = None, noise: float = 0.0,
              batch_size: int | None = None, seed: int = 0, backend: str = "auto",
-             f: str | None = None, window=None, **hyperparameters) -> Race:
+             f: str | None = None, window=None, scheduler: str = "constant",
+             clip_grad_norm: float | None = None, clip_norm_type: float = 2.0,
+             clip_grad_value: float | None = None, **hyperparameters) -> Race:
     """Race ``optimizers`` on ``surface`` for ``steps`` steps, all at once.
 
     Args:
@@ -171,8 +187,15 @@ def simulate(surface: str | Surface = "ravine",
         batch_size: regression only: points per mini-batch (default: full batch).
         seed: seeds the noise, the mini-batches and the regression dataset.
         backend: "numba", "numpy" or "auto".
+        scheduler: a ``torch.optim.lr_scheduler`` name of ``schedules.SCHEDULERS``
+            (``constant``, ``step``, ``onecycle``, …), stepped after every step; its
+            parameters (torch's names: ``gamma``, ``T_max``, ``max_lr``, …) are passed
+            as keywords here too.
+        clip_grad_norm, clip_norm_type, clip_grad_value: ``torch.nn.utils``'
+            clip_grad_norm_(max_norm, norm_type) and clip_grad_value_ of the gradient
+            (noise included) before every step; None: off.
         **hyperparameters: shared values (lr, momentum, ...) for every optimizer that
-            takes them.
+            takes them, and the scheduler's parameters.
 
     Returns:
         a :class:`Race` with one :class:`Trajectory` per run, in order.
@@ -186,26 +209,53 @@ def simulate(surface: str | Surface = "ravine",
     check_data_rules(surface, steps, clean["batch_size"], "simulate")
     backend = choose_backend(backend, "simulate")
     batch_size = clean["batch_size"]
+    schedule = schedules.check_schedule("simulate", scheduler, {
+        name: hyperparameters.pop(name) for name in schedules.SCHEDULER_PARAMETERS
+        if name in hyperparameters}, steps)
+    clip = check_params("simulate", {"clip_grad_norm": clip_grad_norm,
+                                     "clip_norm_type": clip_norm_type,
+                                     "clip_grad_value": clip_grad_value})
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
 
-    arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend)
+    lr_rows, momentum_rows, takes_momentum = _schedule_rows(runs, scheduler, schedule, steps)
+    arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
+                              lr_rows, momentum_rows, scheduler != "constant",
+                              clipping.clip_bounds(clip))
     params, loss, grads, lengths, diverged = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
                    params[i, :lengths[i]], loss[i, :lengths[i]], grads[i, :lengths[i]],
-                   int(diverged[i]) if diverged[i] >= 0 else None)
+                   int(diverged[i]) if diverged[i] >= 0 else None, lr_rows[i],
+                   momentum_rows[i] if takes_momentum[i] else None)
         for i, run in enumerate(runs))
-    return Race(surface, steps, noise, batch_size, seed, trajectories)
+    return Race(surface, steps, noise, batch_size, seed, trajectories, scheduler, schedule,
+                clip)
 
 
-def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
+def _schedule_rows(runs, scheduler, schedule, steps):
+    """(lr_rows, momentum_rows, takes_momentum): each run's lr and μ per step, from its
+    effective hyperparameters (its table row) and the schedule."""
+    rows = [run.row or make_optimizer(run.optimizer, **run.hyperparameters).hyper
+            for run in runs]
+    takes_momentum = ["momentum" in OPTIMIZERS[run.optimizer].defaults for run in runs]
+    run_momentum = [float(getattr(row, "momentum", 0.0)) for row in rows]
+    lr_rows, momentum_rows = schedules.schedule_rows(
+        scheduler, schedule, [float(row.lr) for row in rows], run_momentum, takes_momentum,
+        steps)
+    return lr_rows, momentum_rows, takes_momentum
+
+
+def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
+                     lr_rows=None, momentum_rows=None, scheduled=False,
+                     clip_bounds=(math.inf, 2.0, math.inf)):
     starts = np.array([run.start for run in runs], dtype=np.float64)
     algorithms, table = hyper_table(runs)
     noise_rows = noise_table(noise, steps, seed)
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
-            noise_rows, starts, algorithms, table, steps, *surface.program_args())
+            noise_rows, starts, algorithms, table, steps, *surface.program_args(),
+            *_schedule_args(lr_rows, momentum_rows, scheduled), *clip_bounds)
     if backend == "numpy":
         return race_numpy(*args, runs=runs)
     from . import _kernels
@@ -213,12 +263,22 @@ def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend):
     return _kernels.race_kernel(*args)
 
 
+def _schedule_args(lr_rows, momentum_rows, scheduled):
+    """The kernels' (schedule_lr, schedule_momentum, scheduled): unused rows without one."""
+    if not scheduled:
+        return np.empty((1, 1)), np.empty((1, 1)), False
+    return lr_rows, momentum_rows, True
+
+
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                steps, program_ops, program_first, program_second, program_slots,
-               program_outputs, *, runs):
+               program_outputs, schedule_lr=None, schedule_momentum=None, scheduled=False,
+               clip_max_norm=math.inf, clip_norm_type=2.0, clip_max_value=math.inf, *,
+               runs):
     """The NumPy reference path: the public optimizers stepped together, one group each.
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
-    them (``Surface.program_args``).
+    them (``Surface.program_args``); the schedule and clipping arguments are the
+    kernels' too (see ``_kernels._simulate_block``).
 
     Returns (params, loss, grads, lengths, diverged_at) padded to steps + 1 rows; rows
     past a run's length repeat its last finite row.
@@ -234,7 +294,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
     groups = {}  # runs that share an optimizer and its flags step together
     for i, run in enumerate(runs):
         flags = tuple(sorted((k, v) for k, v in run.hyperparameters.items()
-                             if isinstance(v, bool)))
+                             if isinstance(v, (bool, str))))
         groups.setdefault((run.optimizer, flags), []).append(i)
     steppers = []
     for (name, flags), index in groups.items():
@@ -243,6 +303,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
                   for k in runs[index[0]].hyperparameters if k not in dict(flags)}
         optimizer = make_optimizer(name, **floats, **dict(flags))
         steppers.append((index, optimizer, optimizer.init(starts[index])))
+    clipped = clip_max_norm < math.inf or clip_max_value < math.inf
 
     current = starts.copy()
     with np.errstate(all="ignore"):
@@ -259,12 +320,20 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             g = np.stack([gx, gy], axis=1) + noise_rows[k]
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
+            if clipped:
+                g = np.stack(clip_gradient(g[:, 0], g[:, 1], clip_max_norm, clip_norm_type,
+                                           clip_max_value), axis=1)
             params[alive, k], loss[alive, k], grads[alive, k] = current[alive], f[alive], g[alive]
             if k == steps:
                 break
             new = current.copy()
             for j, (index, optimizer, state) in enumerate(steppers):
-                new[index], state = optimizer.update(g[index], state, current[index])
+                if scheduled:
+                    new[index], state = _scheduled_update(
+                        optimizer, g[index], state, current[index], schedule_lr[index, k],
+                        schedule_momentum[index, k])
+                else:
+                    new[index], state = optimizer.update(g[index], state, current[index])
                 steppers[j] = (index, optimizer, state)
             blown = alive & ~(np.isfinite(new).all(axis=1)
                               & (np.abs(new) <= DIVERGENCE_BOUND).all(axis=1))
@@ -274,6 +343,17 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
         n = lengths[i]
         params[i, n:], loss[i, n:], grads[i, n:] = params[i, n - 1], loss[i, n - 1], grads[i, n - 1]
     return params, loss, grads, lengths, diverged
+
+
+def _scheduled_update(optimizer, grads, state, params, lr, momentum):
+    """``optimizer.update`` with this step's lr and momentum (per run, as the kernel
+    writes them into the table row)."""
+    hyper = optimizer.hyper._replace(lr=lr[:, None])
+    if "momentum" in hyper._fields:
+        hyper = hyper._replace(momentum=momentum[:, None])
+    family = OPTIMIZERS[optimizer.name].family
+    module = FAMILY_MODULES[ALGORITHM_CODES[family.name]]
+    return module.update(grads, state, params, hyper)
 
 
 def _cut(mask, step, lengths, diverged, alive):
