@@ -70,6 +70,7 @@ fixtures:
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_torch_reference.py
 	build/torch-venv/bin/python tests/fixtures/make_expression_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_surfaces_reference.py
+	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_schedules_reference.py
 
 clean:
 	rm -rf $(VENV) build .cache .pytest_cache .ruff_cache

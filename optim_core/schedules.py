@@ -56,7 +56,10 @@ class IntList:
 
     def coerce(self, value):
         if isinstance(value, str):
-            value = [part for part in value.replace(" ", "").split(",") if part]
+            try:
+                value = [int(part) for part in value.replace(" ", "").split(",") if part]
+            except ValueError:
+                return None
         try:
             items = [Interval(int, self.low, None).coerce(v) for v in value]
         except TypeError:
