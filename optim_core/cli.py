@@ -16,7 +16,6 @@ from .params import (
     CONSTRAINTS,
     SURFACE_NAMES,
     Boolean,
-    Interval,
     InvalidParameterError,
     Options,
     constraint_for,
@@ -180,7 +179,8 @@ def _schedule_options(args) -> dict:
                 options[name] = value
             continue
         constraint = getattr(CONSTRAINTS[name], "inner", CONSTRAINTS[name])
-        options[name] = _number(name, value) if isinstance(constraint, Interval) else value
+        # numbers are parsed here (a flag error names the flag); lists and names raw
+        options[name] = _number(name, value) if hasattr(constraint, "kind") else value
     return options
 
 

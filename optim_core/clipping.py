@@ -10,6 +10,7 @@ operations are then exact no-ops). Compiled unchanged by numba for the kernels;
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,8 +25,11 @@ NORM_EPS = 1e-6
 CLIP_DEFAULTS = {"clip_grad_norm": None, "clip_norm_type": 2.0, "clip_grad_value": None}
 
 
-class NormType(Interval):
-    """The order of a norm: a float > 0, or inf (also typed as "inf")."""
+@dataclass(frozen=True)
+class NormType:
+    """The order of a norm: a float > 0, or inf (also written "inf", as in a URL)."""
+
+    kind: type = float
 
     def describe(self) -> str:
         return "a float > 0 or inf"
@@ -33,14 +37,14 @@ class NormType(Interval):
     def coerce(self, value):
         if isinstance(value, str) and value.strip().lower() in ("inf", "infinity"):
             return math.inf
-        if isinstance(value, float) and value == math.inf:
+        if value == math.inf and not isinstance(value, (bool, np.bool_)):
             return math.inf
-        return super().coerce(value)
+        return Interval(float, 0.0, None, "neither").coerce(value)
 
 
 CONSTRAINTS.update({
     "clip_grad_norm": Optional(Interval(float, 0.0, None, "neither")),
-    "clip_norm_type": NormType(float, 0.0, None, "neither"),
+    "clip_norm_type": NormType(),
     "clip_grad_value": Optional(Interval(float, 0.0, None, "neither")),
 })
 

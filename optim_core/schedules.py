@@ -64,7 +64,8 @@ class IntList:
             items = [Interval(int, self.low, None).coerce(v) for v in value]
         except TypeError:
             return None
-        if not items or None in items or any(b <= a for a, b in zip(items, items[1:])):
+        if not items or None in items or any(b <= a for a, b in zip(items, items[1:],
+                                                                     strict=False)):
             return None
         return tuple(items)
 

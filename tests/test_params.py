@@ -5,6 +5,7 @@ import math
 import pytest
 
 import optim_core as oc
+from optim_core.clipping import NormType
 from optim_core.params import (
     CONSTRAINTS,
     Boolean,
@@ -13,6 +14,7 @@ from optim_core.params import (
     check_params,
     validate,
 )
+from optim_core.schedules import IntList
 
 
 def invalid_values(constraint):
@@ -24,6 +26,10 @@ def invalid_values(constraint):
         return ["not-a-" + constraint.values[0], 3, None]
     if isinstance(constraint, Boolean):
         return ["true", 1, None]
+    if isinstance(constraint, IntList):
+        return ["60,20", "20,x", [], [0, 5], [1.5], 3, None]
+    if isinstance(constraint, NormType):
+        return [0.0, -1.0, -math.inf, math.nan, "x", None, True]
     values = [math.nan, math.inf, -math.inf, "1", [1], None, True]
     if constraint.low is not None:
         values.append(constraint.low - 1 if constraint.kind is int else
@@ -48,6 +54,10 @@ def valid_value(constraint):
         return constraint.values[0]
     if isinstance(constraint, Boolean):
         return False
+    if isinstance(constraint, IntList):
+        return (20, 60)
+    if isinstance(constraint, NormType):
+        return 2.0
     low = constraint.low if constraint.low is not None else 0
     high = constraint.high if constraint.high is not None else low + 2
     value = (low + high) / 2
