@@ -36,6 +36,7 @@ from .components import (
     table,
 )
 from .figures import COLORS, DASHES, TITLES
+from .schedule import schedule_panel
 from .userdata import points_panel
 
 SURFACE_LABELS = {name: oc.get_surface(name).label for name in oc.SURFACES} | {
@@ -117,6 +118,7 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
             points_panel(settings),
         ], className="details", open=False),
         advanced(),
+        schedule_panel(settings),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
 
 
