@@ -35,7 +35,7 @@ from .components import (
     swatch,
     table,
 )
-from .figures import COLORS, DASHES, TITLES
+from .figures import COLORS, DASHES, TITLES, racer_title
 from .schedule import schedule_panel
 from .userdata import points_panel
 
@@ -312,7 +312,7 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
 
 def racer(run: oc.Trajectory, own: dict) -> html.Span:
     """A racer where its colour is named: swatch, name and what it runs with."""
-    return html.Span([line_swatch(run.optimizer), TITLES[run.optimizer], " ",
+    return html.Span([line_swatch(run.optimizer), racer_title(run), " ",
                       html.Span(run_settings(run, own), className="racer-settings")],
                      className="nowrap")
 
