@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
@@ -166,8 +166,10 @@ class RaceSettings:
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
-        return asdict(self) | {"optimizers": list(self.optimizers),
-                               "window": window_text(self.window)}
+        # the schedule panel's values as its controls hold them (parse_controls reads them)
+        training = {name: self.control_value(name) for name in TRAINING}
+        return {k: v for k, v in asdict(self).items() if k != "training"} | training | {
+            "optimizers": list(self.optimizers), "window": window_text(self.window)}
 
     def cli_args(self) -> list[str]:
         """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
@@ -240,6 +242,11 @@ class RaceSettings:
         if self.lesson is not None:
             pairs.append(("lesson", self.lesson))
         return "?" + urlencode(pairs, safe=",")
+
+
+#: The fields of the race store (RaceSettings.to_dict): the panel's values flattened.
+STORED_FIELDS = frozenset({f.name for f in fields(RaceSettings)} - {"training"}
+                          | set(TRAINING))
 
 
 def _text(value) -> str:
