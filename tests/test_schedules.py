@@ -187,3 +187,33 @@ def test_norm_type_inf_reads_inf():
                        clip_norm_type="inf")
     assert race.clip["clip_norm_type"] == math.inf
     assert np.abs(race.runs[0].grads[1:]).max() <= 0.1
+
+
+# --- the app's settings: URL, store and CLI command carry the panel --------------------
+
+def test_the_panel_round_trips_through_the_url_and_the_cli(tmp_path, monkeypatch):
+    import settings as app_settings
+    from optim_core.cli import main
+    from optim_core.export import race_to_csv
+
+    query = ("?surface=ravine&optimizers=momentum,adam&scheduler=onecycle&max_lr=0.05"
+             "&three_phase=true&cycle_momentum=false&clip_grad_norm=1&clip_norm_type=inf"
+             "&momentum_form=sutskever")
+    chosen, notes = app_settings.from_query(query)
+    assert notes == []
+    assert chosen.training == {"scheduler": "onecycle", "max_lr": 0.05, "three_phase": True,
+                               "cycle_momentum": False, "clip_grad_norm": 1.0,
+                               "clip_norm_type": math.inf, "momentum_form": "sutskever"}
+    assert app_settings.from_query(chosen.to_query())[0] == chosen
+    assert app_settings.settings_from_state({"settings": chosen.to_dict()})[0] == chosen
+    monkeypatch.chdir(tmp_path)
+    assert main(chosen.cli_args()) == 0
+    written = (tmp_path / chosen.export_name()).read_text()
+    assert written == race_to_csv(chosen.simulate())
+
+
+def test_a_bad_panel_value_in_a_link_is_ignored_with_a_note():
+    import settings as app_settings
+
+    chosen, notes = app_settings.from_query("?scheduler=step&gamma=-1")
+    assert chosen.training == {} and any("gamma" in note for note in notes)
