@@ -335,10 +335,9 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         lengths[c] = steps + 1
         diverged[c] = -1
     shared_batch = batches.shape[0] == 1
-    leader = _schedule_leaders(algorithms, table)
-    if scheduled:  # the rows change per step: every run computes its own scalars
-        table = table.copy()
-        leader = np.arange(n)
+    # with a schedule the rows change per step (the caller's table is written: simulate
+    # gives a fresh one), so every run computes its own per-step scalars
+    leader = np.arange(n) if scheduled else _schedule_leaders(algorithms, table)
     clipped = clip_max_norm < math.inf or clip_max_value < math.inf
     step_scalars = np.zeros((n, 3))
     for k in range(steps + 1):

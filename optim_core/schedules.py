@@ -295,8 +295,10 @@ def schedule_rows(scheduler: str, values: dict, run_lr, run_momentum, cycles,
     not used); ``cycles`` per run: whether the schedule may set its momentum."""
     function = SCHEDULERS[scheduler].function
     n = len(run_lr)
-    lr_rows = np.empty((n, steps))
     momentum_rows = np.repeat(np.asarray(run_momentum, dtype=np.float64)[:, None], steps, 1)
+    if scheduler == "constant":  # every race without a schedule: no Python loop
+        return np.repeat(np.asarray(run_lr, dtype=np.float64)[:, None], steps, 1), momentum_rows
+    lr_rows = np.empty((n, steps))
     cache = {}
     for run in range(n):
         lr = float(run_lr[run])
