@@ -166,10 +166,10 @@ class RaceSettings:
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
-        # the schedule panel's values as its controls hold them (parse_controls reads them)
-        training = {name: self.control_value(name) for name in TRAINING}
-        return {k: v for k, v in asdict(self).items() if k != "training"} | training | {
-            "optimizers": list(self.optimizers), "window": window_text(self.window)}
+        return asdict(self) | {"optimizers": list(self.optimizers),
+                               "window": window_text(self.window),
+                               "training": {k: list(v) if isinstance(v, tuple) else v
+                                            for k, v in self.training.items()}}
 
     def cli_args(self) -> list[str]:
         """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
@@ -244,9 +244,8 @@ class RaceSettings:
         return "?" + urlencode(pairs, safe=",")
 
 
-#: The fields of the race store (RaceSettings.to_dict): the panel's values flattened.
-STORED_FIELDS = frozenset({f.name for f in fields(RaceSettings)} - {"training"}
-                          | set(TRAINING))
+#: The fields of the race store (RaceSettings.to_dict).
+STORED_FIELDS = frozenset(f.name for f in fields(RaceSettings))
 
 
 def _text(value) -> str:
@@ -596,7 +595,10 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
                 errors[f"{optimizer}.{param}"] = _message(bad[param])
             else:
                 overrides.setdefault(optimizer, {})[param] = ok[param]
-    training, training_errors = parse_training(values, scalars.get("steps"))
+    # the panel's controls, or the race store's ``training`` (its values, checked again)
+    stored = values.get("training")
+    training, training_errors = parse_training(
+        stored if isinstance(stored, dict) else values, scalars.get("steps"))
     errors.update(training_errors)
     if errors:
         return None, errors
