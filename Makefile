@@ -74,6 +74,7 @@ fixtures:
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_recent_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_optim_reference.py
 	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_lbfgs_reference.py
+	PYTHONPATH=. build/torch-venv/bin/python tests/fixtures/make_schedules_reference.py
 
 clean:
 	rm -rf $(VENV) build .cache .pytest_cache .ruff_cache

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from urllib.parse import parse_qsl, urlencode
 
+import numpy as np
+
 import optim_core as oc
+from optim_core.clipping import CLIP_DEFAULTS
 from optim_core.expression import ExpressionError
 from optim_core.lessons import LESSONS
 from optim_core.optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES
@@ -25,6 +28,7 @@ from optim_core.params import (
     check_sweep_work,
 )
 from optim_core.rules import check_batch_size, check_batch_table
+from optim_core.schedules import SCHEDULER_PARAMETERS, SCHEDULERS, check_schedule
 from optim_core.simulate import resolve_runs
 from optim_core.surfaces import (  # Preset: settings' name for it
     Preset,
@@ -44,6 +48,13 @@ OVERRIDE_PARAMS = tuple(name for name in HYPERPARAMETERS
 #: The race's own settings, under the names the URL, the CSV and the CLI share.
 SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size", "points",
            "seed")
+#: The schedule panel's settings (torch's names, as the CLI and the CSV): the scheduler
+#: and its parameters, the clipping, the momentum convention, and whether the race shows
+#: the racers that take one in all three conventions. Kept in ``RaceSettings.training``
+#: only where given (blank: the scheduler's own default).
+MOMENTUM_FORMS = oc.params.CONSTRAINTS["momentum_form"].values
+TRAINING = ("scheduler", *SCHEDULER_PARAMETERS, *CLIP_DEFAULTS, "momentum_form",
+            "compare_forms")
 
 
 #: Each named surface's first race lives in its entry in optim_core.surfaces (one place
@@ -77,6 +88,8 @@ class RaceSettings:
     data: str | None = None  # the line fit on the user's points: their digest (kept_points)
     f: str | None = None  # custom: f(x, y) as typed
     window: tuple[float, float, float, float] | None = None  # custom: None, from f
+    #: the schedule panel's values that differ from their defaults (see TRAINING)
+    training: dict = field(default_factory=dict)
 
     def __post_init__(self):
         # one form for one meaning: no blank values, no optimizer with nothing set
@@ -109,29 +122,61 @@ class RaceSettings:
                 default[1] if self.y0 is None else self.y0)
 
     def runs(self) -> list[oc.Run]:
-        return [oc.Run(name, {k: v for k, v in self.overrides.get(name, {}).items()
+        """The racers; with ``compare_forms``, each one that takes a momentum
+        convention again in the other two (after the racers, so colours stay)."""
+        runs = [oc.Run(name, {k: v for k, v in self.overrides.get(name, {}).items()
                               if k in oc.OPTIMIZERS[name].defaults})
                 for name in self.optimizers]
+        if self.training.get("compare_forms"):
+            chosen = self.training.get("momentum_form", "pytorch")
+            runs += [oc.Run(run.optimizer, {**run.hyperparameters, "momentum_form": form})
+                     for run in list(runs) if "momentum_form" in
+                     oc.OPTIMIZERS[run.optimizer].defaults
+                     for form in MOMENTUM_FORMS if form != chosen]
+        return runs
+
+    def control_value(self, name: str):
+        """What the control of setting ``name`` shows (a schedule panel box: its text,
+        blank for the default)."""
+        if name not in TRAINING:
+            return getattr(self, name)
+        value = self.training.get(name)
+        if name == "compare_forms":
+            return ["on"] if value else []
+        if name in ("scheduler", "momentum_form"):
+            return value or {"scheduler": "constant", "momentum_form": "pytorch"}[name]
+        return None if value is None else training_text(value)
+
+    def schedule_kwargs(self) -> dict:
+        """simulate's keywords for the scheduler, its parameters and the clipping."""
+        return {k: v for k, v in self.training.items() if k not in ("compare_forms",
+                                                                    "momentum_form")}
 
     def simulate(self, state: bool = False) -> oc.Race:
         """The race these settings describe (the CLI gives the same numbers); ``state``:
         with each optimizer's state per step (what the export writes)."""
         surface = self.surface_object()
         shared = {"lr": self.lr, "momentum": self.momentum}
+        if "momentum_form" in self.training:
+            shared["momentum_form"] = self.training["momentum_form"]
         return oc.simulate(surface, self.runs(), steps=self.steps, start=self.start(surface),
                            noise=self.noise, batch_size=self.batch_size, seed=self.seed,
-                           state=state, **shared)
+                           state=state, **shared, **self.schedule_kwargs())
 
     def structure(self, theme: str) -> str:
         """What the race map's traces are made of: equal structure, patchable figure."""
         return repr((self.surface, self.kappa, self.points,
                      self.seed if self.points is not None else 0, self.optimizers, theme,
-                     self.data, self.f, self.window))
+                     self.data, self.f, self.window,
+                     # the conventions compared are racers of their own
+                     self.training.get("compare_forms", False)))
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
         return asdict(self) | {"optimizers": list(self.optimizers),
-                               "window": window_text(self.window)}
+                               "window": window_text(self.window),
+                               "training": {k: list(v) if isinstance(v, tuple) else v
+                                            for k, v in self.training.items()}}
 
     def cli_args(self) -> list[str]:
         """The ``python -m optim_core run`` arguments that write this race's CSV, byte for
@@ -159,9 +204,16 @@ class RaceSettings:
             args += ["--noise", _text(self.noise)]
         if self.seed:
             args += ["--seed", str(self.seed)]
-        for run in self.runs():
+        for run in self.runs()[:len(self.optimizers)]:  # the compared forms have no flag
             for param, value in run.hyperparameters.items():
                 args += ["--set", f"{run.optimizer}.{param}={_text(value)}"]
+        for name, value in self.training.items():
+            if name == "compare_forms":
+                continue
+            if isinstance(value, bool):  # --three-phase, --no-cycle-momentum
+                args += [f"--{'' if value else 'no-'}{name.lower().replace('_', '-')}"]
+            else:
+                args += [f"--{name.lower().replace('_', '-')}", training_text(value)]
         return [*args, "--out", self.export_name()]
 
     def export_name(self) -> str:
@@ -193,13 +245,70 @@ class RaceSettings:
                 racing = optimizer in self.optimizers and value is not None
                 if racing or value != preset.overrides.get(optimizer, {}).get(param):
                     pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
+        pairs += [(name, training_text(value)) for name, value in self.training.items()]
         if self.lesson is not None:
             pairs.append(("lesson", self.lesson))
         return "?" + urlencode(pairs, safe=",")
 
 
+#: The fields of the race store (RaceSettings.to_dict).
+STORED_FIELDS = frozenset(f.name for f in fields(RaceSettings))
+
+
 def _text(value) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def training_text(value) -> str:
+    """A schedule panel value as the URL, the CLI and its box write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return _text(value)
+
+
+def parse_training(values: dict, steps) -> tuple[dict, dict[str, str]]:
+    """(the schedule panel's settings, a message per bad control) from its controls'
+    values (text, numbers, bools; blank: default). Only the picked scheduler's own
+    parameters count: the others keep their boxes for when it is picked again."""
+    scheduler = values.get("scheduler") or "constant"
+    given = {}
+    for name in TRAINING:
+        value = values.get(name)
+        if name == "compare_forms" and isinstance(value, list):
+            value = bool(value)
+        if isinstance(value, str):
+            value = {"true": True, "false": False}.get(value.strip().lower(), value)
+            value = _number(value) if not isinstance(value, bool) else value
+        if value is None or value == "":
+            continue
+        if name in SCHEDULER_PARAMETERS and name not in SCHEDULERS.get(
+                scheduler, SCHEDULERS["constant"]).defaults:
+            continue
+        given[name] = value
+    errors: dict[str, str] = {}
+    training = {}
+    schedule = {k: v for k, v in given.items() if k in SCHEDULER_PARAMETERS}
+    try:
+        values_all = check_schedule("the race", scheduler, schedule,
+                                    steps if isinstance(steps, int) else 1)
+        if scheduler != "constant":
+            training["scheduler"] = scheduler
+        own_defaults = SCHEDULERS[scheduler].defaults  # one form per meaning: no defaults
+        training.update({k: values_all[k] for k in schedule if values_all[k] != own_defaults[k]})
+    except InvalidParameterError as error:
+        errors[error.parameter] = _message(error)
+    others = {k: v for k, v in given.items() if k not in SCHEDULER_PARAMETERS
+              and k != "scheduler"}
+    clean, bad = oc.validate("the race", {k: v for k, v in others.items()
+                                         if k != "compare_forms"})
+    errors.update({name: _message(error) for name, error in bad.items()})
+    defaults = {**CLIP_DEFAULTS, "momentum_form": "pytorch"}
+    training.update({k: v for k, v in clean.items() if v != defaults.get(k)})
+    if others.get("compare_forms") is True:
+        training["compare_forms"] = True
+    return training, errors
 
 
 # --- the line fit on the user's points, kept by digest ------------------------------------
@@ -512,6 +621,11 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
                 errors[f"{optimizer}.{param}"] = _message(bad[param])
             else:
                 overrides.setdefault(optimizer, {})[param] = ok[param]
+    # the panel's controls, or the race store's ``training`` (its values, checked again)
+    stored = values.get("training")
+    training, training_errors = parse_training(
+        stored if isinstance(stored, dict) else values, scalars.get("steps"))
+    errors.update(training_errors)
     if errors:
         return None, errors
     settings = RaceSettings(
@@ -519,7 +633,8 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         lr=clean["lr"], momentum=clean["momentum"], steps=clean["steps"],
         x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
         batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
-        overrides=overrides, lesson=lesson, data=data, f=f, window=window)
+        overrides=overrides, lesson=lesson, data=data, f=f, window=window,
+        training=training)
     return _cross_check(settings)
 
 
@@ -604,6 +719,12 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
                          f"{values[name]!r}.")
         else:
             values[name] = clean[name]
+    given = {name: pairs.pop(name) for name in TRAINING if name in pairs}
+    training, bad_training = parse_training(given, values["steps"])
+    notes.extend(f"Ignored {name}={_show(given.get(name))}: {message}"
+                 for name, message in bad_training.items())
+    if bad_training:  # the schedule's parameters go together: none of a bad one
+        training = {}
     overrides = {k: dict(v) for k, v in base.overrides.items()}
     for key in [k for k in pairs if "." in k]:
         optimizer, _, param = key.partition(".")
@@ -622,7 +743,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
     settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson,
-                       **values)
+                       training=training, **values)
     if surface == "custom":
         settings = replace(settings, **_custom_from_query(f, window, notes))
     elif f is not None or window is not None:
@@ -926,3 +1047,38 @@ def apply_fix(settings: RaceSettings, optimizer: str, apply: dict
         return None, "The fix does not fit this race: " + " ".join(errors.values())
     return fixed, ("; ".join(said) if said else
                    f"nothing to change: {target} already races with these values")
+
+
+# --- the momentum conventions, measured on the race --------------------------------------
+
+def measure_forms(settings: RaceSettings) -> dict:
+    """The equivalences of the momentum conventions for the race's first Momentum or
+    Nesterov racer (its own lr and μ, the race's schedule and clipping): the largest
+    coordinate difference of each pair of paths. {} when no racer takes a convention."""
+    name = next((o for o in settings.optimizers
+                 if "momentum_form" in oc.OPTIMIZERS[o].defaults), None)
+    if name is None:
+        return {}
+    own = settings.overrides.get(name, {})
+    lr, beta = own.get("lr", settings.lr), own.get("momentum", settings.momentum)
+    surface = settings.surface_object()
+
+    def path(**hyper):
+        run = oc.Run(name, {"lr": lr, "momentum": beta, **hyper})
+        race = oc.simulate(surface, [run], steps=settings.steps, start=settings.start(surface),
+                           noise=settings.noise, batch_size=settings.batch_size,
+                           seed=settings.seed, **settings.schedule_kwargs())
+        return race.runs[0]
+
+    def gap(a, b):
+        n = min(len(a.params), len(b.params))
+        return float(np.max(np.abs(a.params[:n] - b.params[:n])))
+
+    pytorch = path()
+    numbers = {"optimizer": oc.OPTIMIZERS[name].title, "lr": lr, "beta": beta,
+               "constant_lr": bool(np.all(pytorch.step_lr == pytorch.step_lr[0])),
+               "sutskever": gap(path(momentum_form="sutskever"), pytorch),
+               "ema": gap(path(momentum_form="ema"), path(lr=lr * (1 - beta)))}
+    if "dampening" in oc.OPTIMIZERS[name].defaults:
+        numbers["dampening"] = gap(path(dampening=beta), path(momentum_form="ema"))
+    return numbers

@@ -1,6 +1,6 @@
 """Callbacks, grouped by feature. Each module's ``register(app)`` adds its own."""
 
-from . import controls, drag, images, mechanism, race, sweep, teach, tune, url, userdata
+from . import controls, drag, images, mechanism, race, schedule, sweep, teach, tune, url, userdata
 
 
 def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
@@ -15,5 +15,6 @@ def register(app, patch_updates: bool = True, fast_drag: bool = True) -> None:
     images.register(app)
     teach.register(app)
     userdata.register(app)
+    schedule.register(app)
     if fast_drag:
         drag.register(app)

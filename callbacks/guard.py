@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import fields
 
 from layouts import ids
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
 from optim_core.userdata import MAX_BYTES as MAX_POINTS_BYTES
-from settings import RaceSettings, parse_controls
+from settings import STORED_FIELDS, parse_controls
 
-SETTING_NAMES = frozenset(field.name for field in fields(RaceSettings))
+SETTING_NAMES = STORED_FIELDS
 
 #: the largest request body accepted (bytes); the browser's largest, a race update with
 #: every override set, is ~6 KB

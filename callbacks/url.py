@@ -35,7 +35,7 @@ OVERRIDES = ids.overrides()
 def control_values(settings: RaceSettings, override_ids: list) -> dict:
     """What the controls show for ``settings``, named as apply_settings' outputs."""
     surface = settings.surface_object()
-    controls = {name: getattr(settings, name) for name in ids.CONTROL_FOR} | {
+    controls = {name: settings.control_value(name) for name in ids.CONTROL_FOR} | {
         "window": window_text(settings.window)}
     return {
         "controls": controls | {"optimizers": list(settings.optimizers)},

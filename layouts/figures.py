@@ -306,7 +306,7 @@ def drawn_path(run, window) -> tuple[np.ndarray, bool]:
 
 def end_label(run, cut: bool) -> str:
     """What a run's end marker stands for (its hover text)."""
-    title = f"<b>{TITLES[run.optimizer]}</b>"
+    title = f"<b>{racer_title(run)}</b>"
     why = "" if run.diverged_at is None else f", diverged at step {run.diverged_at}"
     return f"{title} leaves the map here{why}" if cut else f"{title} end{why}"
 
@@ -334,6 +334,21 @@ def path_traces_data(race: Race) -> dict:
             "grad_points": grad_paths}
 
 
+#: The momentum conventions other than torch's, raced by "compare conventions", are
+#: drawn dashed (sutskever) and dotted (ema) in their optimizer's colour.
+FORM_DASHES = {"sutskever": "dash", "ema": "dot"}
+
+
+def racer_title(run) -> str:
+    """The optimizer's title, with its momentum convention when it is not torch's."""
+    form = run.hyperparameters.get("momentum_form", "pytorch")
+    return TITLES[run.optimizer] + ("" if form == "pytorch" else f" ({form})")
+
+
+def racer_dash(run) -> str:
+    return FORM_DASHES.get(run.hyperparameters.get("momentum_form"), DASHES[run.optimizer])
+
+
 def race_figure(race: Race, theme: str = "light") -> go.Figure:
     """The contour map with one path per optimizer, start, ends and minima (no legend:
     the key under the map and the leaderboard name the colours)."""
@@ -355,12 +370,12 @@ def race_figure(race: Race, theme: str = "light") -> go.Figure:
     data = path_traces_data(race)
     for run, path in zip(race.runs, data["paths"], strict=True):
         fig.add_trace(go.Scatter(
-            x=path["x"], y=path["y"], mode=path_mode(race), name=TITLES[run.optimizer],
+            x=path["x"], y=path["y"], mode=path_mode(race), name=racer_title(run),
             legendgroup=run.optimizer,
             line={"color": racer_color(run.optimizer, theme), "width": 2,
-                  "dash": DASHES[run.optimizer]},
+                  "dash": racer_dash(run)},
             marker={"size": 3.5, "color": racer_color(run.optimizer, theme)},
-            hovertemplate=(f"<b>{TITLES[run.optimizer]}</b> step %{{pointNumber}}<br>"
+            hovertemplate=(f"<b>{racer_title(run)}</b> step %{{pointNumber}}<br>"
                            "x = %{x:.4g}, y = %{y:.4g}<extra></extra>")))
     ends = data["ends"]
     colours = [racer_color(run.optimizer, theme) for run in race.runs]
@@ -552,10 +567,10 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
     for run in race.runs:
         fig.add_trace(go.Scatter(
             y=float32(loss_gap(race, run)), x0=0, dx=1, mode="lines",
-            name=TITLES[run.optimizer], legendgroup=run.optimizer,
+            name=racer_title(run), legendgroup=run.optimizer,
             line={"color": racer_color(run.optimizer, theme), "width": 2,
-                  "dash": DASHES[run.optimizer]},
-            hovertemplate=f"{TITLES[run.optimizer]}: %{{y:.3e}}<extra></extra>"))
+                  "dash": racer_dash(run)},
+            hovertemplate=f"{racer_title(run)}: %{{y:.3e}}<extra></extra>"))
     fig.add_hline(y=TOLERANCE, line={"dash": "dot", "width": 1, "color": colors["muted"]})
     # on a log axis an annotation's y is log10 of the value (add_hline's own label would
     # sit at 10^1e-6, i.e. at 1, far above its line)
@@ -614,9 +629,9 @@ def fit_figure(race: Race, theme: str = "light", step: int | None = None) -> go.
         hovertemplate=f"least squares: y = {w_best:.4g}·x + {b_best:.4g}<extra></extra>"))
     for run, y in zip(race.runs, lines["y"], strict=True):
         fig.add_trace(go.Scatter(
-            x=lines["x"], y=y, mode="lines", name=TITLES[run.optimizer],
+            x=lines["x"], y=y, mode="lines", name=racer_title(run),
             line={"color": racer_color(run.optimizer, theme), "width": 2,
-                  "dash": DASHES[run.optimizer]},
+                  "dash": racer_dash(run)},
             hovertemplate=_fit_hover(run, step)))
     low, high = float(surface.data_y.min()), float(surface.data_y.max())
     pad = 0.25 * (high - low or 1.0)
@@ -639,7 +654,7 @@ FIT_FIRST_LINE = 2
 def _fit_hover(run, step: int | None) -> str:
     k = len(run.params) - 1 if step is None else min(step, len(run.params) - 1)
     w, b = run.params[k]
-    return f"<b>{TITLES[run.optimizer]}</b> step {k}: y = {w:.4g}·x + {b:.4g}<extra></extra>"
+    return f"<b>{racer_title(run)}</b> step {k}: y = {w:.4g}·x + {b:.4g}<extra></extra>"
 
 
 def patch_fit_figure(patch, race: Race, step: int | None = None) -> None:

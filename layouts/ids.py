@@ -195,3 +195,43 @@ WALKTHROUGH_FIRST = "walkthrough-first-steps-toggle"
 #: the mechanism arrows of every run and the chosen optimizer's walkthrough rows, at
 #: every step, sent once per race (callbacks/mechanism.py; assets/scrub.js draws them)
 MECHANISM_STORE = "mechanism-store"
+# the schedule panel (issue 16): scheduler, its parameters, clipping, momentum convention
+SCHEDULER = "scheduler-select"
+CLIP_GRAD_NORM = "clip-grad-norm-input"
+CLIP_NORM_TYPE = "clip-norm-type-input"
+CLIP_GRAD_VALUE = "clip-grad-value-input"
+MOMENTUM_FORM = "momentum-form-select"
+COMPARE_FORMS = "compare-forms-switch"  # races the momentum racers in all three forms
+SCHEDULE_GRAPH = "schedule-graph"  # lr(t), μ(t) and γ_t/(1 − μ_t) of the race
+FORMS_READOUT = "momentum-forms-readout"  # the equivalences, measured on this race
+SCHEDULE_PRESET = "schedule-preset-button"  # pattern: {"type": ..., "preset": name}
+SCHEDULE_PANEL = "schedule-panel"
+
+
+def schedule_param_id(name: str) -> str:
+    """The box of one scheduler parameter (torch's name: T_max is scheduler-t-max-input)."""
+    return f"scheduler-{name.lower().replace('_', '-')}-input"
+
+
+def schedule_row_id(name: str) -> str:
+    """The row of that box, shown while the picked scheduler takes the parameter."""
+    return f"scheduler-{name.lower().replace('_', '-')}-row"
+
+
+def schedule_preset_id(preset: str) -> dict:
+    return {"type": SCHEDULE_PRESET, "preset": preset}
+
+
+def _schedule_controls() -> dict:
+    from optim_core.schedules import SCHEDULER_PARAMETERS
+
+    return {"scheduler": SCHEDULER,
+            **{name: schedule_param_id(name) for name in SCHEDULER_PARAMETERS},
+            "clip_grad_norm": CLIP_GRAD_NORM, "clip_norm_type": CLIP_NORM_TYPE,
+            "clip_grad_value": CLIP_GRAD_VALUE, "momentum_form": MOMENTUM_FORM,
+            "compare_forms": COMPARE_FORMS}
+
+
+#: the schedule panel's settings (settings.TRAINING) are race settings like the others
+SCHEDULE_CONTROLS = _schedule_controls()
+CONTROL_FOR.update(SCHEDULE_CONTROLS)

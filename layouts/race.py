@@ -37,7 +37,8 @@ from .components import (
     swatch,
     table,
 )
-from .figures import COLORS, DASHES, TITLES
+from .figures import COLORS, DASHES, TITLES, racer_title
+from .schedule import schedule_panel
 from .scrub import scrubber_row, walkthrough_card
 from .tune import tune_bar
 from .userdata import points_panel
@@ -123,6 +124,7 @@ def controls(settings: RaceSettings, fast_drag: bool = True) -> html.Div:
             points_panel(settings),
         ], className="details", open=False),
         advanced(),
+        schedule_panel(settings),
     ], id=ids.CONTROLS, className=f"controls surface-{settings.surface}")
 
 
@@ -357,7 +359,7 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
 
 def racer(run: oc.Trajectory, own: dict) -> html.Span:
     """A racer where its colour is named: swatch, name and what it runs with."""
-    return html.Span([line_swatch(run.optimizer), TITLES[run.optimizer], " ",
+    return html.Span([line_swatch(run.optimizer), racer_title(run), " ",
                       html.Span(run_settings(run, own), className="racer-settings")],
                      className="nowrap")
 

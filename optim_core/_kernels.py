@@ -28,7 +28,7 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
-from . import _elementwise, analysis, expression, optimizers, surfaces, theory
+from . import _elementwise, analysis, clipping, expression, optimizers, surfaces, theory
 from .optimizers import _base as optimizers_base
 from .optimizers import lbfgs as optimizers_lbfgs
 from .params import DIVERGENCE_BOUND
@@ -36,7 +36,7 @@ from .params import DIVERGENCE_BOUND
 _HERE = Path(__file__).parent
 # params.py too: DIVERGENCE_BOUND is compiled in as a constant
 _SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
-            "params.py", "expression.py",
+            "params.py", "expression.py", "clipping.py",
             *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
@@ -203,7 +203,7 @@ for _function in (
     *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
-    optimizers_base.same_point,
+    optimizers_base.same_point, clipping.total_norm, clipping.clip_gradient,
     *(f for module in optimizers.FAMILY_MODULES if module is not optimizers_lbfgs
       for f in _jitable_functions(module)),
 ):
@@ -218,6 +218,7 @@ _PROGRAM = surfaces.PROGRAM
 _surface_value = surfaces.surface_value
 _first_within = analysis.first_within
 _rate_of = theory.rate_or_nan
+_clip_gradient = clipping.clip_gradient
 _BOUND = DIVERGENCE_BOUND
 #: Division as NumPy does it (0/0 is NaN, x/0 is ±inf, no exception), so that a run the
 #: NumPy path flags as diverged (Adam's eps = 0 with a zero gradient) is flagged here too.
@@ -332,6 +333,13 @@ for _code, _family in enumerate(_FAMILIES):
         _SCHEDULE_COLUMNS[_code, _j] = _family.column(_name)
 
 
+#: Per family, the table columns a scheduler sets before each step: lr, and momentum
+#: (SGD's μ, the Adam family's β₁; -1 for a family without one).
+_LR_COLUMN = np.array([f.column("lr") for f in _FAMILIES], dtype=np.int64)
+_MOMENTUM_COLUMN = np.array([f.column("momentum") if "momentum" in f.hyper._fields else -1
+                             for f in _FAMILIES], dtype=np.int64)
+
+
 @numba.njit(**_JIT, inline="always")
 def _has_schedule(algorithm):
     return _SCHEDULE_COLUMNS[algorithm, 0] >= 0
@@ -380,7 +388,9 @@ def _initial_states(algorithms, table):
 def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, record_path, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record, grad_points, evals):
+                    program_outputs, state_record, grad_points, evals, schedule_lr,
+                    schedule_momentum, scheduled, clip_max_norm, clip_norm_type,
+                    clip_max_value):
     """Runs in lockstep (step k of every run, then k + 1), so that the CPU overlaps the
     independent runs' dependency chains. Fills ``loss`` (and ``params``, ``grads`` if
     ``record_path``) per run for steps 0.. until the run ends, and ``lengths`` (rows
@@ -396,7 +406,12 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
     ``grad_points`` (if ``record_path``) the point where the gradient was taken: the
     iterate. ``evals[run, k]`` (if ``record_path``) gets the evaluations of f and ∇f
     made to reach x_k: k, but L-BFGS counts its own (it calls the objective in its
-    step)."""
+    step).
+
+    With ``scheduled``, run c's step k uses lr ``schedule_lr[c, k]`` and momentum
+    ``schedule_momentum[c, k]`` (written into its table row first, so that the per-step
+    scalars follow β₁); the gradient is clipped (``clipping.clip_gradient``) unless both
+    ``clip_max_norm`` and ``clip_max_value`` are inf."""
     n = starts.shape[0]
     record_state = state_record.shape[0] > 0
     slots = program_slots.copy()  # this block's scratch (sweep blocks run in parallel)
@@ -410,9 +425,17 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
         if record_path:
             evals[c, 0] = 0
     shared_batch = batches.shape[0] == 1
-    leader = _schedule_leaders(algorithms, table)
+    # with a schedule the rows change per step (the caller's table is written: simulate
+    # gives a fresh one), so every run computes its own per-step scalars
+    leader = np.arange(n) if scheduled else _schedule_leaders(algorithms, table)
+    clipped = clip_max_norm < math.inf or clip_max_value < math.inf
     step_scalars = np.zeros((n, 3))
     for k in range(steps + 1):
+        if scheduled and k < steps:
+            for c in range(n):
+                table[c, _LR_COLUMN[algorithms[c]]] = schedule_lr[c, k]
+                if _MOMENTUM_COLUMN[algorithms[c]] >= 0:
+                    table[c, _MOMENTUM_COLUMN[algorithms[c]]] = schedule_momentum[c, k]
         batch = batches[0] if shared_batch else batches[k]
         noise_x, noise_y = noise_rows[k, 0], noise_rows[k, 1]
         step = float(k + 1)
@@ -450,6 +473,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
                 diverged[c] = k
                 alive[c] = False
                 continue
+            if clipped:
+                gx, gy = _clip_gradient(gx, gy, clip_max_norm, clip_norm_type, clip_max_value)
             loss[c, k] = f
             if record_path:
                 params[c, k, 0] = at_x
@@ -488,7 +513,8 @@ def _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, al
 @numba.njit(**_JIT)
 def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                 steps, program_ops, program_first, program_second, program_slots,
-                program_outputs, state_record, evals):
+                program_outputs, state_record, evals, schedule_lr, schedule_momentum,
+                scheduled, clip_max_norm, clip_norm_type, clip_max_value):
     """Every run of a race, as one block (see ``simulate.race_numpy``); the state is
     recorded into ``state_record`` (runs, steps + 1, 2, RECORD_WIDTH) unless it is
     empty; fills ``evals`` (runs, steps + 1), as the NumPy path does."""
@@ -502,7 +528,9 @@ def race_kernel(code, kappa, data_x, data_y, batches, noise_rows, starts, algori
     _simulate_block(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms,
                     table, steps, loss, params, grads, True, lengths, diverged,
                     program_ops, program_first, program_second, program_slots,
-                    program_outputs, state_record, grad_points, evals)
+                    program_outputs, state_record, grad_points, evals, schedule_lr,
+                    schedule_momentum, scheduled, clip_max_norm, clip_norm_type,
+                    clip_max_value)
     for r in range(n_runs):
         n = lengths[r]
         for k in range(n, steps + 1):
@@ -532,6 +560,7 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
     unused = np.empty((1, 1, 2))
     no_state = np.empty((0, 1, 2, _RECORD_WIDTH))
     no_evals = np.empty((1, 1), dtype=np.int64)
+    no_schedule = np.empty((1, 1))  # sweeps race a constant schedule, unclipped
     n_blocks = (n + SWEEP_BLOCK - 1) // SWEEP_BLOCK
     for b in prange(n_blocks):
         begin = b * SWEEP_BLOCK
@@ -545,7 +574,8 @@ def sweep_kernel(code, kappa, data_x, data_y, batches, noise_rows, start, algori
                         algorithms[begin:end], table[begin:end], steps, loss, unused, unused,
                         False, lengths, diverged[begin:end], program_ops, program_first,
                         program_second, program_slots, program_outputs, no_state, unused,
-                        no_evals)
+                        no_evals, no_schedule, no_schedule, False, math.inf, 2.0,
+                        math.inf)
         for i in range(end - begin):
             c = begin + i
             final_loss[c] = loss[i, lengths[i] - 1]

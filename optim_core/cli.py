@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .clipping import CLIP_DEFAULTS
 from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
 from .params import (
     CALLER_CONSTRAINTS,
@@ -22,6 +23,7 @@ from .params import (
     Pair,
     constraint_for,
 )
+from .schedules import SCHEDULER_NAMES, SCHEDULER_PARAMETERS, SCHEDULERS
 
 EXIT_USAGE = 2
 
@@ -36,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return "--" + name.lower().replace("_", "-")  # torch's T_max is --t-max
 
 
 def _allowed(name: str, caller: str = "") -> str:
@@ -132,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "optimizer.state keys: momentum_buffer_x, exp_avg_sq_y, ...; its step as "
                           "state_step)")
     run.add_argument("--out", metavar="FILE", help="write the CSV here (default: stdout)")
+    _schedule_flags(run)
 
     sweep = commands.add_parser(
         "sweep", help="sweep a (lr, momentum) grid and write its metrics as CSV",
@@ -213,6 +216,43 @@ def _doctor_commands(commands, run) -> None:
     lesson = commands.add_parser("lesson", help="print a guided lesson for its race")
     lesson.add_argument("name", nargs="?", help="the lesson's name (see --list)")
     lesson.add_argument("--list", action="store_true", help="list the lessons")
+
+
+def _schedule_flags(parser):
+    """--scheduler, one flag per scheduler parameter (torch's names), the clip flags."""
+    parser.add_argument("--scheduler", default="constant",
+                        help=f"a torch.optim.lr_scheduler, stepped after every step: one of "
+                             f"{', '.join(SCHEDULER_NAMES)} (default constant)")
+    for name in SCHEDULER_PARAMETERS:
+        takers = ", ".join(n for n, s in SCHEDULERS.items() if name in s.defaults)
+        if isinstance(CONSTRAINTS[name], Boolean):
+            on = next(s.defaults[name] for s in SCHEDULERS.values() if name in s.defaults)
+            parser.add_argument("--no-" + _flag(name)[2:] if on else _flag(name), dest=name,
+                                action="store_false" if on else "store_true", default=None,
+                                help=f"{'turn off' if on else 'set'} {name}; taken by {takers}")
+        else:
+            parser.add_argument(_flag(name), dest=name, metavar=name.upper(),
+                                help=f"{_allowed(name)}; taken by {takers}")
+    for name in CLIP_DEFAULTS:
+        parser.add_argument(_flag(name), dest=name, metavar=name.upper(),
+                            help=f"{_allowed(name)} (torch.nn.utils."
+                                 f"{'clip_grad_value_' if 'value' in name else 'clip_grad_norm_'}"
+                                 f"; default {CLIP_DEFAULTS[name]})")
+
+
+def _schedule_options(args) -> dict:
+    """The scheduler and clip flags given, parsed; the engine checks them together."""
+    options = {"scheduler": args.scheduler}
+    for name in (*SCHEDULER_PARAMETERS, *CLIP_DEFAULTS):
+        value = getattr(args, name)
+        if value is None or isinstance(value, bool):
+            if value is not None:
+                options[name] = value
+            continue
+        constraint = getattr(CONSTRAINTS[name], "inner", CONSTRAINTS[name])
+        # numbers are parsed here (a flag error names the flag); lists and names raw
+        options[name] = _number(name, value) if hasattr(constraint, "kind") else value
+    return options
 
 
 def _surface_flags(parser):
@@ -346,6 +386,8 @@ def _hyperparameters(args, names: list[str]) -> dict:
             continue
         if isinstance(CONSTRAINTS[name], Pair):
             shared[name] = [_pair(name, text, taker) for taker in takers][0]
+        elif isinstance(CONSTRAINTS[name], Options):  # momentum_form: the engine checks it
+            shared[name] = text
             continue
         # the narrowest range among the optimizers that take it (nesterov: momentum > 0)
         for taker in takers:
@@ -384,6 +426,8 @@ def _per_optimizer(values, names: list[str]) -> dict:
             except UsageError:
                 raise UsageError(f"--set {key} takes two numbers (rprop.etas=0.3,1.5), "
                                  f"{_allowed(param, optimizer)}, got {raw!r}") from None
+        elif isinstance(CONSTRAINTS[param], Options):
+            value = raw
         else:
             try:
                 value = _value(param, raw, optimizer)
@@ -424,7 +468,7 @@ def _race(args, state: bool = False):
     runs = [Run(name, own.get(name, {})) for name in names]
     return simulate(_surface(args, options), runs, steps=steps, start=_start(args), noise=noise,
                     batch_size=batch_size, state=state, **options,
-                    **_hyperparameters(args, names))
+                    **_hyperparameters(args, names), **_schedule_options(args))
 
 
 def command_run(args) -> int:

@@ -29,6 +29,10 @@ One row per run and step, step 0 first::
   (step 0, momentum 0, another optimizer's key).
 - A pair (Rprop's ``etas``, ``step_sizes``) is one cell, its two floats with a space
   between, as the CLI takes them (``--etas 0.3 1.5``).
+- ``scheduler`` and its parameters (torch's names; empty where the scheduler does not
+  take one; ``milestones`` as a comma list), the clipping settings, and per row
+  ``step_lr``, ``step_momentum``: the lr and μ (β₁) that the step from x_k to x_{k+1}
+  uses (empty on the last row, and ``step_momentum`` for optimizers without momentum).
 - Floats are written with ``repr``, the shortest text that reads back as the same
   float64: the export is lossless.
 """
@@ -39,14 +43,19 @@ import csv
 import io
 import math
 
+from .clipping import CLIP_DEFAULTS
 from .optimizers import HYPERPARAMETERS, STATE_COLUMNS
+from .schedules import SCHEDULER_PARAMETERS
 from .simulate import Race
 
 TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y", "evals",
                       "grad_point_x", "grad_point_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
-COLUMNS = TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS
+SCHEDULE_COLUMNS = ("scheduler", *SCHEDULER_PARAMETERS, *CLIP_DEFAULTS)
+STEP_COLUMNS = ("step_lr", "step_momentum")
+COLUMNS = (TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS + SCHEDULE_COLUMNS
+           + STEP_COLUMNS)
 
 
 def csv_cell(value) -> str:
@@ -56,8 +65,10 @@ def csv_cell(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, (tuple, list)):  # a pair (Rprop's etas): "0.3 1.5", as on the CLI
-        return " ".join(repr(float(v)) for v in value)
+    if isinstance(value, (tuple, list)):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return ",".join(str(v) for v in value)  # milestones, as the CLI takes them
+        return " ".join(repr(float(v)) for v in value)  # a pair (Rprop's etas), as on the CLI
     return str(value)
 
 
@@ -80,6 +91,7 @@ def race_rows(race: Race, state: bool = False):
                  csv_cell(float(run.start[0])), csv_cell(float(run.start[1])),
                  csv_cell(settings["f"])]
         fixed += [csv_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
+        fixed += [csv_cell(settings.get(name)) for name in SCHEDULE_COLUMNS]
         held = [run.state.get(name) for name in STATE_COLUMNS] if state else []
         for k in range(len(run.loss)):
             grad_point = (("", "") if run.grad_points is None else
@@ -87,9 +99,17 @@ def race_rows(race: Race, state: bool = False):
             yield [run.optimizer, str(k), repr(float(run.params[k, 0])),
                    repr(float(run.params[k, 1])), repr(float(run.loss[k])),
                    repr(float(run.grads[k, 0])), repr(float(run.grads[k, 1])),
-                   str(int(run.evals[k])), *grad_point, *fixed,
+                   str(int(run.evals[k])), *grad_point, *fixed, *_step_cells(run, k, race.steps),
                    *("" if values is None else _state_cell(float(values[k]))
                      for values in held)]
+
+
+def _step_cells(run, k, steps):
+    """``step_lr``, ``step_momentum`` of row k: what the step from x_k used."""
+    if k >= steps or run.step_lr is None:
+        return ["", ""]
+    momentum = None if run.step_momentum is None else float(run.step_momentum[k])
+    return [csv_cell(float(run.step_lr[k])), csv_cell(momentum)]
 
 
 def race_to_csv(race: Race, state: bool = False) -> str:

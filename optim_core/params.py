@@ -208,6 +208,8 @@ CONSTRAINTS: dict[str, object] = {
     "amsgrad": Boolean(),
     "centered": Boolean(),
     "decoupled_weight_decay": Boolean(),
+    # how momentum is written (SGD family): torch's, Sutskever's (Keras) or the EMA form
+    "momentum_form": Options(("pytorch", "sutskever", "ema")),
     # the race
     "surface": Options(()),  # the names optim_core.surfaces declares (its TABLE)
     "optimizer": Options(()),  # the names optim_core.optimizers registers

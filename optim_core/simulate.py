@@ -15,14 +15,18 @@ which it diverged. Nothing non-finite is ever returned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import clipping, schedules
 from .backends import choose_backend
+from .clipping import clip_gradient
 from .expression import evaluate_tape
 from .optimizers import (
     ALGORITHM_CODES,
+    FAMILY_MODULES,
     HYPERPARAMETERS,
     OPTIMIZERS,
     RECORD_WIDTH,
@@ -76,6 +80,10 @@ class Trajectory:
     def __post_init__(self):
         if self.evals is None:  # built without a count: one gradient per step
             object.__setattr__(self, "evals", np.arange(len(self.loss), dtype=np.int64))
+    #: (steps,): the lr and μ (β₁) the step from x_k to x_{k+1} used (the schedule's);
+    #: step_momentum is None for an optimizer without momentum
+    step_lr: np.ndarray | None = field(default=None, repr=False)
+    step_momentum: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def last_step(self) -> int:
@@ -96,6 +104,11 @@ class Race:
     batch_size: int | None
     seed: int
     runs: tuple[Trajectory, ...]
+    scheduler: str = "constant"
+    #: the scheduler's complete parameters (``schedules.check_schedule``)
+    schedule: dict = field(default_factory=dict)
+    #: clip_grad_norm, clip_norm_type, clip_grad_value (None: no clipping)
+    clip: dict = field(default_factory=lambda: dict(clipping.CLIP_DEFAULTS))
 
     def settings(self) -> dict:
         """The surface settings of this race, under their shared names."""
@@ -103,7 +116,8 @@ class Race:
                 "kappa": self.surface.kappa if self.surface.name == "ravine" else None,
                 "points": self.surface.points, "batch_size": self.batch_size,
                 "noise": self.noise, "seed": self.seed, "steps": self.steps,
-                "f": self.surface.f}
+                "f": self.surface.f, "scheduler": self.scheduler, **self.schedule,
+                **self.clip}
 
 
 def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
@@ -175,6 +189,8 @@ def simulate(surface: str | Surface = "ravine",
              start=None, kappa: float = 25.0, points: int | None = None, noise: float = 0.0,
              batch_size: int | None = None, seed: int = 0, backend: str = "auto",
              f: str | None = None, window=None, state: bool = False,
+             scheduler: str = "constant", clip_grad_norm: float | None = None,
+             clip_norm_type: float = 2.0, clip_grad_value: float | None = None,
              **hyperparameters) -> Race:
     """Race ``optimizers`` on ``surface`` for ``steps`` steps, all at once.
 
@@ -193,8 +209,15 @@ def simulate(surface: str | Surface = "ravine",
         backend: "numba", "numpy" or "auto".
         state: also record each run's optimizer state after every step
             (``Trajectory.state``).
+        scheduler: a ``torch.optim.lr_scheduler`` name of ``schedules.SCHEDULERS``
+            (``constant``, ``step``, ``onecycle``, …), stepped after every step; its
+            parameters (torch's names: ``gamma``, ``T_max``, ``max_lr``, …) are passed
+            as keywords here too.
+        clip_grad_norm, clip_norm_type, clip_grad_value: ``torch.nn.utils``'
+            clip_grad_norm_(max_norm, norm_type) and clip_grad_value_ of the gradient
+            (noise included) before every step; None: off.
         **hyperparameters: shared values (lr, momentum, ...) for every optimizer that
-            takes them.
+            takes them, and the scheduler's parameters.
 
     Returns:
         a :class:`Race` with one :class:`Trajectory` per run, in order.
@@ -208,12 +231,20 @@ def simulate(surface: str | Surface = "ravine",
     check_data_rules(surface, steps, clean["batch_size"], "simulate")
     backend = choose_backend(backend, "simulate")
     batch_size = clean["batch_size"]
+    schedule = schedules.check_schedule("simulate", scheduler, {
+        name: hyperparameters.pop(name) for name in schedules.SCHEDULER_PARAMETERS
+        if name in hyperparameters}, steps)
+    clip = check_params("simulate", {"clip_grad_norm": clip_grad_norm,
+                                     "clip_norm_type": clip_norm_type,
+                                     "clip_grad_value": clip_grad_value})
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
 
+    lr_rows, momentum_rows, takes_momentum = _schedule_rows(runs, scheduler, schedule, steps)
     state_record = np.empty((len(runs) if state else 0, steps + 1, 2, RECORD_WIDTH))
     arrays = _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
-                              state_record)
+                              state_record, lr_rows, momentum_rows, scheduler != "constant",
+                              clipping.clip_bounds(clip))
     params, loss, grads, lengths, diverged, grad_points, evals = arrays
     trajectories = tuple(
         Trajectory(run.optimizer, run.hyperparameters, run.start,
@@ -223,39 +254,67 @@ def simulate(surface: str | Surface = "ravine",
                        run.row, state_record[i, :lengths[i]]) if state else None,
                    grad_points=grad_points[i, :lengths[i]]
                    if OPTIMIZERS[run.optimizer].family.eval_point else None,
-                   evals=evals[i, :lengths[i]])
+                   evals=evals[i, :lengths[i]], step_lr=lr_rows[i],
+                   step_momentum=momentum_rows[i] if takes_momentum[i] else None)
         for i, run in enumerate(runs))
-    return Race(surface, steps, noise, batch_size, seed, trajectories)
+    return Race(surface, steps, noise, batch_size, seed, trajectories, scheduler, schedule,
+                clip)
+
+
+def _schedule_rows(runs, scheduler, schedule, steps):
+    """(lr_rows, momentum_rows, takes_momentum): each run's lr and μ per step, from its
+    effective hyperparameters (its table row) and the schedule."""
+    rows = [run.row or make_optimizer(run.optimizer, **run.hyperparameters).hyper
+            for run in runs]
+    takes_momentum = ["momentum" in OPTIMIZERS[run.optimizer].defaults for run in runs]
+    run_momentum = [float(getattr(row, "momentum", 0.0)) for row in rows]
+    lr_rows, momentum_rows = schedules.schedule_rows(
+        scheduler, schedule, [float(row.lr) for row in rows], run_momentum, takes_momentum,
+        steps)
+    return lr_rows, momentum_rows, takes_momentum
 
 
 def _simulate_arrays(surface, runs, steps, noise, batch_size, seed, backend,
-                     state_record=None):
+                     state_record=None, lr_rows=None, momentum_rows=None, scheduled=False,
+                     clip_bounds=(math.inf, 2.0, math.inf)):
     starts = np.array([run.start for run in runs], dtype=np.float64)
     algorithms, table = hyper_table(runs)
     noise_rows = noise_table(noise, steps, seed)
     batches = batch_table(surface.n_points, batch_size, steps, seed)
     args = (surface.code, surface.kappa, surface.data_x, surface.data_y, batches,
             noise_rows, starts, algorithms, table, steps, *surface.program_args())
+    training = (*_schedule_args(lr_rows, momentum_rows, scheduled), *clip_bounds)
     if state_record is None:
         state_record = np.empty((0, steps + 1, 2, RECORD_WIDTH))
     evals = np.zeros((len(runs), steps + 1), dtype=np.int64)
     if backend == "numpy":
-        return (*race_numpy(*args, runs=runs, state_record=state_record, evals=evals), evals)
+        return (*race_numpy(*args, *training, runs=runs, state_record=state_record,
+                            evals=evals), evals)
     from . import _kernels
 
-    return (*_kernels.race_kernel(*args, state_record, evals), evals)
+    return (*_kernels.race_kernel(*args, state_record, evals, *training), evals)
+
+
+def _schedule_args(lr_rows, momentum_rows, scheduled):
+    """The kernels' (schedule_lr, schedule_momentum, scheduled): unused rows without one."""
+    if not scheduled:
+        return np.empty((1, 1)), np.empty((1, 1)), False
+    return lr_rows, momentum_rows, True
 
 
 def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorithms, table,
                steps, program_ops, program_first, program_second, program_slots,
-               program_outputs, *, runs, state_record=None, evals=None):
+               program_outputs, schedule_lr=None, schedule_momentum=None, scheduled=False,
+               clip_max_norm=math.inf, clip_norm_type=2.0, clip_max_value=math.inf, *,
+               runs, state_record=None, evals=None):
     """The NumPy reference path: the public optimizers stepped together, one group each.
     The ``program_*`` arrays are a typed surface's gradient program, as the kernels take
-    them (``Surface.program_args``). ``state_record`` (runs, steps + 1, 2, RECORD_WIDTH),
-    unless None or empty, gets each run's state after k steps, as the kernel's. L-BFGS,
-    which calls the objective in its step, runs its family's ``evaluating_step``
-    uncompiled, run by run (the kernels' code). ``evals`` (runs, steps + 1), if given,
-    gets the evaluations made to reach x_k.
+    them (``Surface.program_args``); the schedule and clipping arguments are the
+    kernels' too (see ``_kernels._simulate_block``). ``state_record`` (runs, steps + 1,
+    2, RECORD_WIDTH), unless None or empty, gets each run's state after k steps, as the
+    kernel's. L-BFGS, which calls the objective in its step, runs its family's
+    ``evaluating_step`` uncompiled, run by run (the kernels' code). ``evals`` (runs,
+    steps + 1), if given, gets the evaluations made to reach x_k.
 
     Returns (params, loss, grads, lengths, diverged_at, grad_points) padded to steps + 1
     rows; rows past a run's length repeat its last finite row. ``params`` and ``loss``
@@ -280,7 +339,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
         if evaluating[i]:
             continue
         flags = tuple(sorted((k, v) for k, v in run.hyperparameters.items()
-                             if isinstance(v, bool)))
+                             if isinstance(v, (bool, str))))
         groups.setdefault((run.optimizer, flags), []).append(i)
     steppers = []
     for (name, flags), index in groups.items():
@@ -289,6 +348,7 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
                   for k in runs[index[0]].hyperparameters if k not in dict(flags)}
         optimizer = make_optimizer(name, **floats, **dict(flags))
         steppers.append((index, optimizer, optimizer.init(starts[index])))
+    clipped = clip_max_norm < math.inf or clip_max_value < math.inf
 
     current = starts.copy()
     with np.errstate(all="ignore"):
@@ -311,6 +371,9 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             g = np.stack([gx, gy], axis=1) + noise_rows[k]
             bad = alive & ~(np.isfinite(g).all(axis=1) & np.isfinite(f))
             _cut(bad, k, lengths, diverged, alive)
+            if clipped:
+                g = np.stack(clip_gradient(g[:, 0], g[:, 1], clip_max_norm, clip_norm_type,
+                                           clip_max_value), axis=1)
             params[alive, k], loss[alive, k], grads[alive, k] = point[alive], f[alive], g[alive]
             grad_points[alive, k] = current[alive]
             if state_record is not None and len(state_record):
@@ -320,7 +383,12 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
                 break
             new = current.copy()
             for j, (index, optimizer, state) in enumerate(steppers):
-                new[index], state = optimizer.update(g[index], state, current[index])
+                if scheduled:
+                    new[index], state = _scheduled_update(
+                        optimizer, g[index], state, current[index], schedule_lr[index, k],
+                        schedule_momentum[index, k])
+                else:
+                    new[index], state = optimizer.update(g[index], state, current[index])
                 steppers[j] = (index, optimizer, state)
             for i in np.flatnonzero(evaluating & alive):
                 new[i] = lbfgs.evaluating_step(
@@ -359,6 +427,17 @@ def _record_state(state_record, index, k, state):
     slots) into row k of its runs; a per-run scalar (runs, 1) goes to both axes."""
     for slot, value in enumerate(state[1:]):
         state_record[index, k, :, slot] = np.broadcast_to(value, (len(index), 2))
+
+
+def _scheduled_update(optimizer, grads, state, params, lr, momentum):
+    """``optimizer.update`` with this step's lr and momentum (per run, as the kernel
+    writes them into the table row)."""
+    hyper = optimizer.hyper._replace(lr=lr[:, None])
+    if "momentum" in hyper._fields:
+        hyper = hyper._replace(momentum=momentum[:, None])
+    family = OPTIMIZERS[optimizer.name].family
+    module = FAMILY_MODULES[ALGORITHM_CODES[family.name]]
+    return module.update(grads, state, params, hyper)
 
 
 def _cut(mask, step, lengths, diverged, alive):

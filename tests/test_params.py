@@ -5,6 +5,7 @@ import math
 import pytest
 
 import optim_core as oc
+from optim_core.clipping import NormType
 from optim_core.params import (
     CONSTRAINTS,
     Boolean,
@@ -14,6 +15,7 @@ from optim_core.params import (
     check_params,
     validate,
 )
+from optim_core.schedules import IntList
 
 
 def invalid_values(constraint):
@@ -30,6 +32,10 @@ def invalid_values(constraint):
         return [*[(v, second) for v in invalid_values(constraint.first)],
                 *[(first, v) for v in invalid_values(constraint.second)],
                 (second + 1, first), first, "1 2", None, (first, second, second)]
+    if isinstance(constraint, IntList):
+        return ["60,20", "20,x", [], [0, 5], [1.5], 3, None]
+    if isinstance(constraint, NormType):
+        return [0.0, -1.0, -math.inf, math.nan, "x", None, True]
     values = [math.nan, math.inf, -math.inf, "1", [1], None, True]
     if constraint.low is not None:
         values.append(constraint.low - 1 if constraint.kind is int else
@@ -56,6 +62,10 @@ def valid_value(constraint):
         return False
     if isinstance(constraint, Pair):
         return (valid_value(constraint.first), valid_value(constraint.second))
+    if isinstance(constraint, IntList):
+        return (20, 60)
+    if isinstance(constraint, NormType):
+        return 2.0
     low = constraint.low if constraint.low is not None else 0
     high = constraint.high if constraint.high is not None else low + 2
     value = (low + high) / 2

@@ -51,6 +51,8 @@ def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -
               ids.CUSTOM_WINDOW: None, ids.THEME: "light",
               ids.LR_SLIDER: math.log10(settings.lr),
               ids.MOMENTUM_SLIDER: settings.momentum, ids.OVERRIDES_STORE: settings.overrides,
+              **{control: settings.control_value(name)  # the schedule panel's boxes
+                 for name, control in ids.SCHEDULE_CONTROLS.items()},
               **(changes or {})}
     key, spec = race_callback(app)
     inputs = [{**item, "value": values[item["id"]]} for item in spec["inputs"]]
