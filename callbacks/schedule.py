@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from dash import ALL, Input, Output, State, ctx, no_update
+from dash import ALL, Input, Output, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import figures, ids
@@ -76,24 +76,3 @@ def register(app) -> None:
         if not ctx.triggered_id or not any(_clicks):
             raise PreventUpdate
         return preset_values(ctx.triggered_id["preset"])
-
-    # The step scrubber (ids.STEP_SLIDER, another panel's) moves the plot's marker, in
-    # the browser; until that id exists this callback is not registered.
-    scrubber = getattr(ids, "STEP_SLIDER", None)
-    if scrubber is not None:
-        app.clientside_callback(
-            """function (step, figure) {
-                if (step === undefined || step === null || !figure) {
-                    return window.dash_clientside.no_update;
-                }
-                const shapes = (figure.layout.shapes || []).map(function (s) {
-                    return s.name === 'step-marker'
-                        ? Object.assign({}, s, {x0: step, x1: step}) : s;
-                });
-                const layout = Object.assign({}, figure.layout, {shapes: shapes});
-                return Object.assign({}, figure, {layout: layout});
-            }""",
-            Output(ids.SCHEDULE_GRAPH, "figure", allow_duplicate=True),
-            Input(scrubber, "value"), State(ids.SCHEDULE_GRAPH, "figure"),
-            prevent_initial_call=True,
-        )

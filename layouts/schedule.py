@@ -108,7 +108,8 @@ def schedule_run(race):
 
 def schedule_figure(race, theme: str = "light") -> go.Figure:
     """lr(t), μ(t) and the effective step γ_t/(1 − μ_t) of :func:`schedule_run`, with a
-    vertical marker (shape 0) that the step scrubber moves."""
+    vertical marker (shape ``step-marker``) that the step scrubber moves
+    (assets/schedule.js)."""
     run = schedule_run(race)
     steps = np.arange(len(run.step_lr))
     fig = go.Figure()
@@ -119,7 +120,8 @@ def schedule_figure(race, theme: str = "light") -> go.Figure:
         effective = run.step_lr / (1.0 - run.step_momentum)
         fig.add_trace(go.Scatter(x=steps, y=effective, name="γ_t/(1 − μ_t)", mode="lines",
                                  line={"dash": "dash"}))
-    fig.add_shape(type="line", x0=0, x1=0, y0=0, y1=1, yref="paper", name="step-marker",
+    end = race.steps  # where the scrubber opens (assets/schedule.js moves it)
+    fig.add_shape(type="line", x0=end, x1=end, y0=0, y1=1, yref="paper", name="step-marker",
                   line={"width": 1, "color": "gray"})
     fig.update_layout(**themed_layout(theme))
     fig.update_layout(margin={"l": 40, "r": 40, "t": 10, "b": 30}, showlegend=True,

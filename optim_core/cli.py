@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import SimpleNamespace
 
 from .clipping import CLIP_DEFAULTS
 from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
@@ -224,6 +225,8 @@ def _schedule_flags(parser):
                         help=f"a torch.optim.lr_scheduler, stepped after every step: one of "
                              f"{', '.join(SCHEDULER_NAMES)} (default constant)")
     for name in SCHEDULER_PARAMETERS:
+        if name in HYPERPARAMETERS:  # warmup_steps: its flag is the optimizers' one too
+            continue
         takers = ", ".join(n for n, s in SCHEDULERS.items() if name in s.defaults)
         if isinstance(CONSTRAINTS[name], Boolean):
             on = next(s.defaults[name] for s in SCHEDULERS.values() if name in s.defaults)
@@ -240,10 +243,16 @@ def _schedule_flags(parser):
                                  f"; default {CLIP_DEFAULTS[name]})")
 
 
+#: for --scheduler names that are not one (the engine names the error)
+NO_SCHEDULER = SimpleNamespace(defaults={})
+
+
 def _schedule_options(args) -> dict:
     """The scheduler and clip flags given, parsed; the engine checks them together."""
     options = {"scheduler": args.scheduler}
     for name in (*SCHEDULER_PARAMETERS, *CLIP_DEFAULTS):
+        if name in HYPERPARAMETERS:  # warmup_steps: given with the hyperparameters
+            continue
         value = getattr(args, name)
         if value is None or isinstance(value, bool):
             if value is not None:
@@ -377,6 +386,9 @@ def _hyperparameters(args, names: list[str]) -> dict:
         if text is None:
             continue
         takers = [n for n in names if name in OPTIMIZERS[n].defaults]
+        if not takers and name in SCHEDULERS.get(args.scheduler, NO_SCHEDULER).defaults:
+            shared[name] = _value(name, text)  # warmup_steps: the scheduler's alone here
+            continue
         if not takers:
             users = [o for o, s in OPTIMIZERS.items() if name in s.defaults]
             raise UsageError(f"{_flag(name)} applies to {', '.join(users)}; none of the "
@@ -386,7 +398,8 @@ def _hyperparameters(args, names: list[str]) -> dict:
             continue
         if isinstance(CONSTRAINTS[name], Pair):
             shared[name] = [_pair(name, text, taker) for taker in takers][0]
-        elif isinstance(CONSTRAINTS[name], Options):  # momentum_form: the engine checks it
+            continue
+        if isinstance(CONSTRAINTS[name], Options):  # momentum_form: the engine checks it
             shared[name] = text
             continue
         # the narrowest range among the optimizers that take it (nesterov: momentum > 0)

@@ -52,7 +52,11 @@ TRAJECTORY_COLUMNS = ("optimizer", "step", "x", "y", "loss", "grad_x", "grad_y",
                       "grad_point_x", "grad_point_y")
 SETTING_COLUMNS = ("diverged_at", "surface", "kappa", "points", "data", "batch_size", "noise",
                    "seed", "x0", "y0", "f")
-SCHEDULE_COLUMNS = ("scheduler", *SCHEDULER_PARAMETERS, *CLIP_DEFAULTS)
+#: a scheduler parameter that is a hyperparameter too (warmup_steps) has one column: the
+#: run's own value, else the scheduler's
+SHARED = tuple(name for name in SCHEDULER_PARAMETERS if name in HYPERPARAMETERS)
+SCHEDULE_COLUMNS = ("scheduler", *(name for name in SCHEDULER_PARAMETERS if name not in SHARED),
+                    *CLIP_DEFAULTS)
 STEP_COLUMNS = ("step_lr", "step_momentum")
 COLUMNS = (TRAJECTORY_COLUMNS + SETTING_COLUMNS + HYPERPARAMETERS + SCHEDULE_COLUMNS
            + STEP_COLUMNS)
@@ -90,7 +94,8 @@ def race_rows(race: Race, state: bool = False):
                  csv_cell(float(settings["noise"])), csv_cell(settings["seed"]),
                  csv_cell(float(run.start[0])), csv_cell(float(run.start[1])),
                  csv_cell(settings["f"])]
-        fixed += [csv_cell(run.hyperparameters.get(name)) for name in HYPERPARAMETERS]
+        fixed += [csv_cell(run.hyperparameters.get(
+            name, settings.get(name) if name in SHARED else None)) for name in HYPERPARAMETERS]
         fixed += [csv_cell(settings.get(name)) for name in SCHEDULE_COLUMNS]
         held = [run.state.get(name) for name in STATE_COLUMNS] if state else []
         for k in range(len(run.loss)):

@@ -249,7 +249,8 @@ CONSTRAINTS.update({
     "div_factor": _POSITIVE,
     "final_div_factor": _POSITIVE,
     "three_phase": Boolean(),
-    "warmup_steps": _POSITIVE_INT,
+    # warmup_steps: params.CONSTRAINTS' (Schedule-Free takes it too); warmup-cosine's
+    # narrower rule is in check_schedule
 })
 
 
@@ -274,8 +275,8 @@ def check_schedule(caller: str, scheduler: str, given: dict, steps: int) -> dict
                 allowed=allowed, got=values[name])
 
     if scheduler == "warmup-cosine":
-        rule("warmup_steps", values["warmup_steps"] < steps,
-             f"fewer than the race's {steps} steps")
+        rule("warmup_steps", 1 <= values["warmup_steps"] < steps,
+             f"at least 1 and fewer than the race's {steps} steps")
     if scheduler == "onecycle":
         three = 2 if values["three_phase"] else 1
         # torch divides by each phase's length: pct_start·steps must leave both non-empty

@@ -231,9 +231,13 @@ def simulate(surface: str | Surface = "ravine",
     check_data_rules(surface, steps, clean["batch_size"], "simulate")
     backend = choose_backend(backend, "simulate")
     batch_size = clean["batch_size"]
+    # a name both a scheduler and an optimizer take (warmup_steps: warmup-cosine's and
+    # Schedule-Free's) is the scheduler's if it takes it, and stays a shared value too
+    takes = getattr(schedules.SCHEDULERS.get(scheduler), "defaults", {})
     schedule = schedules.check_schedule("simulate", scheduler, {
-        name: hyperparameters.pop(name) for name in schedules.SCHEDULER_PARAMETERS
-        if name in hyperparameters}, steps)
+        name: (hyperparameters[name] if name in HYPERPARAMETERS else hyperparameters.pop(name))
+        for name in schedules.SCHEDULER_PARAMETERS
+        if name in hyperparameters and (name in takes or name not in HYPERPARAMETERS)}, steps)
     clip = check_params("simulate", {"clip_grad_norm": clip_grad_norm,
                                      "clip_norm_type": clip_norm_type,
                                      "clip_grad_value": clip_grad_value})

@@ -209,7 +209,7 @@ def test_the_panel_round_trips_through_the_url_and_the_cli(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert main(chosen.cli_args()) == 0
     written = (tmp_path / chosen.export_name()).read_text()
-    assert written == race_to_csv(chosen.simulate())
+    assert written == race_to_csv(chosen.simulate(state=True), state=True)  # --state
 
 
 def test_a_bad_panel_value_in_a_link_is_ignored_with_a_note():

@@ -62,3 +62,28 @@ def test_a_bad_scheduler_parameter_is_named(page):
     wait(driver, lambda: text(driver, "#scheduler-gamma-input-error") != "", 20,
          "no message")
     assert "-2" in text(driver, "#scheduler-gamma-input-error")
+
+
+MARKER_JS = """
+const gd = document.querySelector('#schedule-graph .js-plotly-plot');
+const shape = gd && (gd.layout.shapes || []).find(s => s.name === 'step-marker');
+return shape ? shape.x0 : null;
+"""
+
+
+def test_the_lr_plots_marker_follows_the_step_scrubber(page):
+    from selenium.webdriver.common.keys import Keys
+
+    driver = page.driver
+    driver.get(page.server_url + "/?scheduler=cosine&steps=100")
+    wait_for_race(driver)
+    wait(driver, lambda: driver.execute_script(MARKER_JS) == 100, 20,
+         "the marker is not at the race's end")
+    driver.execute_script("document.activeElement && document.activeElement.blur()")
+    driver.find_element("css selector", "body").send_keys(Keys.HOME)
+    wait(driver, lambda: driver.execute_script(MARKER_JS) == 0, 20,
+         "Home did not move the lr plot's marker to step 0")
+    for _ in range(3):
+        driver.find_element("css selector", "body").send_keys(Keys.ARROW_RIGHT)
+    wait(driver, lambda: driver.execute_script(MARKER_JS) == 3, 20,
+         "→ did not move the marker with the scrubber")
