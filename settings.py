@@ -25,6 +25,7 @@ from optim_core.params import (
     SURFACE_NAMES,
     Interval,
     InvalidParameterError,
+    check_race_work,
     check_sweep_work,
 )
 from optim_core.rules import check_batch_size, check_batch_table
@@ -654,8 +655,11 @@ def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str,
                       "steps": f"At most {entries // batch - 1:,} with batch size {batch:,} "
                                f"({rule})."}
     try:  # each optimizer's values as the engine will resolve them (nesterov's μ, ...)
-        resolve_runs(settings.runs(), {"lr": settings.lr, "momentum": settings.momentum},
-                     (0.0, 0.0))
+        runs = resolve_runs(settings.runs(), {"lr": settings.lr,
+                                              "momentum": settings.momentum}, (0.0, 0.0))
+        check_race_work("the race", sum(oc.OPTIMIZERS[run.optimizer].family.max_evaluations(
+            run.row) for run in runs), settings.steps, settings.surface_object().n_points,
+            settings.batch_size)
     except InvalidParameterError as error:
         return None, {error.parameter: _message(error)}
     return settings, {}

@@ -28,6 +28,10 @@ LIMITS = {
     "kappa": 1e4,
     "noise": 100.0,
     "runs": 64,  # trajectories in one race
+    # data points one race evaluates: Σ over runs of its evaluations a step (L-BFGS: up
+    # to max_eval + 2) × (steps + 1) × points a step; every optimizer once × 10,001
+    # steps × 2,000 points (the line fit's largest), with room for compare conventions
+    "race_work": 500_000_000,
     # data points one sweep evaluates, cells × steps × points_per_step (1 per step off
     # the line fit); a few seconds on two cores (README "Limits")
     "sweep_work": 2_000_000_000,
@@ -332,6 +336,24 @@ def points_per_step(n_points: int, batch_size: int | None) -> int:
     if not n_points:
         return 1
     return min(batch_size or n_points, n_points) + n_points
+
+
+def check_race_work(caller: str, evaluations: int, steps: int, n_points: int,
+                    batch_size: int | None) -> int:
+    """The data points a race evaluates (``evaluations``: the most evaluations of f and
+    ∇f its runs make per step, summed); raise past ``LIMITS['race_work']``."""
+    per_step = points_per_step(n_points, batch_size)
+    work = evaluations * (steps + 1) * per_step
+    if work > LIMITS["race_work"]:
+        raise InvalidParameterError(
+            f"This race could evaluate {work:,} data points ({evaluations:,} evaluations a "
+            f"step over its runs × {steps + 1:,} steps × {per_step:,} points); the limit is "
+            f"{LIMITS['race_work']:,}. Use fewer steps, optimizers or points (L-BFGS counts "
+            "max_eval evaluations a step).", parameter="steps", caller=caller,
+            allowed=f"at most {LIMITS['race_work'] // (evaluations * per_step) - 1:,} with "
+                    "these optimizers and points (L-BFGS counts max_eval evaluations a "
+                    "step)", got=steps)
+    return work
 
 
 def check_sweep_work(caller: str, resolution: int, steps: int, n_points: int,

@@ -34,7 +34,13 @@ from .optimizers import (
     lbfgs,
     make_optimizer,
 )
-from .params import DIVERGENCE_BOUND, LIMITS, InvalidParameterError, check_params
+from .params import (
+    DIVERGENCE_BOUND,
+    LIMITS,
+    InvalidParameterError,
+    check_params,
+    check_race_work,
+)
 from .rules import check_data_rules
 from .stochastic import batch_table, noise_table
 from .surfaces import PROGRAM, Surface, get_surface, surface_grad, surface_value
@@ -243,6 +249,8 @@ def simulate(surface: str | Surface = "ravine",
                                      "clip_grad_value": clip_grad_value})
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
+    check_race_work("simulate", sum(OPTIMIZERS[run.optimizer].family.max_evaluations(run.row)
+                                    for run in runs), steps, surface.n_points, batch_size)
 
     lr_rows, momentum_rows, takes_momentum = _schedule_rows(runs, scheduler, schedule, steps)
     state_record = np.empty((len(runs) if state else 0, steps + 1, 2, RECORD_WIDTH))

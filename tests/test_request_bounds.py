@@ -47,7 +47,25 @@ def test_the_largest_race_of_every_surface_stays_small(values):
     n_points = settings.surface_object().n_points
     work = len(settings.optimizers) * (settings.steps + 1) * points_per_step(
         n_points, settings.batch_size)
-    assert work <= 8 * 10_001 * 2_000  # the bound the README states
+    assert work <= LIMITS["race_work"]  # the bound the README states
+
+
+def test_a_race_whose_evaluations_pass_the_work_bound_is_refused_naming_the_steps():
+    """L-BFGS's iterations and line search count: up to max_eval + 2 evaluations a
+    step, where the others make one."""
+    import optim_core as oc
+
+    fine = oc.simulate("regression", ["sgd", "lbfgs"], steps=100, points=1000)
+    assert len(fine.runs) == 2
+    with pytest.raises(oc.InvalidParameterError) as refused:
+        oc.simulate("regression", [oc.Run("lbfgs", {"max_iter": 100, "max_eval": 125,
+                                                    "line_search_fn": "strong_wolfe"})],
+                    steps=10_000, points=1000)
+    assert refused.value.parameter == "steps" and "max_eval" in str(refused.value)
+    out = update_race(largest_race(surface="regression", points=1000, optimizers=["lbfgs"]),
+                      {"lbfgs": {"max_iter": 100, "max_eval": 125}}, "light", None)
+    most = LIMITS["race_work"] // (127 * 2_000) - 1  # max_eval + 2, and 1,000 points twice
+    assert f"at most {most:,} with these optimizers" in out["errors"]["steps"]
 
 
 def test_a_race_past_the_mini_batch_table_limit_names_both_controls():

@@ -46,6 +46,11 @@ def no_init(states, c, table):
     return None
 
 
+def one_evaluation(h) -> int:
+    """Families that evaluate f and ∇f once a step (at the point they step from)."""
+    return 1
+
+
 def keep(hyper: dict) -> dict:
     """Families whose hyperparameters mean what they say."""
     return hyper
@@ -110,6 +115,9 @@ class Family:
     kernel_init: Callable = no_init
     schedule_columns: tuple[str, ...] = ()
     effective: Callable = keep
+    #: ``max_evaluations(h) -> int``: the most evaluations of f and ∇f one step can make
+    #: (L-BFGS: its iterations and line search); the race's work bound counts them
+    max_evaluations: Callable = one_evaluation
     torch_state: dict = field(default_factory=dict)
     scalar_state: tuple[str, ...] = ()
     state_before_step: bool = False

@@ -80,8 +80,14 @@ def effective(hyper: dict) -> dict:
     return hyper
 
 
+def max_evaluations(h) -> int:
+    """The most evaluations one step makes: max_eval (its iterations and line search
+    stop there), and the first one and the line search's last, counted generously."""
+    return int(h.max_eval) + 2
+
+
 FAMILY = Family("lbfgs", LbfgsHyper, LbfgsState, kernel_step, effective=effective,
-                extra_slots=3 * MAX_HISTORY)
+                extra_slots=3 * MAX_HISTORY, max_evaluations=max_evaluations)
 Column, Slot = FAMILY.columns, FAMILY.slots
 DIRS = len(Slot)  # old_dirs (y vectors), both axes
 STPS = DIRS + MAX_HISTORY  # old_stps (s vectors), both axes
