@@ -215,7 +215,7 @@ def test_a_bad_sweep_is_refused_before_any_process_starts(server, monkeypatch):
     assert answer == {"status": "error",
                       "message": "resolution: Must be an int in the range [2, 512]; got "
                                  "100000."}
-    answer = sr.run(url, sr.sweep_body(app.callback_map, optimizer="adamax"))
+    answer = sr.run(url, sr.sweep_body(app.callback_map, optimizer="adamaxx"))  # no such one
     assert answer["status"] == "error" and answer["message"].startswith("optimizer: Must be")
     assert started == []
 
