@@ -12,7 +12,7 @@ import pytest
 import optim_core as oc
 from optim_core.cli import main
 from optim_core.export import COLUMNS, race_to_csv, read_race_csv
-from optim_core.optimizers import OPTIMIZERS, STATE_COLUMNS
+from optim_core.optimizers import OPTIMIZER_NAMES, OPTIMIZERS, STATE_COLUMNS
 from optim_core.optimizers._base import STEP_COLUMN
 from tests.torch_reference import assert_close, simulate_case
 
@@ -50,8 +50,9 @@ def test_state_matches_torch(case, backend):
 
 
 def test_both_paths_record_the_same_state_bit_for_bit():
-    runs = ["sgd", "momentum", "nesterov", "adam", oc.Run("adam", {"amsgrad": True}), "adamw",
-            "nadam", oc.Run("rmsprop", {"momentum": 0.5, "centered": True}), "adagrad"]
+    runs = [*OPTIMIZER_NAMES, oc.Run("adam", {"amsgrad": True}),
+            oc.Run("rmsprop", {"momentum": 0.5, "centered": True}),
+            oc.Run("lbfgs", {"line_search_fn": "strong_wolfe"})]
     races = [oc.simulate("rosenbrock", runs, steps=40, lr=1e-3, state=True, backend=b)
              for b in ("numba", "numpy")]
     for a, b in zip(*(race.runs for race in races), strict=True):
