@@ -67,10 +67,10 @@ def test_state_is_off_by_default():
 
 def test_run_state_writes_the_state_columns_losslessly(tmp_path):
     out = tmp_path / "race.csv"
-    assert main(["run", "--surface", "ravine", "--optimizer", "sgd,momentum,nadam,adagrad",
+    names = ["sgd", "momentum", "nadam", "adagrad", "asgd", "lion", "lbfgs"]
+    assert main(["run", "--surface", "ravine", "--optimizer", ",".join(names),
                  "--lr", "0.02", "--steps", "30", "--state", "--out", str(out)]) == 0
-    race = oc.simulate("ravine", ["sgd", "momentum", "nadam", "adagrad"], lr=0.02, steps=30,
-                       state=True)
+    race = oc.simulate("ravine", names, lr=0.02, steps=30, state=True)
     assert out.read_text() == race_to_csv(race, state=True)
     frame = read_race_csv(out)
     assert list(frame.columns) == list(COLUMNS + STATE_COLUMNS)

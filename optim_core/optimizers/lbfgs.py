@@ -58,7 +58,7 @@ class LbfgsState(NamedTuple):
     d: np.ndarray  # the last direction (both axes)
     prev_flat_grad: np.ndarray  # both axes
     t: np.ndarray  # the scalars below live on axis X
-    H_diag: np.ndarray  # noqa: N815 (torch's key)
+    H_diag: np.ndarray  # torch's key, as every state field is
     prev_loss: np.ndarray
     n_iter: np.ndarray  # torch's state["n_iter"]: iterations over all steps
     func_evals: np.ndarray  # torch's state["func_evals"]
