@@ -391,6 +391,8 @@ def race_numpy(code, kappa, data_x, data_y, batches, noise_rows, starts, algorit
             if state_record is not None and len(state_record):
                 for index, _, state in steppers:
                     _record_state(state_record, index, k, state)
+                named = len(lbfgs.FAMILY.slots)  # L-BFGS's named slots, not its history
+                state_record[evaluating, k, :, :named] = lbfgs_states[evaluating, :, :named]
             if k == steps:
                 break
             new = current.copy()

@@ -10,6 +10,7 @@ import pytest
 
 import optim_core as oc
 from optim_core import mechanism
+from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.simulate import Run
 from optim_core.surfaces import ravine_grad
 
@@ -141,3 +142,23 @@ def test_rmsprop_momentum_carry_plus_rescaled_gradient_is_the_step():
     np.testing.assert_allclose((mech.arrows["momentum_carry"].vector + rescaled)[:-1],
                                mech.arrows["step"].vector[:-1], rtol=1e-10, atol=1e-14)
     assert "momentum_carry" not in only("adam").arrows  # β₁ is not a heavy-ball μ
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES)
+def test_every_optimizer_has_its_arrows_and_its_state_in_the_walkthrough(name):
+    trajectory = race(name, surface="rosenbrock", lr=1e-3, steps=8).runs[0]
+    run = mechanism.run_mechanism(trajectory)
+    assert {mechanism.GRADIENT_STEP, mechanism.STEP} <= set(run.arrows)
+    assert np.isfinite(run.arrows[mechanism.STEP].vector[:-1]).all()
+    assert "NaN" not in json.dumps(run.to_dict(), allow_nan=False)
+    table = mechanism.walkthrough(trajectory, 3)
+    family = oc.OPTIMIZERS[name].family
+    held = {c.field for c in family.state_columns
+            if c.field != "count" and not np.isnan(trajectory.state[c.name]).all()}
+    assert held == set(table.columns) - {"k", "theta", "gradient", "update"}
+    json.dumps(table.rows, allow_nan=False)
+    for column in family.state_columns:  # row k shows the state after k + 1 steps
+        if column.field in held:
+            value = table.rows[2][column.field]  # k = 3
+            shown = value if column.field in family.scalar_state else value[column.axis]
+            assert shown == trajectory.state[column.name][4]

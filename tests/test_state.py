@@ -12,7 +12,7 @@ import pytest
 import optim_core as oc
 from optim_core.cli import main
 from optim_core.export import COLUMNS, race_to_csv, read_race_csv
-from optim_core.optimizers import OPTIMIZERS, STATE_COLUMNS
+from optim_core.optimizers import OPTIMIZER_NAMES, OPTIMIZERS, STATE_COLUMNS
 from optim_core.optimizers._base import STEP_COLUMN
 from tests.torch_reference import assert_close, simulate_case
 
@@ -50,8 +50,9 @@ def test_state_matches_torch(case, backend):
 
 
 def test_both_paths_record_the_same_state_bit_for_bit():
-    runs = ["sgd", "momentum", "nesterov", "adam", oc.Run("adam", {"amsgrad": True}), "adamw",
-            "nadam", oc.Run("rmsprop", {"momentum": 0.5, "centered": True}), "adagrad"]
+    runs = [*OPTIMIZER_NAMES, oc.Run("adam", {"amsgrad": True}),
+            oc.Run("rmsprop", {"momentum": 0.5, "centered": True}),
+            oc.Run("lbfgs", {"line_search_fn": "strong_wolfe"})]
     races = [oc.simulate("rosenbrock", runs, steps=40, lr=1e-3, state=True, backend=b)
              for b in ("numba", "numpy")]
     for a, b in zip(*(race.runs for race in races), strict=True):
@@ -66,10 +67,10 @@ def test_state_is_off_by_default():
 
 def test_run_state_writes_the_state_columns_losslessly(tmp_path):
     out = tmp_path / "race.csv"
-    assert main(["run", "--surface", "ravine", "--optimizer", "sgd,momentum,nadam,adagrad",
+    names = ["sgd", "momentum", "nadam", "adagrad", "asgd", "lion", "lbfgs"]
+    assert main(["run", "--surface", "ravine", "--optimizer", ",".join(names),
                  "--lr", "0.02", "--steps", "30", "--state", "--out", str(out)]) == 0
-    race = oc.simulate("ravine", ["sgd", "momentum", "nadam", "adagrad"], lr=0.02, steps=30,
-                       state=True)
+    race = oc.simulate("ravine", names, lr=0.02, steps=30, state=True)
     assert out.read_text() == race_to_csv(race, state=True)
     frame = read_race_csv(out)
     assert list(frame.columns) == list(COLUMNS + STATE_COLUMNS)

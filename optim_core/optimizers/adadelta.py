@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class AdadeltaHyper(NamedTuple):
@@ -54,7 +54,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("adadelta", AdadeltaHyper, AdadeltaState, kernel_step)
+FAMILY = Family("adadelta", AdadeltaHyper, AdadeltaState, kernel_step,
+                torch_state={"count": always, "square_avg": always, "acc_delta": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 #: √(numel) of θ = (x, y), as torch computes ``param.numel() ** 0.5``.
 SQRT_NUMEL = 2.0 ** 0.5
@@ -84,7 +84,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 FAMILY = Family("adafactor", AdafactorHyper, AdafactorState, kernel_step,
-                kernel_schedule=kernel_schedule, schedule_columns=("lr", "beta2_decay"))
+                kernel_schedule=kernel_schedule, schedule_columns=("lr", "beta2_decay"),
+                torch_state={"count": always, "variance": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

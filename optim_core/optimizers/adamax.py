@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class AdamaxHyper(NamedTuple):
@@ -68,7 +68,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 FAMILY = Family("adamax", AdamaxHyper, AdamaxState, kernel_step,
-                kernel_schedule=kernel_schedule, schedule_columns=("momentum",))
+                kernel_schedule=kernel_schedule, schedule_columns=("momentum",),
+                torch_state={"count": always, "exp_avg": always, "exp_inf": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

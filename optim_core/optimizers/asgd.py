@@ -8,7 +8,7 @@ import numpy as np
 
 from .._elementwise import power, select
 from ..params import Interval
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class ASGDHyper(NamedTuple):
@@ -86,7 +86,9 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 FAMILY = Family("asgd", ASGDHyper, ASGDState, kernel_step, kernel_schedule=kernel_schedule,
-                kernel_init=kernel_init, schedule_columns=("lr", "lambd", "alpha", "t0"))
+                kernel_init=kernel_init, schedule_columns=("lr", "lambd", "alpha", "t0"),
+                torch_state={"count": always, "eta": always, "mu": always, "ax": always},
+                scalar_state=("eta", "mu"))
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

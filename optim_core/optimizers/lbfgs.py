@@ -31,7 +31,7 @@ import numpy as np
 from ..expression import run_program
 from ..params import Interval, Optional, Options
 from ..surfaces import PROGRAM, REGRESSION, surface_grad, surface_value
-from ._base import Family, X, Y, make, spec
+from ._base import Family, X, Y, always, make, spec
 
 #: The longest history the state arrays hold (the bound of ``history_size``).
 MAX_HISTORY = 100
@@ -58,7 +58,7 @@ class LbfgsState(NamedTuple):
     d: np.ndarray  # the last direction (both axes)
     prev_flat_grad: np.ndarray  # both axes
     t: np.ndarray  # the scalars below live on axis X
-    h_diag: np.ndarray
+    H_diag: np.ndarray  # torch's key, as every state field is
     prev_loss: np.ndarray
     n_iter: np.ndarray  # torch's state["n_iter"]: iterations over all steps
     func_evals: np.ndarray  # torch's state["func_evals"]
@@ -87,7 +87,13 @@ def max_evaluations(h) -> int:
 
 
 FAMILY = Family("lbfgs", LbfgsHyper, LbfgsState, kernel_step, effective=effective,
-                extra_slots=3 * MAX_HISTORY, max_evaluations=max_evaluations)
+                extra_slots=3 * MAX_HISTORY, max_evaluations=max_evaluations,
+                # torch's per-coordinate and scalar entries; its history lists (old_dirs,
+                # old_stps, ro, al) live in the blocks after the slots and are no columns
+                torch_state={"d": always, "t": always, "prev_flat_grad": always,
+                             "prev_loss": always, "H_diag": always, "n_iter": always,
+                             "func_evals": always},
+                scalar_state=("t", "prev_loss", "H_diag", "n_iter", "func_evals"))
 Column, Slot = FAMILY.columns, FAMILY.slots
 DIRS = len(Slot)  # old_dirs (y vectors), both axes
 STPS = DIRS + MAX_HISTORY  # old_stps (s vectors), both axes

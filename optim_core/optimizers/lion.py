@@ -8,7 +8,7 @@ import numpy as np
 
 from .._elementwise import select
 from ..params import Interval
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class LionHyper(NamedTuple):
@@ -55,7 +55,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("lion", LionHyper, LionState, kernel_step)
+# lion-pytorch keeps no step count
+FAMILY = Family("lion", LionHyper, LionState, kernel_step, torch_state={"exp_avg": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._elementwise import lerp, round_bfloat16, select, to_float32, to_float64
 from ..params import Boolean, Interval
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 #: torch's Newton–Schulz coefficients (a, b, c) (``torch.optim._muon.DEFAULT_*``).
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
@@ -94,7 +94,9 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
     return x, y
 
 
-FAMILY = Family("muon", MuonHyper, MuonState, kernel_step)
+# torch's Muon keeps no step count
+FAMILY = Family("muon", MuonHyper, MuonState, kernel_step,
+                torch_state={"momentum_buffer": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

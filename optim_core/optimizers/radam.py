@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class RAdamHyper(NamedTuple):
@@ -90,7 +90,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 FAMILY = Family("radam", RAdamHyper, RAdamState, kernel_step, kernel_schedule=kernel_schedule,
-                schedule_columns=("momentum", "beta2"))
+                schedule_columns=("momentum", "beta2"),
+                torch_state={"count": always, "exp_avg": always, "exp_avg_sq": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

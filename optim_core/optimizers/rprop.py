@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import select
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class RpropHyper(NamedTuple):
@@ -78,7 +78,8 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 FAMILY = Family("rprop", RpropHyper, RpropState, kernel_step, kernel_init=kernel_init,
-                effective=effective)
+                effective=effective,
+                torch_state={"count": always, "prev": always, "step_size": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._elementwise import lerp, power, select
 from ..params import Interval
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, X, Y, always, make, spec, zeros_like
 
 
 class ScheduleFreeHyper(NamedTuple):
@@ -132,10 +132,17 @@ def kernel_eval_point(step, x, y, states, c, table):
             evaluation_point(y, states[c, Y, Slot.Z], momentum))
 
 
+def is_adaptive(h) -> bool:
+    """Only AdamWScheduleFree keeps ``exp_avg_sq``."""
+    return bool(h.adaptive)
+
+
 FAMILY = Family("schedulefree", ScheduleFreeHyper, ScheduleFreeState, kernel_step,
                 kernel_schedule=kernel_schedule,
                 schedule_columns=("lr", "warmup_steps", "r", "weight_lr_power", "beta2"),
-                eval_point=eval_point, kernel_eval_point=kernel_eval_point)
+                eval_point=eval_point, kernel_eval_point=kernel_eval_point,
+                # the package's step count ``k`` and ``weight_sum`` live in the param group
+                torch_state={"z": always, "exp_avg_sq": is_adaptive})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 _MATH = r"""
