@@ -15,12 +15,14 @@
     return window.dash_clientside.no_update;
   }
 
-  /* A slider move's loss curves (float32 typed arrays, in trace order) into the loss
-   * plot: a patch of each trace's y. (A new structure comes as a whole figure.) */
+  /* A slider move's loss curves ({y, x?}: typed arrays, in trace order; figures.py
+   * ``loss_curves``) into the loss plot: a patch of each trace's y, and of its x on the
+   * evaluations axis. (A new structure comes as a whole figure.) */
   function drawLoss(curves) {
-    if (!Array.isArray(curves)) return no();
+    if (!curves || !Array.isArray(curves.y)) return no();
     const patch = new window.dash_clientside.Patch();
-    curves.forEach(function (y, i) { patch.assign(["data", i, "y"], y); });
+    curves.y.forEach(function (y, i) { patch.assign(["data", i, "y"], y); });
+    (curves.x || []).forEach(function (x, i) { patch.assign(["data", i, "x"], x); });
     return patch.build();
   }
 
