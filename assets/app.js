@@ -356,7 +356,15 @@
                      k < race._fullData[i]._length)
       .map((i) => ({ curveNumber: i, pointNumber: k }));
     if (points.length) window.Plotly.Fx.hover(race, points);
-    if (!fromLoss) window.Plotly.Fx.hover(loss, { xval: k });
+    if (fromLoss) return;
+    // on the evaluations axis (the curves have an x of their own) step k is each
+    // curve's k-th point, at x = its evaluations; on the steps axis x is k
+    const onEvals = loss._fullData && loss._fullData.some((t) => Array.isArray(t.x) ||
+                                                          ArrayBuffer.isView(t.x));
+    window.Plotly.Fx.hover(loss, onEvals
+      ? loss._fullData.filter((t) => k < t._length)
+        .map((t) => ({ curveNumber: t.index, pointNumber: k }))
+      : { xval: k });
   }
 
   function hideSteps(except) {
@@ -410,7 +418,7 @@
       loss.__optimizerRace = true;
       loss.on("plotly_hover", function (data) {
         if (!(data.event instanceof MouseEvent) || !data.points.length) return;
-        const k = Math.round(data.points[0].x);
+        const k = data.points[0].pointNumber;  // the step, on either x axis
         if (isNumber(k)) showStep(k, true);
       });
       loss.on("plotly_unhover", function (data) {
