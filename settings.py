@@ -70,6 +70,11 @@ PRESETS["custom"] = Preset(0.02, 0.8, 200, {"adam": {"lr": 0.1}, "adamw": {"lr":
                                            "adagrad": {"lr": 0.5}})
 
 
+#: The loss plot's x axis (and what the leaderboard counts to the tolerance): steps, or
+#: evaluations of f and ∇f (Trajectory.evals: L-BFGS makes several a step).
+AXES = {"steps": "steps", "evals": "f, ∇f evaluations"}
+
+
 @dataclass(frozen=True)
 class RaceSettings:
     surface: str = "ravine"
@@ -91,6 +96,7 @@ class RaceSettings:
     window: tuple[float, float, float, float] | None = None  # custom: None, from f
     #: the schedule panel's values that differ from their defaults (see TRAINING)
     training: dict = field(default_factory=dict)
+    axis: str = "steps"  # the loss plot's x and the leaderboard's "to tolerance": AXES
 
     def __post_init__(self):
         # one form for one meaning: no blank values, no optimizer with nothing set
@@ -170,7 +176,7 @@ class RaceSettings:
                      self.seed if self.points is not None else 0, self.optimizers, theme,
                      self.data, self.f, self.window,
                      # the conventions compared are racers of their own
-                     self.training.get("compare_forms", False)))
+                     self.training.get("compare_forms", False), self.axis))
 
     def to_dict(self) -> dict:
         """The race store's form; ``settings_from_state`` reads it back, checked."""
@@ -249,6 +255,8 @@ class RaceSettings:
         pairs += [(name, training_text(value)) for name, value in self.training.items()]
         if self.lesson is not None:
             pairs.append(("lesson", self.lesson))
+        if self.axis != RaceSettings.axis:
+            pairs.append(("axis", self.axis))
         return "?" + urlencode(pairs, safe=",")
 
 
@@ -583,6 +591,9 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
     lesson = values.get("lesson") or None
     if lesson is not None and not (isinstance(lesson, str) and lesson in LESSONS):
         errors["lesson"] = f"Must be one of {', '.join(LESSONS)}; got {_show(lesson)}."
+    axis = values.get("axis") or RaceSettings.axis
+    if axis not in AXES:
+        errors["axis"] = f"Must be one of {', '.join(AXES)}; got {_show(axis)}."
     scalars = {name: _number(values.get(name)) for name in SCALARS}
     optional = ("x0", "y0", "batch_size", "points")
     checked = {k: v for k, v in scalars.items() if not (k in optional and v is None)}
@@ -635,7 +646,7 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         x0=clean.get("x0"), y0=clean.get("y0"), kappa=clean["kappa"], noise=clean["noise"],
         batch_size=clean.get("batch_size"), points=clean.get("points"), seed=clean["seed"],
         overrides=overrides, lesson=lesson, data=data, f=f, window=window,
-        training=training)
+        training=training, axis=axis)
     return _cross_check(settings)
 
 
@@ -690,6 +701,10 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
         lesson = None
     if lesson is not None and not pairs:  # ?lesson=NAME: the lesson's race
         return lesson_settings(lesson), notes
+    axis = pairs.pop("axis", RaceSettings.axis)
+    if axis not in AXES:
+        notes.append(f"Ignored axis={_show(axis)}: must be one of {', '.join(AXES)}.")
+        axis = RaceSettings.axis
     surface = pairs.pop("surface", "ravine")
     data = pairs.pop("data", None)
     f, window = pairs.pop("f", None), pairs.pop("window", None)
@@ -747,7 +762,7 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
     settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson,
-                       training=training, **values)
+                       training=training, axis=axis, **values)
     if surface == "custom":
         settings = replace(settings, **_custom_from_query(f, window, notes))
     elif f is not None or window is not None:
@@ -765,7 +780,8 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
     if checked is None:
         notes.extend(f"Ignored {name} from the URL: {message}" for name, message in
                      errors.items())
-        settings = replace(RaceSettings.preset(surface), optimizers=optimizers, lesson=lesson)
+        settings = replace(RaceSettings.preset(surface), optimizers=optimizers, lesson=lesson,
+                           axis=axis)
     step = _step(dict(parse_qsl(query.lstrip("?"))).get("step", ""))
     if step is not None and step > settings.steps:
         notes.append(f"step={step} is past the race's {settings.steps} steps; showing the "

@@ -15,12 +15,14 @@
     return window.dash_clientside.no_update;
   }
 
-  /* A slider move's loss curves (float32 typed arrays, in trace order) into the loss
-   * plot: a patch of each trace's y. (A new structure comes as a whole figure.) */
+  /* A slider move's loss curves ({y, x?}: typed arrays, in trace order; figures.py
+   * ``loss_curves``) into the loss plot: a patch of each trace's y, and of its x on the
+   * evaluations axis. (A new structure comes as a whole figure.) */
   function drawLoss(curves) {
-    if (!Array.isArray(curves)) return no();
+    if (!curves || !Array.isArray(curves.y)) return no();
     const patch = new window.dash_clientside.Patch();
-    curves.forEach(function (y, i) { patch.assign(["data", i, "y"], y); });
+    curves.y.forEach(function (y, i) { patch.assign(["data", i, "y"], y); });
+    (curves.x || []).forEach(function (x, i) { patch.assign(["data", i, "x"], x); });
     return patch.build();
   }
 
@@ -354,7 +356,15 @@
                      k < race._fullData[i]._length)
       .map((i) => ({ curveNumber: i, pointNumber: k }));
     if (points.length) window.Plotly.Fx.hover(race, points);
-    if (!fromLoss) window.Plotly.Fx.hover(loss, { xval: k });
+    if (fromLoss) return;
+    // on the evaluations axis (the curves have an x of their own) step k is each
+    // curve's k-th point, at x = its evaluations; on the steps axis x is k
+    const onEvals = loss._fullData && loss._fullData.some((t) => Array.isArray(t.x) ||
+                                                          ArrayBuffer.isView(t.x));
+    window.Plotly.Fx.hover(loss, onEvals
+      ? loss._fullData.filter((t) => k < t._length)
+        .map((t) => ({ curveNumber: t.index, pointNumber: k }))
+      : { xval: k });
   }
 
   function hideSteps(except) {
@@ -408,7 +418,7 @@
       loss.__optimizerRace = true;
       loss.on("plotly_hover", function (data) {
         if (!(data.event instanceof MouseEvent) || !data.points.length) return;
-        const k = Math.round(data.points[0].x);
+        const k = data.points[0].pointNumber;  // the step, on either x axis
         if (isNumber(k)) showStep(k, true);
       });
       loss.on("plotly_unhover", function (data) {

@@ -132,9 +132,10 @@
     }
     if (s.box) s.box.value = String(frame.value);  // the number, with its paths
     const loss = plot("#loss-graph");
-    if (loss && Array.isArray(frame.loss)) {
-      window.Plotly.restyle(loss, { y: frame.loss.map(decoded) },
-                            frame.loss.map(function (_, i) { return i; }));
+    if (loss && frame.loss && Array.isArray(frame.loss.y)) {  // figures.py loss_curves
+      const update = { y: frame.loss.y.map(decoded) };
+      if (Array.isArray(frame.loss.x)) update.x = frame.loss.x.map(decoded);  // evaluations
+      window.Plotly.restyle(loss, update, frame.loss.y.map(function (_, i) { return i; }));
     }
   }
 

@@ -35,7 +35,8 @@
     return Object.assign({}, data, {
       runs: data.runs.map(function (run) {
         return Object.assign({}, run, { x: decoded(run.x), y: decoded(run.y),
-                                        loss: decoded(run.loss) });
+                                        loss: decoded(run.loss),
+                                        evals: run.evals ? decoded(run.evals) : null });
       }),
     });
   }
@@ -91,6 +92,18 @@
     });
   }
 
+  /* Step k on the loss plot's x axis: k, or on the evaluations axis the evaluations of
+   * f and ∇f made to reach step k. Runs differ there (L-BFGS makes several a step): the
+   * line follows the run that makes the most, whose curve spans the axis (a run that
+   * stopped early keeps its last). */
+  function lossX(k) {
+    const runs = (scrub.data ? scrub.data.runs : []).filter(function (r) { return r.evals; });
+    if (!runs.length) return k;
+    const last = function (r) { return r.evals[r.evals.length - 1]; };
+    const run = runs.reduce(function (a, b) { return last(b) > last(a) ? b : a; });
+    return run.evals[Math.min(k, run.evals.length - 1)];
+  }
+
   /* The loss plot's vertical line at step k (a div over the plot: no Plotly relayout). */
   function drawLossLine(k) {
     const gd = svg().plot("#loss-graph");
@@ -103,7 +116,7 @@
       gd.parentElement.appendChild(line);
     }
     const xa = layout.xaxis, ya = layout.yaxis;
-    const left = xa._offset + xa.c2p(k);
+    const left = xa._offset + xa.c2p(lossX(k));
     const visible = k < steps() && left >= xa._offset && left <= xa._offset + xa._length;
     line.style.display = visible ? "block" : "none";
     line.style.left = left.toFixed(1) + "px";

@@ -10,8 +10,9 @@ re-rendering whatever the data; a frame from here costs the drawing alone.
 
 ``GET /_drag/paths?q=<the page's race query>&name=lr&position=<slider position>``
 ``[&view=x0,x1,y0,y1,width,height][&loss=1]`` answers ``{"value", "traces": {index:
-{attribute: value}}[, "loss": [...]]}``: the same ``figures.path_updates`` a slider's
-``Patch`` carries, arrays as float32 typed arrays, the paths with no more vertices than
+{attribute: value}}[, "loss": {"y": [...][, "x": [...]]}]}`` (x on the evaluations
+axis): the same ``figures.path_updates`` a slider's ``Patch`` carries, arrays as
+float32 typed arrays, the paths with no more vertices than
 the map's pixels show (``figures.decimated``), the loss curves when asked for.
 The race is rebuilt from the query as a link would be (``settings.from_query``: its
 checks and limits), the position checked against the slider's range; a bad request is
@@ -91,7 +92,7 @@ def drag_frame(query: str, name: str, position: str, view: str = "",
     frame = {"value": value,
              "traces": {index: {key: figures.encoded(item) for key, item in attributes.items()}
                         for index, attributes in traces.items()}}
-    return frame | ({"loss": figures.loss_curves(race)} if loss else {})
+    return frame | ({"loss": figures.loss_curves(race, settings.axis)} if loss else {})
 
 
 def register(app) -> None:

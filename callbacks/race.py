@@ -65,11 +65,12 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     new_structure = settings.structure(theme)
     patched = patch_updates and new_structure == structure
     if patched:  # the loss curves follow up, drawn once the paths are
-        race_fig, loss_fig, loss_curves = Patch(), no_update, figures.loss_curves(race)
+        race_fig, loss_fig = Patch(), no_update
+        loss_curves = figures.loss_curves(race, settings.axis)
         figures.patch_race_figure(race_fig, race)
     else:
         race_fig, loss_curves = figures.race_figure(race, theme), None
-        loss_fig = figures.loss_figure(race, theme)
+        loss_fig = figures.loss_figure(race, theme, settings.axis)
     summaries = leaderboard(race)  # once: the table and the theory panel share it
     own = settings.overrides
     c = theory.curvature(surface)
@@ -77,11 +78,13 @@ def update_race(values: dict, overrides: dict, theme: str | None, structure: str
     return outputs | {
         "race": race_fig, "animate": patched, "loss": loss_fig,
         "follow_up": {"loss": loss_curves,
-                      "board": to_html(leaderboard_table(summaries, race, own)),
+                      "board": to_html(leaderboard_table(summaries, race, own,
+                                                                settings.axis)),
                       "legend": to_html(race_legend(race, own)),
                       "flags": to_html(map_flags(race)),
                       "theory": to_html(theory_panel(settings, surface, race, summaries))},
-        "polyak": polyak, "scrub": figures.scrub_data(race) | {"query": settings.to_query()},
+        "polyak": polyak, "scrub": figures.scrub_data(race, settings.axis)
+                                    | {"query": settings.to_query()},
         "state": {"settings": settings.to_dict(), "query": settings.to_query(),
                   "cause": "other"},
         "structure": new_structure}

@@ -487,11 +487,12 @@ def patch_race_figure(patch, race: Race) -> None:
 
 # --- the step scrubber ----------------------------------------------------------------------
 
-def scrub_data(race: Race) -> dict:
+def scrub_data(race: Race, axis: str = "steps") -> dict:
     """What the browser scrubs and plays from (assets/scrub.js), sent once per race: per
     run every point (a diverged run's stop at its last finite step), the number of points
     its drawn path shares with them and the edge point where a runaway path is cut
-    (:func:`drawn_path`), and its loss gap; float32 typed arrays."""
+    (:func:`drawn_path`), and its loss gap; float32 typed arrays. On the evaluations
+    ``axis``, each run's evaluations too (where the loss line at step k sits)."""
     runs = []
     for run in race.runs:
         drawn, cut = drawn_path(run, race.surface.window)
@@ -499,7 +500,10 @@ def scrub_data(race: Race) -> dict:
                      "y": typed(run.params[:, 1]), "loss": typed(loss_gap(race, run)),
                      "shared": len(drawn) - 1 if cut else len(drawn),
                      "edge": [float(v) for v in float32(drawn[-1])] if cut else None})
-    return {"steps": race.steps, "f_min": float(race.surface.f_min), "runs": runs}
+        if loss_x(run, axis) is not None:
+            runs[-1]["evals"] = typed64(loss_x(run, axis).astype(np.float64))
+    return {"steps": race.steps, "f_min": float(race.surface.f_min), "runs": runs,
+            "axis": axis}
 
 
 # --- inside a step: the mechanism arrows and the walkthrough --------------------------------
@@ -561,12 +565,20 @@ def walkthrough_data(trajectory) -> dict:
 
 # --- loss versus step ------------------------------------------------------------------------
 
-def loss_figure(race: Race, theme: str = "light") -> go.Figure:
+def loss_x(run, axis: str):
+    """A run's loss curve's x: None for steps (x0 = 0, dx = 1), else its evaluations of
+    f and ∇f up to each step (``axis`` "evals": settings.AXES)."""
+    return None if axis == "steps" else run.evals
+
+
+def loss_figure(race: Race, theme: str = "light", axis: str = "steps") -> go.Figure:
     colors = THEMES[theme]
     fig = go.Figure()
     for run in race.runs:
+        x = loss_x(run, axis)
         fig.add_trace(go.Scatter(
             y=float32(loss_gap(race, run)), x0=0, dx=1, mode="lines",
+            x=None if x is None else x.astype(np.float64),
             name=racer_title(run), legendgroup=run.optimizer,
             line={"color": racer_color(run.optimizer, theme), "width": 2,
                   "dash": racer_dash(run)},
@@ -581,7 +593,8 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
         **themed_layout(theme),
         margin={"l": 64, "r": 10, "t": 30, "b": 48}, showlegend=False,
         uirevision=str(race.surface.key), hovermode="x unified",
-        xaxis={"title": {"text": "step"}, "gridcolor": colors["grid"], "zeroline": False,
+        xaxis={"title": {"text": "step" if axis == "steps" else "f, ∇f evaluations"},
+               "gridcolor": colors["grid"], "zeroline": False,
                "showspikes": True, "spikemode": "across", "spikethickness": 1},
         yaxis={"title": {"text": f"f(x) − f*  (log scale; below {LOSS_FLOOR:g} drawn at "
                                  f"{LOSS_FLOOR:g})"}, "type": "log",
@@ -589,10 +602,15 @@ def loss_figure(race: Race, theme: str = "light") -> go.Figure:
     return fig
 
 
-def loss_curves(race: Race) -> list:
-    """What a slider move changes on the loss plot: each run's curve (typed arrays, in
-    trace order). The browser patches them in (``drawLoss`` in assets/app.js)."""
-    return [typed(loss_gap(race, run)) for run in race.runs]
+def loss_curves(race: Race, axis: str = "steps") -> dict:
+    """What a slider move changes on the loss plot: each run's curve's y (typed arrays,
+    in trace order) and, on the evaluations axis, its x (an L-BFGS run's evaluations
+    move with lr). The browser patches them in (``drawLoss`` in assets/app.js,
+    ``draw`` in assets/drag.js)."""
+    curves = {"y": [typed(loss_gap(race, run)) for run in race.runs]}
+    if axis != "steps":
+        curves["x"] = [typed64(loss_x(run, axis).astype(np.float64)) for run in race.runs]
+    return curves
 
 
 # --- the line fit in data space ---------------------------------------------------------------

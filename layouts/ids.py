@@ -89,6 +89,9 @@ def overrides(param: str = ALL) -> dict:
 # race outputs
 RACE_GRAPH = "race-graph"
 LOSS_GRAPH = "loss-graph"
+#: the loss plot's x axis: steps or f, ∇f evaluations (a race setting: the URL holds it)
+LOSS_AXIS = "loss-axis-select"
+CONTROL_FOR["axis"] = LOSS_AXIS
 RACE_LEGEND = "race-legend"
 MAP_FLAGS = "map-flags"
 LEADERBOARD = "leaderboard"

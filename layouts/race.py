@@ -8,13 +8,14 @@ from dash import dcc, html
 
 import optim_core as oc
 from optim_core import theory
-from optim_core.analysis import TOLERANCE, ranked
+from optim_core.analysis import TO_TOLERANCE, TOLERANCE, ranked
 from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
 from optim_core.optimizers import GROUPS as OPTIMIZER_GROUPS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import LIMITS
 from optim_core.surfaces import GROUPS
 from settings import (
+    AXES,
     CUSTOM_F,
     OVERRIDE_PARAMS,
     PRESETS,
@@ -308,6 +309,15 @@ PATHS_ONLY = {"frame": {"redraw": False, "duration": 0}, "transition": {"duratio
               "mode": "immediate"}
 
 
+def loss_axis_picker() -> html.Div:
+    """The loss plot's x axis: steps, or evaluations of f and ∇f (L-BFGS makes several
+    a step); the leaderboard's "to tolerance" column counts the same."""
+    return control("x axis:", dcc.RadioItems(
+        id=ids.LOSS_AXIS, value=RaceSettings.axis, inline=True, className="segmented",
+        options=[{"label": label, "value": value} for value, label in AXES.items()]),
+        ids.LOSS_AXIS, class_name="loss-axis")
+
+
 def graphs() -> html.Div:
     # no camera button: the card's PNG and SVG buttons export both plots with their
     # legend and a caption (callbacks/images.py), where the camera's image has neither
@@ -319,9 +329,10 @@ def graphs() -> html.Div:
                            style={"height": GRAPH_HEIGHT}, clear_on_unhover=True,
                            animation_options=PATHS_ONLY),
                  className="graph-cell"),
-        html.Div(dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
-                           className="loss-graph", style={"height": GRAPH_HEIGHT},
-                           clear_on_unhover=True), className="graph-cell"),
+        html.Div([dcc.Graph(id=ids.LOSS_GRAPH, config={**config, "scrollZoom": False},
+                            className="loss-graph", style={"height": GRAPH_HEIGHT},
+                            clear_on_unhover=True),
+                  loss_axis_picker()], className="graph-cell"),
     ], className="graphs")
 
 
@@ -364,12 +375,20 @@ def racer(run: oc.Trajectory, own: dict) -> html.Span:
                      className="nowrap")
 
 
-def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.Table:
-    """Best first: converged runs by how soon, then the rest by final loss
-    (``summaries``: :func:`optim_core.analysis.leaderboard` of the race; ``overrides``:
-    the optimizers' own values)."""
+#: The leaderboard's "how soon" column per loss axis (settings.AXES).
+TO_TOLERANCE_TITLES = {"steps": f"first step within {TOLERANCE:g} of f*",
+                       "evals": f"f, ∇f evaluations to within {TOLERANCE:g} of f*"}
+
+
+def leaderboard_table(summaries: list, race: oc.Race, overrides: dict,
+                      axis: str = "steps") -> html.Table:
+    """Best first: converged runs by how soon (in steps, or with ``axis`` "evals" in
+    evaluations of f and ∇f), then the rest by final loss (``summaries``:
+    :func:`optim_core.analysis.leaderboard` of the race; ``overrides``: the optimizers'
+    own values)."""
     runs = {run.optimizer: run for run in race.runs}
-    order = ranked(summaries)
+    order = ranked(summaries, by=axis)
+    field = TO_TOLERANCE[axis]
     rows = []
     for rank, i in enumerate(order, start=1):
         s = summaries[i]
@@ -377,13 +396,13 @@ def leaderboard_table(summaries: list, race: oc.Race, overrides: dict) -> html.T
                            className=f"status status-{s.status.replace(' ', '-')}")
         rows.append([str(rank), racer(runs[s.optimizer], overrides.get(s.optimizer, {})),
                      status,
-                     "never" if s.steps_to_tolerance is None else str(s.steps_to_tolerance),
+                     "never" if getattr(s, field) is None else str(getattr(s, field)),
                      str(int(runs[s.optimizer].evals[-1])),
                      html.Span(_fmt(s.final_loss, 4), className=f"board-loss-{s.optimizer}"),
                      html.Span(_fmt(s.final_gap, 3), className=f"board-gap-{s.optimizer}"),
                      _fmt(s.measured_rate, 4)])
     # evaluations of f and ∇f: one a step, but L-BFGS's line search and inner iterations
-    return table(["#", "optimizer", "status", f"first step within {TOLERANCE:g} of f*",
+    return table(["#", "optimizer", "status", TO_TOLERANCE_TITLES[axis],
                   "f, ∇f evaluations",
                   html.Span("final loss", className="board-loss-title"),
                   html.Span("final f − f*", className="board-gap-title"),

@@ -26,6 +26,7 @@ class Summary:
     status: str  # converged, still moving, oscillating, diverged
     status_text: str  # e.g. "diverged at step 12"
     measured_rate: float | None
+    evals_to_tolerance: int | None = None  # evaluations of f and ∇f made to reach it
 
 
 def first_within(loss, length, f_min, tolerance):
@@ -63,8 +64,9 @@ def summarize(run: Trajectory, f_min: float, tolerance: float = TOLERANCE) -> Su
         status = text = "oscillating"
     else:
         status = text = "still moving"
+    evals = None if hit is None else int(run.evals[hit])
     return Summary(run.optimizer, run.final_loss, gap, hit, status, text,
-                   measured_rate(run.loss, f_min))
+                   measured_rate(run.loss, f_min), evals)
 
 
 def leaderboard(race: Race, tolerance: float = TOLERANCE) -> list[Summary]:
@@ -76,12 +78,18 @@ def leaderboard(race: Race, tolerance: float = TOLERANCE) -> list[Summary]:
 STATUS_ORDER = {"converged": 0, "still moving": 1, "oscillating": 2, "diverged": 3}
 
 
-def ranked(summaries: list[Summary]) -> list[int]:
+#: What "how soon" counts (settings.AXES): the Summary field of each.
+TO_TOLERANCE = {"steps": "steps_to_tolerance", "evals": "evals_to_tolerance"}
+
+
+def ranked(summaries: list[Summary], by: str = "steps") -> list[int]:
     """Indices of ``summaries``, best first: converged runs by how soon they got within
-    the tolerance, then still moving, oscillating and diverged runs, each by final gap."""
+    the tolerance (in steps, or ``by="evals"`` in evaluations of f and ∇f), then still
+    moving, oscillating and diverged runs, each by final gap."""
     def key(i):
         s = summaries[i]
-        soon = math.inf if s.steps_to_tolerance is None else s.steps_to_tolerance
+        hit = getattr(s, TO_TOLERANCE[by])
+        soon = math.inf if hit is None else hit
         return STATUS_ORDER[s.status], soon, s.final_gap
 
     return sorted(range(len(summaries)), key=key)

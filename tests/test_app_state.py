@@ -244,7 +244,7 @@ def test_a_slider_move_animates_the_paths_and_sends_the_rest_to_follow():
     moved = update_race({**values, "lr": 0.02}, overrides, "light", first["structure"])
     assert moved["animate"] is True and moved["loss"] is no_update
     race = RaceSettings(**{**values, "lr": 0.02}, overrides=overrides).simulate()
-    curves = moved["follow_up"]["loss"]
+    curves = moved["follow_up"]["loss"]["y"]
     assert len(curves) == len(race.runs)
     for curve, run in zip(curves, race.runs, strict=True):
         drawn = np.frombuffer(base64.b64decode(curve["bdata"]), "<f4")

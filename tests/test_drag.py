@@ -28,8 +28,8 @@ def test_a_frame_is_the_engines_race_at_the_slider_position():
         sent = frame["traces"][index]
         for key in ("x", "y"):
             assert np.array_equal(floats(sent[key]), attributes[key])
-    assert [floats(curve).tolist() for curve in frame["loss"]] == \
-        [floats(curve).tolist() for curve in figures.loss_curves(race)]
+    assert [floats(curve).tolist() for curve in frame["loss"]["y"]] == \
+        [floats(curve).tolist() for curve in figures.loss_curves(race)["y"]]
     assert "loss" not in drag_frame(QUERY, "lr", "-1.5")
 
 
