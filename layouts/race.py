@@ -293,11 +293,9 @@ def override_control(optimizer: str, param: str, value):
     control_id, kind = ids.override_id(optimizer, param), OVERRIDE_KINDS[param]
     shown = override_control_value(optimizer, param, value)
     default = oc.OPTIMIZERS[optimizer].defaults[param]
-    label = f"{TITLES[optimizer]} {OVERRIDE_LABELS[param].replace(chr(0xad), '')}"
     if kind == "bool":
         return dcc.Checklist(id=control_id, options=[{"label": "", "value": CHECKED}],
-                             value=shown, className="override-check",
-                             inputStyle={"margin": 0}, **{"aria-label": label})
+                             value=shown, className="override-check")
     if kind == "option":
         options = getattr(CONSTRAINTS[param], "inner", CONSTRAINTS[param]).values
         return dcc.Dropdown(id=control_id, options=list(options), value=shown,
