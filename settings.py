@@ -743,8 +743,8 @@ def own_values(race: RaceSettings, optimizer: str) -> dict:
 
 def sweep_context(race: RaceSettings, optimizer: str) -> dict:
     """What a sweep of ``optimizer`` from ``race`` depends on, as {name: value}."""
-    own = {f"own.{k}": v for k, v in race.overrides.get(optimizer, {}).items()
-           if k not in ("lr", "momentum")}
+    own = {f"own.{k}": list(v) if isinstance(v, tuple) else v  # a pair as its JSON
+           for k, v in race.overrides.get(optimizer, {}).items() if k not in ("lr", "momentum")}
     return {name: getattr(race, name) for name in SWEEP_CONTEXT} | own
 
 

@@ -620,3 +620,13 @@ def test_bad_overrides_of_each_kind_get_a_message_naming_them():
     assert "armijo" in errors["lbfgs.line_search_fn"]
     _, notes = from_query("?optimizers=rprop&rprop.etas=2,1&adam.amsgrad=perhaps")
     assert any("rprop.etas" in n for n in notes) and any("adam.amsgrad" in n for n in notes)
+
+
+def test_a_sweep_with_a_pair_of_its_own_is_not_stale_once_its_context_comes_back():
+    import json
+
+    from settings import RaceSettings, stale_reasons, sweep_context
+
+    race = RaceSettings(optimizers=("rprop",), overrides={"rprop": {"etas": (0.3, 1.5)}})
+    drawn = json.loads(json.dumps(sweep_context(race, "rprop")))  # through the browser
+    assert stale_reasons(drawn, race, "rprop") == []
