@@ -271,6 +271,9 @@ _CHOICES = tuple(p for p in OVERRIDE_PARAMS if OVERRIDE_KINDS[p] != "number")
 OVERRIDE_GROUPS = (("lr", "momentum"),
                    *(group[i:i + PER_GRID] for group in (_NUMBERS, _CHOICES)
                      for i in range(0, len(group), PER_GRID)))
+#: Each kind of control's column: an option's name and a pair's two numbers need room.
+COLUMN_WIDTHS = {"number": "minmax(3em, 1fr)", "bool": "minmax(3em, 1fr)",
+                 "pair": "minmax(5.5em, 1.5fr)", "option": "minmax(8em, 2fr)"}
 #: A checkbox's one option (Dash's Checklist holds a list: ticked is [CHECKED]).
 CHECKED = "on"
 
@@ -329,7 +332,8 @@ def overrides_grid(overrides: dict) -> html.Div:
                                               overrides.get(name, {}).get(param)))
         # the slider's pair get room for their placeholder, "slider"
         columns = " ".join(["max-content"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
-                                              else "minmax(3em, 1fr)" for p in params])
+                                              else COLUMN_WIDTHS[OVERRIDE_KINDS[p]]
+                                              for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
                               style={"gridTemplateColumns": columns}))
     return html.Div(grids, className="overrides-grids")
