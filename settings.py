@@ -23,8 +23,11 @@ from optim_core.params import (
     CONSTRAINTS,
     LIMITS,
     SURFACE_NAMES,
+    Boolean,
     Interval,
     InvalidParameterError,
+    Options,
+    Pair,
     check_race_work,
     check_sweep_work,
 )
@@ -41,11 +44,21 @@ from optim_core.surfaces import (  # Preset: settings' name for it
 from optim_core.userdata import DataError, Points, is_digest, parse_points
 
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+
+
+def _control_kind(constraint) -> str:
+    """The kind of control a hyperparameter's constraint asks for (None allowed or not)."""
+    inner = getattr(constraint, "inner", constraint)  # params.Optional: the value or None
+    return {Interval: "number", Boolean: "bool", Options: "option", Pair: "pair"}[type(inner)]
+
+
 #: The hyperparameters the advanced panel sets per optimizer ("momentum" is μ, β₁ for the
-#: Adam family: a phase-diagram cell sets the swept optimizer's own lr and μ): every
-#: numeric one of the registry, so a new optimizer's appear with no edit here.
-OVERRIDE_PARAMS = tuple(name for name in HYPERPARAMETERS
-                        if isinstance(CONSTRAINTS[name], Interval))
+#: Adam family: a phase-diagram cell sets the swept optimizer's own lr and μ): every one
+#: of the registry, each with the kind of its control (a number box, a checkbox, a
+#: dropdown of options, a box for a pair "a,b"), so a new optimizer's appear with no edit
+#: here.
+OVERRIDE_KINDS = {name: _control_kind(CONSTRAINTS[name]) for name in HYPERPARAMETERS}
+OVERRIDE_PARAMS = tuple(OVERRIDE_KINDS)
 #: The race's own settings, under the names the URL, the CSV and the CLI share.
 SCALARS = ("lr", "momentum", "steps", "x0", "y0", "kappa", "noise", "batch_size", "points",
            "seed")
@@ -213,7 +226,7 @@ class RaceSettings:
             args += ["--seed", str(self.seed)]
         for run in self.runs()[:len(self.optimizers)]:  # the compared forms have no flag
             for param, value in run.hyperparameters.items():
-                args += ["--set", f"{run.optimizer}.{param}={_text(value)}"]
+                args += ["--set", f"{run.optimizer}.{param}={override_text(value)}"]
         for name, value in self.training.items():
             if name == "compare_forms":
                 continue
@@ -251,7 +264,8 @@ class RaceSettings:
                 value = mine.get(param)
                 racing = optimizer in self.optimizers and value is not None
                 if racing or value != preset.overrides.get(optimizer, {}).get(param):
-                    pairs.append((f"{optimizer}.{param}", "" if value is None else _text(value)))
+                    pairs.append((f"{optimizer}.{param}",
+                                  "" if value is None else override_text(value)))
         pairs += [(name, training_text(value)) for name, value in self.training.items()]
         if self.lesson is not None:
             pairs.append(("lesson", self.lesson))
@@ -318,6 +332,40 @@ def parse_training(values: dict, steps) -> tuple[dict, dict[str, str]]:
     if others.get("compare_forms") is True:
         training["compare_forms"] = True
     return training, errors
+
+
+def override_text(value) -> str:
+    """A hyperparameter as the URL and the CLI's ``--set`` write it (``adam.amsgrad=true``,
+    ``rprop.etas=0.3,1.5``, ``lbfgs.line_search_fn=strong_wolfe``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(_text(float(v)) for v in value)
+    return _text(value)
+
+
+def parse_override(optimizer: str, param: str, raw) -> tuple[object, str | None]:
+    """(value, None) for one of ``optimizer``'s own values as a control, the store or the
+    URL holds it (a bool or "true"/"false"; "0.3,1.5", "0.3 1.5" or two numbers; an
+    option's name; a number or its text); (None, message) for a bad one; (None, None)
+    for nothing of its own (blank, or a box left at torch's default)."""
+    kind = OVERRIDE_KINDS[param]
+    value = raw.strip() if isinstance(raw, str) else raw
+    if kind == "bool" and isinstance(value, str):
+        value = {"true": True, "false": False}.get(value.lower(), value)
+    elif kind == "pair" and isinstance(value, (str, list, tuple)):
+        parts = value.replace(",", " ").split() if isinstance(value, str) else value
+        value = tuple(_number(part) for part in parts) or None
+    elif kind != "option":
+        value = _number(value)
+    if value is None or value == "":
+        return None, None
+    ok, bad = oc.validate(optimizer, {param: value})
+    if bad:
+        return None, _message(bad[param])
+    if kind == "bool" and ok[param] == oc.OPTIMIZERS[optimizer].defaults.get(param):
+        return None, None  # an unticked box where torch's default is False: not its own
+    return ok[param], None
 
 
 # --- the line fit on the user's points, kept by digest ------------------------------------
@@ -625,14 +673,13 @@ def parse_controls(values: dict) -> tuple[RaceSettings | None, dict[str, str]]:
         if optimizer not in OPTIMIZER_NAMES or not isinstance(params, dict):
             continue
         for param, value in params.items():
-            value = _number(value)
-            if param not in OVERRIDE_PARAMS or value is None:
+            if param not in OVERRIDE_PARAMS:
                 continue
-            ok, bad = oc.validate(optimizer, {param: value})
-            if bad:
-                errors[f"{optimizer}.{param}"] = _message(bad[param])
-            else:
-                overrides.setdefault(optimizer, {})[param] = ok[param]
+            value, error = parse_override(optimizer, param, value)
+            if error:
+                errors[f"{optimizer}.{param}"] = error
+            elif value is not None:
+                overrides.setdefault(optimizer, {})[param] = value
     # the panel's controls, or the race store's ``training`` (its values, checked again)
     stored = values.get("training")
     training, training_errors = parse_training(
@@ -751,14 +798,13 @@ def from_query(query: str) -> tuple[RaceSettings, list[str]]:
         if optimizer not in OPTIMIZER_NAMES or param not in OVERRIDE_PARAMS:
             notes.append(f"Ignored unknown setting {_show(key)}.")
             continue
-        if text == "":
+        value, error = parse_override(optimizer, param, text)
+        if error:
+            notes.append(f"Ignored {key}={_show(text)}: {error}")
+        elif value is None:  # blank (or a switch at its default): torch's default
             overrides.get(optimizer, {}).pop(param, None)
-            continue
-        clean, bad = oc.validate(optimizer, {param: _parse_number(text)})
-        if bad:
-            notes.append(f"Ignored {key}={_show(text)}: {_message(bad[param])}")
         else:
-            overrides.setdefault(optimizer, {})[param] = clean[param]
+            overrides.setdefault(optimizer, {})[param] = value
     for key in pairs:
         notes.append(f"Ignored unknown setting {_show(key)}.")
     settings = replace(base, optimizers=optimizers, overrides=overrides, lesson=lesson,
@@ -838,8 +884,8 @@ def own_values(race: RaceSettings, optimizer: str) -> dict:
 
 def sweep_context(race: RaceSettings, optimizer: str) -> dict:
     """What a sweep of ``optimizer`` from ``race`` depends on, as {name: value}."""
-    own = {f"own.{k}": v for k, v in race.overrides.get(optimizer, {}).items()
-           if k not in ("lr", "momentum")}
+    own = {f"own.{k}": list(v) if isinstance(v, tuple) else v  # a pair as its JSON
+           for k, v in race.overrides.get(optimizer, {}).items() if k not in ("lr", "momentum")}
     return {name: getattr(race, name) for name in SWEEP_CONTEXT} | own
 
 

@@ -209,7 +209,10 @@
       collectOverrides: function (values, ids) {
         const overrides = {};
         (ids || []).forEach(function (id, i) {
-          const value = values[i];
+          let value = values[i];
+          // a checkbox (a Checklist of one option): ticked or not; the server drops a
+          // switch left at torch's default
+          if (Array.isArray(value)) value = value.length > 0;
           if (value === null || value === undefined || value === "") return;
           (overrides[id.optimizer] = overrides[id.optimizer] || {})[id.param] = value;
         });

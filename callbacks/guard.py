@@ -94,8 +94,10 @@ def _overrides(value) -> None:
         if optimizer not in OPTIMIZER_NAMES or not isinstance(params, dict) or len(params) > 16:
             raise Malformed("not {optimizer: {parameter: value}}")
         for name, item in params.items():
+            pair = isinstance(item, list) and len(item) == 2 and all(  # rprop.etas
+                isinstance(v, (int, float, str)) and len(str(v)) <= 64 for v in item)
             if len(name) > 64 or not (item is None or isinstance(item, (bool, int, float))
-                                      or isinstance(item, str) and len(item) <= 64):
+                                      or isinstance(item, str) and len(item) <= 64 or pair):
                 raise Malformed("an override that is not a short value")
 
 

@@ -13,7 +13,7 @@ from dash import Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
-from layouts.race import overrides_grid, own_lr_line, surface_about
+from layouts.race import override_control_value, overrides_grid, own_lr_line, surface_about
 from optim_core.lessons import LESSONS
 from settings import (
     CUSTOM_F,
@@ -42,8 +42,9 @@ def control_values(settings: RaceSettings, override_ids: list) -> dict:
         "sliders": {"lr": slider_position("lr", settings.lr), "momentum": settings.momentum},
         "start_placeholders": {"x0": f"{surface.default_start[0]:g}",
                                "y0": f"{surface.default_start[1]:g}"},
-        "overrides": [settings.overrides.get(key["optimizer"], {}).get(key["param"])
-                      for key in override_ids or []],
+        "overrides": [override_control_value(
+            key["optimizer"], key["param"], settings.overrides.get(key["optimizer"], {})
+            .get(key["param"])) for key in override_ids or []],
         "controls_class": f"controls surface-{settings.surface}",
         "about": surface_about(surface)}
 

@@ -12,16 +12,18 @@ from optim_core.analysis import TO_TOLERANCE, TOLERANCE, ranked
 from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
 from optim_core.optimizers import GROUPS as OPTIMIZER_GROUPS
 from optim_core.optimizers import OPTIMIZER_NAMES
-from optim_core.params import LIMITS
+from optim_core.params import CONSTRAINTS, LIMITS
 from optim_core.surfaces import GROUPS
 from settings import (
     AXES,
     CUSTOM_F,
+    OVERRIDE_KINDS,
     OVERRIDE_PARAMS,
     PRESETS,
     SLIDER_RANGES,
     RaceSettings,
     custom_placeholders,
+    override_text,
     own_lrs,
     window_text,
 )
@@ -263,11 +265,53 @@ def advanced() -> html.Details:
 
 
 #: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
-#: (lr, μ) come first: blank, an optimizer follows the slider.
+#: (lr, μ) come first: blank, an optimizer follows the slider; then the number boxes,
+#: then the switches, options and pairs.
 PER_GRID = 3
-_OTHERS = tuple(p for p in OVERRIDE_PARAMS if p not in ("lr", "momentum"))
-OVERRIDE_GROUPS = (("lr", "momentum"), *(_OTHERS[i:i + PER_GRID]
-                                         for i in range(0, len(_OTHERS), PER_GRID)))
+_NUMBERS = tuple(p for p in OVERRIDE_PARAMS
+                 if OVERRIDE_KINDS[p] == "number" and p not in ("lr", "momentum"))
+_CHOICES = tuple(p for p in OVERRIDE_PARAMS if OVERRIDE_KINDS[p] != "number")
+OVERRIDE_GROUPS = (("lr", "momentum"),
+                   *(group[i:i + PER_GRID] for group in (_NUMBERS, _CHOICES)
+                     for i in range(0, len(group), PER_GRID)))
+#: Each kind of control's column: an option's name and a pair's two numbers need room.
+COLUMN_WIDTHS = {"number": "minmax(3em, 1fr)", "bool": "minmax(3em, 1fr)",
+                 "pair": "minmax(5.5em, 1.5fr)", "option": "minmax(8em, 2fr)"}
+#: A checkbox's one option (Dash's Checklist holds a list: ticked is [CHECKED]).
+CHECKED = "on"
+
+
+def override_control_value(optimizer: str, param: str, value):
+    """What ``optimizer``'s control for ``param`` shows for its own ``value`` (None: none
+    of its own): a checkbox is ticked by torch's default where none is set; a pair is
+    its text "a,b"."""
+    kind = OVERRIDE_KINDS[param]
+    if kind == "bool":
+        ticked = value if isinstance(value, bool) else oc.OPTIMIZERS[optimizer].defaults[param]
+        return [CHECKED] if ticked else []
+    if kind == "pair" and isinstance(value, (list, tuple)):
+        return override_text(value)
+    return value
+
+
+def override_control(optimizer: str, param: str, value):
+    """``optimizer``'s control for ``param``, from the kind its constraint asks for."""
+    control_id, kind = ids.override_id(optimizer, param), OVERRIDE_KINDS[param]
+    shown = override_control_value(optimizer, param, value)
+    default = oc.OPTIMIZERS[optimizer].defaults[param]
+    if kind == "bool":
+        return dcc.Checklist(id=control_id, options=[{"label": "", "value": CHECKED}],
+                             value=shown, className="override-check")
+    if kind == "option":
+        options = getattr(CONSTRAINTS[param], "inner", CONSTRAINTS[param]).values
+        return dcc.Dropdown(id=control_id, options=list(options), value=shown,
+                            placeholder=str(default), searchable=False, clearable=True,
+                            className="override-option")
+    placeholder = "slider" if param in ("lr", "momentum") else (
+        "None" if default is None else override_text(default) if kind == "pair"
+        else f"{default:g}")
+    return number_input(control_id, shown, placeholder=placeholder, width=None,
+                        class_name="compact", name=f"{optimizer}.{param}")
 
 
 def overrides_grid(overrides: dict) -> html.Div:
@@ -287,15 +331,12 @@ def overrides_grid(overrides: dict) -> html.Div:
                 if param not in spec.defaults:
                     cells.append(html.Span("—", className="muted"))
                     continue
-                placeholder = "slider" if param in ("lr", "momentum") \
-                    else f"{spec.defaults[param]:g}"
-                cells.append(number_input(
-                    ids.override_id(name, param), overrides.get(name, {}).get(param),
-                    placeholder=placeholder, width=None, class_name="compact",
-                    name=f"{name}.{param}"))
+                cells.append(override_control(name, param,
+                                              overrides.get(name, {}).get(param)))
         # the slider's pair get room for their placeholder, "slider"
         columns = " ".join(["max-content"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
-                                              else "minmax(3em, 1fr)" for p in params])
+                                              else COLUMN_WIDTHS[OVERRIDE_KINDS[p]]
+                                              for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
                               style={"gridTemplateColumns": columns}))
     return html.Div(grids, className="overrides-grids")
@@ -362,7 +403,8 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
         parts.append(f"{'own ' if 'momentum' in own else ''}"
                      f"{'β₁' if run.optimizer in BETA1_USERS else 'μ'} "
                      f"{_fmt(h['momentum'], 4)}")
-    parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} {_fmt(h[k], 4)}"
+    parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} "
+              f"{_fmt(h[k], 4) if OVERRIDE_KINDS[k] == 'number' else override_text(h[k])}"
               for k in OVERRIDE_PARAMS if k not in ("lr", "momentum") and k in own
               and own[k] != defaults[k]]
     return ", ".join(parts)

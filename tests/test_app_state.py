@@ -563,3 +563,70 @@ def test_the_leaderboard_lists_the_best_run_first():
         html_text.index(f"'{t}'") for t in titles)
     best = summaries[oc.analysis.ranked(summaries)[0]]
     assert all(best.final_gap <= s.final_gap or s.status == "converged" for s in summaries)
+
+
+# --- the Advanced panel's switches, options and pairs (issue 18) -----------------------
+
+OWN_OF_EACH_KIND = {"adam": {"amsgrad": True}, "rprop": {"etas": (0.3, 1.5)},
+                    "lbfgs": {"line_search_fn": "strong_wolfe"}, "muon": {"nesterov": False}}
+
+
+def test_overrides_of_each_kind_round_trip_through_the_url_and_the_cli_vocabulary():
+    from settings import RaceSettings, from_query
+
+    race = RaceSettings(optimizers=("adam", "rprop", "lbfgs", "muon"), overrides=OWN_OF_EACH_KIND)
+    query = race.to_query()
+    for text in ("adam.amsgrad=true", "rprop.etas=0.3,1.5", "lbfgs.line_search_fn=strong_wolfe",
+                 "muon.nesterov=false"):
+        assert text in query and f"--set={text}" in "--set=".join([""] + race.cli_args())
+    again, notes = from_query(query)
+    assert notes == [] and again == race
+
+
+def test_controls_values_of_each_kind_reach_the_race():
+    from settings import RaceSettings, parse_controls
+
+    base = RaceSettings(optimizers=("adam", "rprop", "lbfgs", "muon"))
+    controls = {**{k: getattr(base, k) for k in ("surface", "lr", "momentum", "steps", "kappa",
+                                                  "noise", "seed")},
+                "optimizers": list(base.optimizers)}
+    # as the browser gathers them: a ticked box is True, a pair is its text
+    typed = {"adam": {"amsgrad": True}, "rprop": {"etas": "0.3, 1.5"},
+             "lbfgs": {"line_search_fn": "strong_wolfe"}, "muon": {"nesterov": False},
+             "radam": {"decoupled_weight_decay": False}}  # at torch's default: not its own
+    settings, errors = parse_controls({**controls, "overrides": typed})
+    assert errors == {} and settings.overrides == OWN_OF_EACH_KIND
+    runs = {r.optimizer: r for r in settings.simulate().runs}
+    assert runs["adam"].hyperparameters["amsgrad"] is True
+    assert runs["rprop"].hyperparameters["etas"] == (0.3, 1.5)
+    assert runs["lbfgs"].hyperparameters["line_search_fn"] == "strong_wolfe"
+    assert runs["muon"].hyperparameters["nesterov"] is False
+
+
+def test_bad_overrides_of_each_kind_get_a_message_naming_them():
+    from settings import RaceSettings, from_query, parse_controls
+
+    base = RaceSettings(optimizers=("adam", "rprop", "lbfgs"))
+    controls = {**{k: getattr(base, k) for k in ("surface", "lr", "momentum", "steps", "kappa",
+                                                  "noise", "seed")},
+                "optimizers": list(base.optimizers)}
+    bad = {"rprop": {"etas": "1.5, 0.3", "step_sizes": "1e-6"},
+           "lbfgs": {"line_search_fn": "armijo"}, "adam": {"amsgrad": "maybe"}}
+    settings, errors = parse_controls({**controls, "overrides": bad})
+    assert settings is None
+    assert set(errors) == {"rprop.etas", "rprop.step_sizes", "lbfgs.line_search_fn",
+                           "adam.amsgrad"}
+    assert "etaminus < etaplus" in errors["rprop.etas"]
+    assert "armijo" in errors["lbfgs.line_search_fn"]
+    _, notes = from_query("?optimizers=rprop&rprop.etas=2,1&adam.amsgrad=perhaps")
+    assert any("rprop.etas" in n for n in notes) and any("adam.amsgrad" in n for n in notes)
+
+
+def test_a_sweep_with_a_pair_of_its_own_is_not_stale_once_its_context_comes_back():
+    import json
+
+    from settings import RaceSettings, stale_reasons, sweep_context
+
+    race = RaceSettings(optimizers=("rprop",), overrides={"rprop": {"etas": (0.3, 1.5)}})
+    drawn = json.loads(json.dumps(sweep_context(race, "rprop")))  # through the browser
+    assert stale_reasons(drawn, race, "rprop") == []

@@ -3,7 +3,6 @@ inputs from each spec's defaults, the picker's groups from each spec's group."""
 
 from optim_core import OPTIMIZERS
 from optim_core.optimizers import GROUPS
-from optim_core.params import CONSTRAINTS, Interval
 
 
 def component_ids(component) -> list:
@@ -15,14 +14,26 @@ def component_ids(component) -> list:
     return found
 
 
-def test_the_advanced_panel_has_an_input_for_every_numeric_hyperparameter_of_each():
+def test_the_advanced_panel_has_a_control_for_every_hyperparameter_of_each():
     from layouts.race import overrides_grid
 
     inputs = {(i["optimizer"], i["param"]) for i in component_ids(overrides_grid({}))
               if isinstance(i, dict)}
-    expected = {(name, param) for name, spec in OPTIMIZERS.items() for param in spec.defaults
-                if isinstance(CONSTRAINTS[param], Interval)}
+    expected = {(name, param) for name, spec in OPTIMIZERS.items() for param in spec.defaults}
     assert inputs == expected
+
+
+def test_each_kind_of_hyperparameter_gets_its_control():
+    from dash import dcc
+
+    from layouts.race import override_control
+
+    assert isinstance(override_control("adam", "amsgrad", None), dcc.Checklist)
+    assert override_control("muon", "nesterov", None).value == ["on"]  # torch's default
+    assert override_control("muon", "nesterov", False).value == []
+    assert isinstance(override_control("lbfgs", "line_search_fn", None), dcc.Dropdown)
+    box = override_control("rprop", "etas", (0.3, 1.5))
+    assert isinstance(box, dcc.Input) and box.value == "0.3,1.5" and box.placeholder == "0.5,1.2"
 
 
 def test_the_picker_groups_every_optimizer_in_the_registry_order():

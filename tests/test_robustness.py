@@ -156,6 +156,24 @@ def test_bad_override_values_are_reported_per_optimizer(server):
     assert message.startswith("Adam · beta2: Must be a float in the range [0, 1)")
 
 
+def test_the_race_callback_takes_switches_options_and_pairs_and_names_bad_ones(server):
+    url, app = server
+    body = payload(app, {ids.OPTIMIZERS: ["adam", "rprop"]})
+    body["inputs"][overrides_at(body)]["value"] = {"adam": {"amsgrad": True},
+                                                   "rprop": {"etas": [0.3, 1.5]}}
+    status, text = post(url, body)
+    assert status == 200 and not NON_FINITE.search(text)
+    state = json.loads(text)["response"][ids.RACE_STATE]["data"]
+    assert state["settings"]["overrides"] == {"adam": {"amsgrad": True},
+                                              "rprop": {"etas": [0.3, 1.5]}}
+    assert "adam.amsgrad=true" in state["query"] and "rprop.etas=0.3,1.5" in state["query"]
+    body["inputs"][overrides_at(body)]["value"] = {"rprop": {"etas": "1.5, 0.3"}}
+    status, text = post(url, body)
+    assert status == 200
+    message = json.loads(text)["response"][ids.OVERRIDES_ERROR]["children"]
+    assert message.startswith("Rprop · etas: Must be a pair (etaminus, etaplus)")
+
+
 @pytest.mark.parametrize("mangle", [
     lambda b: b"{not json",
     lambda b: b"[]",

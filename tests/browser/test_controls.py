@@ -222,3 +222,30 @@ def test_the_links_note_can_be_dismissed_and_goes_once_the_address_changes(dash_
             type_into(driver, "#lr-input", "0.05")
         wait(driver, lambda: not driver.find_element("css selector", "#url-note")
              .is_displayed(), 20, f"the note stayed ({leave})")
+
+
+def test_a_switch_and_a_pair_in_the_advanced_panel_change_the_race_and_the_url(page):
+    driver = page.driver
+    open_advanced(driver)
+    amsgrad = """[id*='"optimizer":"adam","param":"amsgrad"'] input"""
+    box = driver.find_element("css selector", amsgrad)
+    assert not box.is_selected()  # torch's default
+    before = race(driver)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    box.click()
+    wait(driver, lambda: "adam.amsgrad=true" in driver.current_url, 20, "no amsgrad in the URL")
+    after = wait_for_change(driver, before)
+    adam = after["names"].index("Adam")
+    assert after["paths"][adam] != before["paths"][adam]
+    wait(driver, lambda: "amsgrad true" in text(driver, "#race-legend"))
+    # a pair that breaks its rule is named next to the panel, and the race stays
+    etas = driver.find_element("css selector", '[name="rprop.etas"]')
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", etas)
+    etas.click()
+    etas.send_keys("1.5, 0.3", Keys.ENTER)
+    wait(driver, lambda: "Rprop · etas" in text(driver, "#overrides-error"), 20,
+         "no message for the pair")
+    assert race(driver)["paths"] == after["paths"]
+    type_into(driver, '[name="rprop.etas"]', "0.3, 1.5")
+    wait(driver, lambda: text(driver, "#overrides-error") == "", 20, "the message stayed")
+    wait(driver, lambda: "rprop.etas=0.3,1.5" in driver.current_url, 20, "no etas in the URL")
