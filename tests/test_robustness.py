@@ -48,7 +48,7 @@ def payload(app, changes: dict | None = None, changed: str = "lr-input.value") -
               ids.STEPS: settings.steps, ids.KAPPA: settings.kappa, ids.NOISE: settings.noise,
               ids.BATCH_SIZE: None, ids.POINTS: None, ids.SEED: 0, ids.START_X: None,
               ids.START_Y: None, ids.LESSON: None, ids.DATA: None, ids.CUSTOM_F: None,
-              ids.CUSTOM_WINDOW: None, ids.THEME: "light",
+              ids.CUSTOM_WINDOW: None, ids.THEME: "light", ids.LOSS_AXIS: "steps",
               ids.LR_SLIDER: math.log10(settings.lr),
               ids.MOMENTUM_SLIDER: settings.momentum, ids.OVERRIDES_STORE: settings.overrides,
               **{control: settings.control_value(name)  # the schedule panel's boxes
