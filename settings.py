@@ -32,8 +32,8 @@ from optim_core.params import (
     check_sweep_work,
 )
 from optim_core.rules import check_batch_size, check_batch_table
-from optim_core.schedules import SCHEDULER_PARAMETERS, SCHEDULERS, check_schedule
-from optim_core.simulate import resolve_runs
+from optim_core.schedules import SCHEDULER_PARAMETERS, SCHEDULERS, check_schedule, parameters_of
+from optim_core.simulate import evaluations_per_step, resolve_runs
 from optim_core.surfaces import (  # Preset: settings' name for it
     Preset,
     check_window,
@@ -306,8 +306,7 @@ def parse_training(values: dict, steps) -> tuple[dict, dict[str, str]]:
             value = _number(value) if not isinstance(value, bool) else value
         if value is None or value == "":
             continue
-        if name in SCHEDULER_PARAMETERS and name not in SCHEDULERS.get(
-                scheduler, SCHEDULERS["constant"]).defaults:
+        if name in SCHEDULER_PARAMETERS and name not in parameters_of(scheduler):
             continue
         given[name] = value
     errors: dict[str, str] = {}
@@ -715,9 +714,8 @@ def _cross_check(settings: RaceSettings) -> tuple[RaceSettings | None, dict[str,
     try:  # each optimizer's values as the engine will resolve them (nesterov's μ, ...)
         runs = resolve_runs(settings.runs(), {"lr": settings.lr,
                                               "momentum": settings.momentum}, (0.0, 0.0))
-        check_race_work("the race", sum(oc.OPTIMIZERS[run.optimizer].family.max_evaluations(
-            run.row) for run in runs), settings.steps, settings.surface_object().n_points,
-            settings.batch_size)
+        check_race_work("the race", evaluations_per_step(runs), settings.steps,
+                        settings.surface_object().n_points, settings.batch_size)
     except InvalidParameterError as error:
         return None, {error.parameter: _message(error)}
     return settings, {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from types import SimpleNamespace
 
 from .clipping import CLIP_DEFAULTS
 from .optimizers import HYPERPARAMETERS, OPTIMIZER_NAMES, OPTIMIZERS
@@ -24,7 +23,7 @@ from .params import (
     Pair,
     constraint_for,
 )
-from .schedules import SCHEDULER_NAMES, SCHEDULER_PARAMETERS, SCHEDULERS
+from .schedules import SCHEDULER_NAMES, SCHEDULER_PARAMETERS, SCHEDULERS, parameters_of
 
 EXIT_USAGE = 2
 
@@ -243,10 +242,6 @@ def _schedule_flags(parser):
                                  f"; default {CLIP_DEFAULTS[name]})")
 
 
-#: for --scheduler names that are not one (the engine names the error)
-NO_SCHEDULER = SimpleNamespace(defaults={})
-
-
 def _schedule_options(args) -> dict:
     """The scheduler and clip flags given, parsed; the engine checks them together."""
     options = {"scheduler": args.scheduler}
@@ -386,7 +381,7 @@ def _hyperparameters(args, names: list[str]) -> dict:
         if text is None:
             continue
         takers = [n for n in names if name in OPTIMIZERS[n].defaults]
-        if not takers and name in SCHEDULERS.get(args.scheduler, NO_SCHEDULER).defaults:
+        if not takers and name in parameters_of(args.scheduler):
             shared[name] = _value(name, text)  # warmup_steps: the scheduler's alone here
             continue
         if not takers:

@@ -214,6 +214,13 @@ SCHEDULERS: dict[str, SchedulerSpec] = {s.name: s for s in (
     _spec("warmup-cosine", "SequentialLR(LinearLR, CosineAnnealingLR)", warmup_cosine),
 )}
 SCHEDULER_NAMES = tuple(SCHEDULERS)
+
+
+def parameters_of(scheduler) -> dict:
+    """The parameters ``scheduler`` takes, with their defaults; none for a name that is
+    no scheduler (check_schedule names that error)."""
+    spec = SCHEDULERS.get(scheduler) if isinstance(scheduler, str) else None
+    return spec.defaults if spec else {}
 #: Every scheduler parameter, in first-seen order: the CLI flags, URL keys, CSV columns.
 SCHEDULER_PARAMETERS = tuple(dict.fromkeys(
     name for spec in SCHEDULERS.values() for name in spec.defaults))

@@ -163,6 +163,12 @@ def resolve_runs(optimizers, shared: dict, start) -> list[Run]:
     return runs
 
 
+def evaluations_per_step(runs: list[Run]) -> int:
+    """The most evaluations of f and ∇f one step of these runs makes, summed (one a run,
+    L-BFGS up to max_eval + 2): what the race's work bound counts."""
+    return sum(OPTIMIZERS[run.optimizer].family.max_evaluations(run.row) for run in runs)
+
+
 def _check_start(start) -> tuple[float, float]:
     try:
         x0, y0 = start
@@ -239,7 +245,7 @@ def simulate(surface: str | Surface = "ravine",
     batch_size = clean["batch_size"]
     # a name both a scheduler and an optimizer take (warmup_steps: warmup-cosine's and
     # Schedule-Free's) is the scheduler's if it takes it, and stays a shared value too
-    takes = getattr(schedules.SCHEDULERS.get(scheduler), "defaults", {})
+    takes = schedules.parameters_of(scheduler)
     schedule = schedules.check_schedule("simulate", scheduler, {
         name: (hyperparameters[name] if name in HYPERPARAMETERS else hyperparameters.pop(name))
         for name in schedules.SCHEDULER_PARAMETERS
@@ -249,8 +255,8 @@ def simulate(surface: str | Surface = "ravine",
                                      "clip_grad_value": clip_grad_value})
     runs = resolve_runs(optimizers, hyperparameters,
                         surface.default_start if start is None else start)
-    check_race_work("simulate", sum(OPTIMIZERS[run.optimizer].family.max_evaluations(run.row)
-                                    for run in runs), steps, surface.n_points, batch_size)
+    check_race_work("simulate", evaluations_per_step(runs), steps, surface.n_points,
+                    batch_size)
 
     lr_rows, momentum_rows, takes_momentum = _schedule_rows(runs, scheduler, schedule, steps)
     state_record = np.empty((len(runs) if state else 0, steps + 1, 2, RECORD_WIDTH))
