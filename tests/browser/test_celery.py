@@ -56,6 +56,7 @@ class CeleryStack:
                     "PYTHONPATH": str(ROOT), "OPTIMIZER_RACE_CACHE": str(tmp_path / "cache"),
                     "OPTIMIZER_RACE_JOB_DEADLINE": str(deadline_s)}
         self.logs = {name: tmp_path / f"worker-{name}.log" for name in ("small", "large")}
+        self.app_log = tmp_path / "app.log"
         self.workers: dict[str, subprocess.Popen] = {}
         self.processes: list[subprocess.Popen] = []
         self.redis: subprocess.Popen | None = None
@@ -90,7 +91,7 @@ class CeleryStack:
                        f"the {name} worker never got ready")
         self.processes.append(subprocess.Popen(
             [sys.executable, "app.py", "--port", self.url.rsplit(":", 1)[1]], cwd=ROOT,
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            env=self.env, stdout=self.app_log.open("w"), stderr=subprocess.STDOUT))
         wait_until(lambda: http_ok(self.url + "/healthz"), 120, "the app did not start")
         return self
 
