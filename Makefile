@@ -50,6 +50,9 @@ test: $(VENV)/.dev
 	scripts/system-deps.sh browser redis
 	$(BIN)/ruff check .
 	@mkdir -p build
+	@# compile the engine's kernels once, here: numba caches them, and every server and
+	@# worker the tests start then loads them instead of compiling them at once
+	$(BIN)/python -c "import app"
 	$(BIN)/python -m pytest --junitxml=build/junit.xml $(PYTEST_ARGS)
 	$(BIN)/python scripts/check_test_report.py build/junit.xml
 

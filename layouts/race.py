@@ -60,7 +60,8 @@ GRAPH_HEIGHT = "clamp(340px, calc(100vh - 290px), 640px)"
 #: name, with spaces).
 SHORT_LABELS = {"momentum": "μ / β₁", "dampening": "damp\u00adening", "beta2": "β₂",
                 "eps": "ε", "alpha": "α", "momentum_decay": "ψ (mom. decay)",
-                "initial_accumulator_value": "initial acc\u00adumulator"}
+                "initial_accumulator_value": "initial acc\u00adumulator",
+                "decoupled_weight_decay": "de\u00adcoupled weight decay"}
 OVERRIDE_LABELS = {name: SHORT_LABELS.get(name, name.replace("_", " "))
                    for name in OVERRIDE_PARAMS}
 
@@ -265,18 +266,19 @@ def advanced() -> html.Details:
 
 
 #: The Advanced panel's grids, each narrow enough for the sidebar. The sliders' two
-#: (lr, μ) come first: blank, an optimizer follows the slider; then the number boxes,
-#: then the switches, options and pairs.
-PER_GRID = 3
-_NUMBERS = tuple(p for p in OVERRIDE_PARAMS
-                 if OVERRIDE_KINDS[p] == "number" and p not in ("lr", "momentum"))
-_CHOICES = tuple(p for p in OVERRIDE_PARAMS if OVERRIDE_KINDS[p] != "number")
-OVERRIDE_GROUPS = (("lr", "momentum"),
-                   *(group[i:i + PER_GRID] for group in (_NUMBERS, _CHOICES)
-                     for i in range(0, len(group), PER_GRID)))
-#: Each kind of control's column: an option's name and a pair's two numbers need room.
-COLUMN_WIDTHS = {"number": "minmax(3em, 1fr)", "bool": "minmax(3em, 1fr)",
-                 "pair": "minmax(5.5em, 1.5fr)", "option": "minmax(8em, 2fr)"}
+#: (lr, μ) come first: blank, an optimizer follows the slider; then one kind of control
+#: a grid (number boxes, switches, pairs, options), as many a grid as fit.
+PER_GRID = {"number": 3, "bool": 3, "pair": 2, "option": 1}
+OVERRIDE_GROUPS = (("lr", "momentum"), *(
+    group[i:i + PER_GRID[kind]]
+    for kind in PER_GRID
+    for group in [tuple(p for p in OVERRIDE_PARAMS if OVERRIDE_KINDS[p] == kind
+                        and p not in ("lr", "momentum"))]
+    for i in range(0, len(group), PER_GRID[kind])))
+#: Each kind of control's column: a switch's head word, an option's name and a pair's
+#: two numbers need room.
+COLUMN_WIDTHS = {"number": "minmax(3em, 1fr)", "bool": "minmax(4.5em, 1fr)",
+                 "pair": "minmax(5.5em, 1.5fr)", "option": "minmax(6.5em, 2fr)"}
 #: A checkbox's one option (Dash's Checklist holds a list: ticked is [CHECKED]).
 CHECKED = "on"
 
@@ -326,7 +328,7 @@ def overrides_grid(overrides: dict) -> html.Div:
             spec = oc.OPTIMIZERS[name]
             if not any(param in spec.defaults for param in params):
                 continue
-            cells.append(html.Span([swatch(COLORS[name]), TITLES[name]], className="nowrap"))
+            cells.append(html.Span([swatch(COLORS[name]), TITLES[name]], className="grid-name"))
             for param in params:
                 if param not in spec.defaults:
                     cells.append(html.Span("—", className="muted"))
@@ -334,7 +336,8 @@ def overrides_grid(overrides: dict) -> html.Div:
                 cells.append(override_control(name, param,
                                               overrides.get(name, {}).get(param)))
         # the slider's pair get room for their placeholder, "slider"
-        columns = " ".join(["max-content"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
+        # the names' column gives way first: a long name wraps rather than push the grid
+        columns = " ".join(["minmax(4.5em, max-content)"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
                                               else COLUMN_WIDTHS[OVERRIDE_KINDS[p]]
                                               for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
