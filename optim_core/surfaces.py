@@ -652,8 +652,11 @@ def _finite_start(expression: Expression, point, offset, box) -> tuple[float, fl
 
 def _gradient_tape(expression: Expression) -> tuple[np.ndarray, ...]:
     program = expression.grad_program
-    return (program.ops, program.first, program.second, program.initial_slots(),
-            program.outputs)
+    slots = program.initial_slots()
+    # read-only like _NO_PROGRAM's (the kernels copy it): a writable one is another type
+    # to numba, and would compile the race and sweep kernels a second time (~2 min)
+    slots.flags.writeable = False
+    return program.ops, program.first, program.second, slots, program.outputs
 
 
 @functools.lru_cache(maxsize=64)

@@ -124,3 +124,24 @@ def test_zero_eps_is_flagged_alike_on_both_paths(optimizer):
     np.testing.assert_array_equal(sweeps[0].diverged_at, sweeps[1].diverged_at)
     if expected is not None:  # (SGD's large-lr cells diverge on their own)
         assert (sweeps[0].diverged_at == expected).all()
+
+
+def test_every_race_and_sweep_runs_the_kernels_the_app_compiles_at_start():
+    """The app compiles one race and one sweep at start (``app.warm_up``); any race or
+    sweep whose arguments numba types differently (a writable array, another dtype)
+    would compile the kernels again, a minute or two in the middle of a user's session."""
+    from optim_core import _kernels
+
+    oc.simulate("ravine", ["sgd", "adam"], steps=2)
+    sweep("ravine", "momentum", steps=2, resolution=2)
+    race_types = set(_kernels.race_kernel.signatures)
+    sweep_types = set(_kernels.sweep_kernel.signatures)
+    typed = {"f": "(1 - x)^2 + 100*(y - x^2)^2 + sin(x)", "window": (-2, 2, -1, 3)}
+    for surface in [*oc.SURFACES, "custom"]:
+        options = typed if surface == "custom" else {}
+        oc.simulate(surface, ["momentum", "adam", "lbfgs", "adamw_schedulefree"], steps=3,
+                    state=True, scheduler="cosine", clip_grad_norm=1.0, noise=0.1,
+                    batch_size=4 if surface == "regression" else None, **options)
+        sweep(surface, "momentum", steps=3, resolution=2, noise=0.1, **options)
+    assert set(_kernels.race_kernel.signatures) == race_types
+    assert set(_kernels.sweep_kernel.signatures) == sweep_types
