@@ -337,9 +337,9 @@ def overrides_grid(overrides: dict) -> html.Div:
                                               overrides.get(name, {}).get(param)))
         # the slider's pair get room for their placeholder, "slider"
         # the names' column gives way first: a long name wraps rather than push the grid
-        columns = " ".join(["minmax(4.5em, max-content)"] + ["minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
-                                              else COLUMN_WIDTHS[OVERRIDE_KINDS[p]]
-                                              for p in params])
+        columns = " ".join(["minmax(4.5em, max-content)"] + [
+            "minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
+            else COLUMN_WIDTHS[OVERRIDE_KINDS[p]] for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
                               style={"gridTemplateColumns": columns}))
     return html.Div(grids, className="overrides-grids")
