@@ -55,7 +55,7 @@ GROUP_TITLES = {"teaching": "Teaching", "test functions": "Test functions",
                 "your own": "Your own"}
 #: The map and loss plot leave room for the header above, the step scrubber and the
 #: legend below them, so a 720-pixel-high laptop screen shows them all at once.
-GRAPH_HEIGHT = "clamp(340px, calc(100vh - 290px), 640px)"
+GRAPH_HEIGHT = "clamp(340px, calc(100vh - 350px), 640px)"
 #: The Advanced panel's column heads where the name is not the head (the others: the
 #: name, with spaces).
 SHORT_LABELS = {"momentum": "μ / β₁", "dampening": "damp\u00adening", "beta2": "β₂",
