@@ -95,7 +95,8 @@ def test_every_racers_own_values_are_named_and_the_slider_relation_is_explicit(p
     wait(driver, lambda: f"Adam own lr 0.5, β₁ {mu}" in text(driver, "#race-legend"))
     assert f"SGD lr {lr}" in text(driver, "#race-legend")
     assert f"Momentum lr {lr}, μ {mu}" in text(driver, "#race-legend")
-    wait(driver, lambda: "Adam own lr 0.5" in text(driver, "#leaderboard"))
+    # the leaderboard puts a racer's settings on the line under its name
+    wait(driver, lambda: "Adam\nown lr 0.5" in text(driver, "#leaderboard"))
     assert "Adam: own lr 0.5" in text(driver, "#own-lr")
     open_advanced(driver)  # its cell holds the own lr, and must let it go too
     assert value(driver, '[name="adam.lr"]') == "0.5"
