@@ -269,12 +269,20 @@ def advanced() -> html.Details:
 #: (lr, μ) come first: blank, an optimizer follows the slider; then one kind of control
 #: a grid (number boxes, switches, pairs, options), as many a grid as fit.
 PER_GRID = {"number": 3, "bool": 3, "pair": 2, "option": 1}
-OVERRIDE_GROUPS = (("lr", "momentum"), *(
-    group[i:i + PER_GRID[kind]]
-    for kind in PER_GRID
-    for group in [tuple(p for p in OVERRIDE_PARAMS if OVERRIDE_KINDS[p] == kind
-                        and p not in ("lr", "momentum"))]
-    for i in range(0, len(group), PER_GRID[kind])))
+#: The two hyperparameters the sliders set (a blank cell follows the slider).
+SLIDER_PARAMS = ("lr", "momentum")
+
+
+def _override_groups() -> tuple[tuple[str, ...], ...]:
+    groups = [SLIDER_PARAMS]
+    for kind, per_grid in PER_GRID.items():
+        params = [p for p in OVERRIDE_PARAMS
+                  if OVERRIDE_KINDS[p] == kind and p not in SLIDER_PARAMS]
+        groups += [tuple(params[i:i + per_grid]) for i in range(0, len(params), per_grid)]
+    return tuple(groups)
+
+
+OVERRIDE_GROUPS = _override_groups()
 #: Each kind of control's column: a switch's head word, an option's name and a pair's
 #: two numbers need room.
 COLUMN_WIDTHS = {"number": "minmax(3em, 1fr)", "bool": "minmax(4.5em, 1fr)",
@@ -309,7 +317,7 @@ def override_control(optimizer: str, param: str, value):
         return dcc.Dropdown(id=control_id, options=list(options), value=shown,
                             placeholder=str(default), searchable=False, clearable=True,
                             className="override-option")
-    placeholder = "slider" if param in ("lr", "momentum") else (
+    placeholder = "slider" if param in SLIDER_PARAMS else (
         "None" if default is None else override_text(default) if kind == "pair"
         else f"{default:g}")
     return number_input(control_id, shown, placeholder=placeholder, width=None,
@@ -338,7 +346,7 @@ def overrides_grid(overrides: dict) -> html.Div:
         # the slider's pair get room for their placeholder, "slider"
         # the names' column gives way first: a long name wraps rather than push the grid
         columns = " ".join(["minmax(4.5em, max-content)"] + [
-            "minmax(3.8em, 1.3fr)" if p in ("lr", "momentum")
+            "minmax(3.8em, 1.3fr)" if p in SLIDER_PARAMS
             else COLUMN_WIDTHS[OVERRIDE_KINDS[p]] for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
                               style={"gridTemplateColumns": columns}))
@@ -408,7 +416,7 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
                      f"{_fmt(h['momentum'], 4)}")
     parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} "
               f"{_fmt(h[k], 4) if OVERRIDE_KINDS[k] == 'number' else override_text(h[k])}"
-              for k in OVERRIDE_PARAMS if k not in ("lr", "momentum") and k in own
+              for k in OVERRIDE_PARAMS if k not in SLIDER_PARAMS and k in own
               and own[k] != defaults[k]]
     return ", ".join(parts)
 

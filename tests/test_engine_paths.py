@@ -130,10 +130,10 @@ def test_every_race_and_sweep_runs_the_kernels_the_app_compiles_at_start():
     """The app compiles one race and one sweep at start (``app.warm_up``); any race or
     sweep whose arguments numba types differently (a writable array, another dtype)
     would compile the kernels again, a minute or two in the middle of a user's session."""
+    from app import warm_up
     from optim_core import _kernels
 
-    oc.simulate("ravine", ["sgd", "adam"], steps=2)
-    sweep("ravine", "momentum", steps=2, resolution=2)
+    warm_up()
     race_types = set(_kernels.race_kernel.signatures)
     sweep_types = set(_kernels.sweep_kernel.signatures)
     typed = {"f": "(1 - x)^2 + 100*(y - x^2)^2 + sin(x)", "window": (-2, 2, -1, 3)}
