@@ -6,6 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 WORKERS ?= 2
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
 .PHONY: run serve worker test lint bench screenshot fixtures clean
@@ -53,7 +54,7 @@ test: $(VENV)/.dev
 	@# compile the engine's kernels once, here: numba caches them, and every server and
 	@# worker the tests start then loads them instead of compiling them at once
 	$(BIN)/python -c "import app"
-	$(BIN)/python -m pytest --junitxml=build/junit.xml $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --junitxml=build/junit.xml $(PYTEST_ARGS)
 	$(BIN)/python scripts/check_test_report.py build/junit.xml
 
 ## bench: engine, sweep, browser latency and load benchmarks (ratios within one run)

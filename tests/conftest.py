@@ -13,6 +13,13 @@ from benchmarks.harness import CHROMIUM
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", CHROMIUM)
 
+# under pytest-xdist each worker keeps its background sweeps in a folder of its own, so
+# that one worker's jobs (and their cancelling) never meet the other's
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OPTIMIZER_RACE_CACHE", os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache",
+        "background-" + os.environ["PYTEST_XDIST_WORKER"]))
+
 
 def pytest_setup_options():
     """Chrome options for dash.testing's browser. It adds --no-sandbox, --disable-gpu and

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlparse
 
-import pytest
-
 from optim_core.doctor import diagnose, fmt
 from optim_core.lessons import LESSONS
 from settings import from_query, lesson_settings
 
 from .pages import (
-    free_port,
     race,
-    severe_console_errors,
     text,
     type_into,
     value,
@@ -30,13 +26,6 @@ return Object.fromEntries(arguments[0].map(css => {
 """
 
 
-@pytest.fixture
-def server(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
-    yield dash_duo
-    assert severe_console_errors(dash_duo) == []
-
-
 def query(driver) -> dict:
     return dict(parse_qsl(urlparse(driver.current_url).query, keep_blank_values=True))
 
@@ -50,9 +39,9 @@ def open_page(dash_duo, search: str) -> dict:
     return wait_for_race(dash_duo.driver)
 
 
-def test_a_lessons_link_opens_its_race_and_its_live_text(server):
-    driver = server.driver
-    drawn = open_page(server, "?lesson=ravine")
+def test_a_lessons_link_opens_its_race_and_its_live_text(fresh_tab):
+    driver = fresh_tab.driver
+    drawn = open_page(fresh_tab, "?lesson=ravine")
     assert drawn["names"] == ["SGD", "Momentum"] and drawn["start"] == [6, 6]
     assert all(len(x) == 61 for x, _ in drawn["paths"])  # 60 steps
     race_now = lesson_settings("ravine").simulate()
@@ -75,9 +64,9 @@ def test_a_lessons_link_opens_its_race_and_its_live_text(server):
          in text(driver, "#lesson-text"), 20, "the text did not follow the race")
 
 
-def test_picking_a_lesson_from_the_select_sets_its_race(server):
-    driver = server.driver
-    before = open_page(server, "")
+def test_picking_a_lesson_from_the_select_sets_its_race(fresh_tab):
+    driver = fresh_tab.driver
+    before = open_page(fresh_tab, "")
     dropdown = driver.find_element("css selector", "#lesson-select")
     dropdown.click()
     controls = dropdown.get_attribute("aria-controls")
@@ -98,9 +87,9 @@ def test_picking_a_lesson_from_the_select_sets_its_race(server):
     wait(driver, lambda: text(driver, "#lesson-text") == "", 20)
 
 
-def test_apply_fix_sets_the_controls_and_the_new_race_shows_it_worked(server):
-    driver = server.driver
-    open_page(server, "?surface=ravine&optimizers=sgd,adam&lr=0.085&steps=60")
+def test_apply_fix_sets_the_controls_and_the_new_race_shows_it_worked(fresh_tab):
+    driver = fresh_tab.driver
+    open_page(fresh_tab, "?surface=ravine&optimizers=sgd,adam&lr=0.085&steps=60")
     wait(driver, lambda: "diverged at step 1" in text(driver, "#doctor-panel"), 20)
     assert "lr 0.085 > 2/L = 0.08" in text(driver, "#doctor-panel")
     buttons = driver.find_elements("css selector", "#doctor-panel button[name=apply-fix]")
@@ -125,12 +114,12 @@ FULL_PARTS = (".page-header", "#loss-graph", "#leaderboard", "#phase-diagram",
               "#steps-input", "#surface-select", "#optimizer-select")
 
 
-def test_embed_at_480_px_shows_only_the_compact_view_with_a_link_to_the_full_app(server):
-    driver = server.driver
+def test_embed_at_480_px_shows_only_the_compact_view_with_a_link_to_the_full_app(fresh_tab):
+    driver = fresh_tab.driver
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 480, "height": 900, "deviceScaleFactor": 1, "mobile": False})
     try:
-        open_page(server, "?lesson=momentum-099&embed=1")
+        open_page(fresh_tab, "?lesson=momentum-099&embed=1")
         wait(driver, lambda: driver.execute_script("return innerWidth") == 480)
         wait(driver, lambda: "Try this" in text(driver, "#lesson-text"), 20)
         wait(driver, lambda: "#race-legend .legend-item" and driver.find_elements(
@@ -160,9 +149,9 @@ def test_embed_at_480_px_shows_only_the_compact_view_with_a_link_to_the_full_app
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def test_controls_limit_what_the_embedded_view_shows(server):
-    driver = server.driver
-    open_page(server, "?embed=1&controls=lr,steps")
+def test_controls_limit_what_the_embedded_view_shows(fresh_tab):
+    driver = fresh_tab.driver
+    open_page(fresh_tab, "?embed=1&controls=lr,steps")
     shown = visible(driver, "#lr-slider", "#momentum-slider", "#steps-input", "#kappa-input")
     assert shown == {"#lr-slider": True, "#momentum-slider": False, "#steps-input": True,
                      "#kappa-input": False}

@@ -85,7 +85,7 @@ def test_a_link_reopens_a_typed_surface(dash_duo, app):
                               rel=1e-6, abs=1e-6)
 
 
-def test_pasted_points_are_fitted_and_a_link_reopens_them(page, dash_duo):
+def test_pasted_points_are_fitted_and_a_link_reopens_them(page):
     driver = page.driver
     before = race(driver)
     pick(driver, "regression")
@@ -102,7 +102,7 @@ def test_pasted_points_are_fitted_and_a_link_reopens_them(page, dash_duo):
     wait(driver, lambda: (data_points(driver) or [[]])[0] == [-1, 0, 1, 2, 3])
     assert data_points(driver)[1] == pytest.approx([-2.5, -1.1, 0.4, 2.1, 3.4])
 
-    driver.get(dash_duo.server_url + "/?surface=regression&data=" + digest)
+    driver.get(page.server_url + "/?surface=regression&data=" + digest)
     wait_for_race(driver)
     wait(driver, lambda: (data_points(driver) or [[]])[0] == [-1, 0, 1, 2, 3])
     assert "Fitting your 5 points" in driver.find_element(
