@@ -33,7 +33,7 @@ from optim_core.params import (
 )
 from optim_core.rules import check_batch_size, check_batch_table
 from optim_core.schedules import SCHEDULER_PARAMETERS, SCHEDULERS, check_schedule, parameters_of
-from optim_core.simulate import evaluations_per_step, resolve_runs
+from optim_core.simulate import SHARED_HYPERPARAMETERS, evaluations_per_step, resolve_runs
 from optim_core.surfaces import (  # Preset: settings' name for it
     Preset,
     check_window,
@@ -883,7 +883,7 @@ def own_values(race: RaceSettings, optimizer: str) -> dict:
 def sweep_context(race: RaceSettings, optimizer: str) -> dict:
     """What a sweep of ``optimizer`` from ``race`` depends on, as {name: value}."""
     own = {f"own.{k}": list(v) if isinstance(v, tuple) else v  # a pair as its JSON
-           for k, v in race.overrides.get(optimizer, {}).items() if k not in ("lr", "momentum")}
+           for k, v in race.overrides.get(optimizer, {}).items() if k not in SHARED_HYPERPARAMETERS}
     return {name: getattr(race, name) for name in SWEEP_CONTEXT} | own
 
 
@@ -930,7 +930,7 @@ class SweepSettings:
         race = self.race
         surface = race.surface_object()
         fixed = {k: v for k, v in race.overrides.get(self.optimizer, {}).items()
-                 if k not in ("lr", "momentum") and k in oc.OPTIMIZERS[self.optimizer].defaults}
+                 if k not in SHARED_HYPERPARAMETERS and k in oc.OPTIMIZERS[self.optimizer].defaults}
         return sweep(surface, self.optimizer, steps=self.steps, resolution=self.resolution,
                      lr_range=self.lr_range(),
                      momentum_range=(self.momentum_min, self.momentum_max),
@@ -1013,7 +1013,7 @@ def stored_sweep(stored) -> tuple[SweepSettings | None, dict[str, str]]:
 VIEW_KEYS = ("embed", "controls", "step")
 #: The controls an embedded view can show (the race settings' names), and its default.
 EMBED_CONTROLS = ("lr", "momentum", "steps", "surface", "optimizers")
-DEFAULT_EMBED_CONTROLS = ("lr", "momentum")
+DEFAULT_EMBED_CONTROLS = SHARED_HYPERPARAMETERS  # the sliders
 
 
 def view_notes(pairs: dict) -> list[str]:

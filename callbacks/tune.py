@@ -16,6 +16,7 @@ from layouts import ids
 from layouts.tune import tuned_table
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import InvalidParameterError, check_params
+from optim_core.simulate import SHARED_HYPERPARAMETERS
 from optim_core.tune import CRITERIA, LR_COUNT, tune
 from settings import SWEEP_CONTEXT, RaceSettings, override_values, settings_from_state
 
@@ -23,7 +24,7 @@ from . import jobs
 from .sweep import OVERRIDES
 
 log = logging.getLogger(__name__)
-TUNED = ("lr", "momentum")
+TUNED = SHARED_HYPERPARAMETERS
 #: what a tuning depends on besides each racer's own other values (the race's settings)
 CONTEXT = (*SWEEP_CONTEXT, "steps", "f", "window", "data", "optimizers")
 

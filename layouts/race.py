@@ -13,6 +13,7 @@ from optim_core.expression import FUNCTION_NAMES, MAX_LENGTH
 from optim_core.optimizers import GROUPS as OPTIMIZER_GROUPS
 from optim_core.optimizers import OPTIMIZER_NAMES
 from optim_core.params import CONSTRAINTS, LIMITS
+from optim_core.simulate import SHARED_HYPERPARAMETERS
 from optim_core.surfaces import GROUPS
 from settings import (
     AXES,
@@ -270,7 +271,7 @@ def advanced() -> html.Details:
 #: a grid (number boxes, switches, pairs, options), as many a grid as fit.
 PER_GRID = {"number": 3, "bool": 3, "pair": 2, "option": 1}
 #: The two hyperparameters the sliders set (a blank cell follows the slider).
-SLIDER_PARAMS = ("lr", "momentum")
+SLIDER_PARAMS = SHARED_HYPERPARAMETERS
 
 
 def _override_groups() -> tuple[tuple[str, ...], ...]:

@@ -23,7 +23,7 @@ import numpy as np
 from . import theory
 from .analysis import leaderboard
 from .doctor import diagnose, diagnose_run, fastest_momentum, fmt, overshoot
-from .simulate import Run, simulate
+from .simulate import SHARED_HYPERPARAMETERS, Run, simulate
 from .surfaces import get_surface
 
 #: Lesson 3's momentum factors and the steps its table shows.
@@ -338,7 +338,7 @@ def _settings_of(race) -> dict:
     if race.surface.points is not None:
         settings["points"] = race.surface.points
     for run in race.runs:
-        for param in ("lr", "momentum"):
+        for param in SHARED_HYPERPARAMETERS:
             if param in run.hyperparameters:
                 settings[f"{run.optimizer}.{param}"] = run.hyperparameters[param]
     return settings

@@ -45,6 +45,10 @@ from .rules import check_data_rules
 from .stochastic import batch_table, noise_table
 from .surfaces import PROGRAM, Surface, get_surface, surface_grad, surface_value
 
+#: The two hyperparameters a race sets for every racer at once: the app's sliders, a
+#: phase diagram's axes, the tuner's search. A racer may still give its own.
+SHARED_HYPERPARAMETERS = ("lr", "momentum")
+
 
 @dataclass(frozen=True)
 class Run:

@@ -28,7 +28,7 @@ from .export import csv_cell
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS
 from .params import InvalidParameterError, check_params, check_sweep_work
 from .rules import check_data_rules
-from .simulate import Run, hyper_table, race_numpy, resolve_runs
+from .simulate import SHARED_HYPERPARAMETERS, Run, hyper_table, race_numpy, resolve_runs
 from .stochastic import batch_table, noise_table
 from .surfaces import Surface, get_surface
 from .theory import rate_or_nan
@@ -112,7 +112,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
                 f"The {name!r} parameter of sweep must be below its maximum ({high!r}). "
                 f"Got {low!r} instead.", parameter=name, caller="sweep",
                 allowed=f"a value below {high!r}", got=low)
-    for name in ("lr", "momentum"):
+    for name in SHARED_HYPERPARAMETERS:
         if name in hyperparameters:
             raise InvalidParameterError(
                 f"sweep varies {name!r} over its grid; set {name}_range instead.",
@@ -163,7 +163,7 @@ def sweep(surface: str | Surface = "ravine", optimizer: str = "momentum", *,
     if not takes_momentum:
         final_loss, hit, rate, diverged = (np.repeat(m, resolution, axis=0)
                                            for m in (final_loss, hit, rate, diverged))
-    fixed = {k: v for k, v in base.hyperparameters.items() if k not in ("lr", "momentum")}
+    fixed = {k: v for k, v in base.hyperparameters.items() if k not in SHARED_HYPERPARAMETERS}
     return Sweep(surface, optimizer, steps, base.start, lrs, momenta, fixed, clean["noise"],
                  clean["batch_size"], clean["seed"], clean["tolerance"], final_loss, hit,
                  rate, diverged)
@@ -197,7 +197,7 @@ SWEEP_COLUMNS = ("surface", "optimizer", "lr", "momentum", "final_loss", "steps_
 def sweep_to_csv(result: Sweep) -> str:
     """One row per cell (momentum-major); empty cells mean never / undefined / n.a."""
     others = [h for h in HYPERPARAMETERS
-              if h not in ("lr", "momentum") and h in result.hyperparameters]
+              if h not in SHARED_HYPERPARAMETERS and h in result.hyperparameters]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(list(SWEEP_COLUMNS) + others)

@@ -28,6 +28,7 @@ import numpy as np
 from .analysis import TOLERANCE
 from .optimizers import OPTIMIZERS
 from .params import InvalidParameterError, check_params
+from .simulate import SHARED_HYPERPARAMETERS
 from .surfaces import Surface, get_surface
 from .sweep import sweep
 
@@ -121,7 +122,7 @@ def tune(surface: str | Surface = "ravine",
     results = []
     for name, count in zip(optimizers, cells, strict=True):
         fixed = {k: v for k, v in {**hyperparameters, **(own or {}).get(name, {})}.items()
-                 if k in OPTIMIZERS[name].defaults and k not in ("lr", "momentum")}
+                 if k in OPTIMIZERS[name].defaults and k not in SHARED_HYPERPARAMETERS}
         run_steps = (max(1, budget // evaluations_per_step(name))
                      if criterion == "loss-at-evals" else steps)
 
