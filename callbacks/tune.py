@@ -24,7 +24,6 @@ from . import jobs
 from .sweep import OVERRIDES
 
 log = logging.getLogger(__name__)
-TUNED = SHARED_HYPERPARAMETERS
 #: what a tuning depends on besides each racer's own other values (the race's settings)
 CONTEXT = (*SWEEP_CONTEXT, "steps", "f", "window", "data", "optimizers")
 
@@ -87,7 +86,7 @@ def tuned_values(stored) -> dict:
     for name, values in tuned.items():
         if name not in OPTIMIZER_NAMES or not isinstance(values, dict):
             continue
-        kept = {k: float(v) for k, v in values.items() if k in TUNED
+        kept = {k: float(v) for k, v in values.items() if k in SHARED_HYPERPARAMETERS
                 and isinstance(v, (int, float)) and not isinstance(v, bool)
                 and math.isfinite(v)}
         try:

@@ -270,15 +270,13 @@ def advanced() -> html.Details:
 #: (lr, μ) come first: blank, an optimizer follows the slider; then one kind of control
 #: a grid (number boxes, switches, pairs, options), as many a grid as fit.
 PER_GRID = {"number": 3, "bool": 3, "pair": 2, "option": 1}
-#: The two hyperparameters the sliders set (a blank cell follows the slider).
-SLIDER_PARAMS = SHARED_HYPERPARAMETERS
 
 
 def _override_groups() -> tuple[tuple[str, ...], ...]:
-    groups = [SLIDER_PARAMS]
+    groups = [SHARED_HYPERPARAMETERS]
     for kind, per_grid in PER_GRID.items():
         params = [p for p in OVERRIDE_PARAMS
-                  if OVERRIDE_KINDS[p] == kind and p not in SLIDER_PARAMS]
+                  if OVERRIDE_KINDS[p] == kind and p not in SHARED_HYPERPARAMETERS]
         groups += [tuple(params[i:i + per_grid]) for i in range(0, len(params), per_grid)]
     return tuple(groups)
 
@@ -318,7 +316,7 @@ def override_control(optimizer: str, param: str, value):
         return dcc.Dropdown(id=control_id, options=list(options), value=shown,
                             placeholder=str(default), searchable=False, clearable=True,
                             className="override-option")
-    placeholder = "slider" if param in SLIDER_PARAMS else (
+    placeholder = "slider" if param in SHARED_HYPERPARAMETERS else (
         "None" if default is None else override_text(default) if kind == "pair"
         else f"{default:g}")
     return number_input(control_id, shown, placeholder=placeholder, width=None,
@@ -347,7 +345,7 @@ def overrides_grid(overrides: dict) -> html.Div:
         # the slider's pair get room for their placeholder, "slider"
         # the names' column gives way first: a long name wraps rather than push the grid
         columns = " ".join(["minmax(4.5em, max-content)"] + [
-            "minmax(3.8em, 1.3fr)" if p in SLIDER_PARAMS
+            "minmax(3.8em, 1.3fr)" if p in SHARED_HYPERPARAMETERS
             else COLUMN_WIDTHS[OVERRIDE_KINDS[p]] for p in params])
         grids.append(html.Div(cells, className="overrides-grid",
                               style={"gridTemplateColumns": columns}))
@@ -417,7 +415,7 @@ def run_settings(run: oc.Trajectory, own: dict) -> str:
                      f"{_fmt(h['momentum'], 4)}")
     parts += [f"{OVERRIDE_LABELS[k].replace(chr(0xad), '')} "
               f"{_fmt(h[k], 4) if OVERRIDE_KINDS[k] == 'number' else override_text(h[k])}"
-              for k in OVERRIDE_PARAMS if k not in SLIDER_PARAMS and k in own
+              for k in OVERRIDE_PARAMS if k not in SHARED_HYPERPARAMETERS and k in own
               and own[k] != defaults[k]]
     return ", ".join(parts)
 

@@ -1,9 +1,9 @@
 """Fixtures of the browser tests: the app, and a page with the race drawn that must end
 without console errors.
 
-The ``page`` tests share one Chromium and one server (per pytest worker): starting both
-costs about 3 s, a third of a short test. Each test still gets a fresh page: the address
-loaded again, with no downloads, no stored state and no console entries from the test
+The ``page`` and ``fresh_tab`` tests share one Chromium and one server (per pytest
+worker): starting both costs about 3 s, a third of a short test. Each test still gets a
+fresh tab, with no downloads, no stored state and no console entries from the test
 before it."""
 
 from __future__ import annotations

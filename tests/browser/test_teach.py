@@ -34,9 +34,9 @@ def visible(driver, *css) -> dict:
     return driver.execute_script(VISIBLE_JS, list(css))
 
 
-def open_page(dash_duo, search: str) -> dict:
-    dash_duo.driver.get(dash_duo.server_url + "/" + search)
-    return wait_for_race(dash_duo.driver)
+def open_page(duo, search: str) -> dict:
+    duo.driver.get(duo.server_url + "/" + search)
+    return wait_for_race(duo.driver)
 
 
 def test_a_lessons_link_opens_its_race_and_its_live_text(fresh_tab):
