@@ -257,14 +257,15 @@
         if (!theme) {
           const dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)");
           theme = dark && dark.matches ? "dark" : "light";
-        } else if (clicks) {
-          theme = theme === "dark" ? "light" : "dark";
         }
+        if (clicks) theme = theme === "dark" ? "light" : "dark";
         const root = document.documentElement;
         root.dataset.theme = theme;
         Object.entries((palettes || {})[theme] || {}).forEach(function ([name, color]) {
           root.style.setProperty("--racer-" + name, color);
         });
+        // an empty store reads as light (figures.theme_name): no figure to redraw for it
+        if (!stored && !clicks && theme === "light") return window.dash_clientside.no_update;
         return theme;
       },
 

@@ -40,6 +40,7 @@ def register(app) -> None:
         output={name: Output(ids.schedule_row_id(name), "style")
                 for name in SCHEDULER_PARAMETERS},
         inputs=dict(scheduler=Input(ids.SCHEDULER, "value")),
+        prevent_initial_call=True,  # the layout shows the default race's rows
     )
     def show_parameters(scheduler):
         takes = SCHEDULERS.get(scheduler, SCHEDULERS["constant"]).defaults

@@ -202,7 +202,7 @@ def register(app) -> None:
     @app.callback(
         Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
         Input(ids.THEME, "data"), Input(ids.SWEEP_RESULT, "data"),
-        prevent_initial_call="initial_duplicate",
+        prevent_initial_call=True,  # the layout draws the light placeholder
     )
     def follow_theme(theme, stored):
         """The phase diagram in the page's theme: the placeholder redrawn, a drawn one

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dash import Input, Output, State, ctx, html, no_update
+from dash._utils import to_json
 from dash.exceptions import PreventUpdate
 
 from layouts import ids
@@ -30,6 +31,17 @@ from settings import (
 )
 
 OVERRIDES = ids.overrides()
+#: What apply_settings writes: the controls, and what goes with them.
+SETTINGS_OUTPUTS = dict(
+    controls={name: Output(control, "value") for name, control in ids.CONTROL_FOR.items()},
+    sliders={name: Output(slider, "value") for name, slider in ids.SLIDER_FOR.items()},
+    start_placeholders={"x0": Output(ids.START_X, "placeholder"),
+                        "y0": Output(ids.START_Y, "placeholder")},
+    overrides=Output(OVERRIDES, "value"), controls_class=Output(ids.CONTROLS, "className"),
+    about=Output(ids.SURFACE_ABOUT, "children"),
+    note=Output(ids.URL_NOTE_TEXT, "children"),
+    overrides_store=Output(ids.OVERRIDES_STORE, "data"),
+    step=Output(ids.STEP_REQUEST, "data"))
 
 
 def control_values(settings: RaceSettings, override_ids: list) -> dict:
@@ -49,26 +61,39 @@ def control_values(settings: RaceSettings, override_ids: list) -> dict:
         "about": surface_about(surface)}
 
 
+def opened_page() -> dict:
+    """What the page shows when it opens, named as apply_settings' outputs: the layout is
+    drawn from the default race (layouts.page), with no Advanced cell yet."""
+    settings = RaceSettings()
+    shown = control_values(settings, []) | {"note": None, "overrides_store": settings.overrides}
+    del shown["overrides"]  # a wildcard output's value is a list, sent even if empty
+    return shown
+
+
+def changed(values: dict, shown: dict) -> dict:
+    """``values`` with ``no_update`` for each one the page already shows (``shown``): a
+    value set again is work for the browser (a render, and every callback that reads it
+    fired anew) for nothing. What ``shown`` does not name is kept."""
+    def unless_shown(values, shown):  # as JSON: components compare, and 0.1 is 0.1
+        return {name: no_update if name in shown and to_json(value) == to_json(shown[name])
+                else value for name, value in values.items()}
+    return unless_shown(values, shown) | {  # a group: a dict of outputs, each compared
+        group: unless_shown(values[group], shown[group])
+        for group, outputs in SETTINGS_OUTPUTS.items() if isinstance(outputs, dict)}
+
+
 def register(app) -> None:
     @app.callback(
-        output=dict(
-            controls={name: Output(control, "value") for name, control in ids.CONTROL_FOR.items()},
-            sliders={name: Output(slider, "value") for name, slider in ids.SLIDER_FOR.items()},
-            start_placeholders={"x0": Output(ids.START_X, "placeholder"),
-                                "y0": Output(ids.START_Y, "placeholder")},
-            overrides=Output(OVERRIDES, "value"), controls_class=Output(ids.CONTROLS, "className"),
-            about=Output(ids.SURFACE_ABOUT, "children"),
-            note=Output(ids.URL_NOTE_TEXT, "children"),
-            overrides_store=Output(ids.OVERRIDES_STORE, "data"),
-            step=Output(ids.STEP_REQUEST, "data")),
+        output=SETTINGS_OUTPUTS,
         inputs=dict(search=Input(ids.URL, "search"), went_to=Input(ids.HISTORY, "data"),
                     surface=Input(ids.SURFACE, "value"), lesson=Input(ids.LESSON, "value")),
         state=dict(optimizers=State(ids.OPTIMIZERS, "value"), seed=State(ids.SEED, "value"),
                    noise=State(ids.NOISE, "value"), override_ids=State(OVERRIDES, "id"),
-                   data=State(ids.DATA, "value"), typed_f=State(ids.CUSTOM_F, "value")),
+                   data=State(ids.DATA, "value"), typed_f=State(ids.CUSTOM_F, "value"),
+                   raced=State(ids.RACE_STATE, "data")),
     )
     def apply_settings(search, went_to, surface, lesson, optimizers, seed, noise, override_ids,
-                       data, typed_f):
+                       data, typed_f, raced):
         notes, step = [], no_update  # a preset or a lesson keeps the scrubber's step
         if ctx.triggered_id == ids.HISTORY and isinstance(went_to, dict):
             search = went_to.get("search")
@@ -99,7 +124,11 @@ def register(app) -> None:
                 values["controls"]["f"] = no_update
             else:
                 values["controls"]["f"] = settings.f or CUSTOM_F
-        return values | {"note": note, "overrides_store": settings.overrides, "step": step}
+        values |= {"note": note, "overrides_store": settings.overrides, "step": step}
+        if raced is None and ctx.triggered_id in (None, ids.URL):  # the page opened (no
+            # race drawn yet): only what differs from the default race it shows
+            values = changed(values, opened_page())
+        return values
 
     @app.callback(
         Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),
@@ -115,7 +144,8 @@ def register(app) -> None:
         return overrides_grid(override_values(stored)), f"{class_name or ''} drawn".strip()
 
     @app.callback(Output(ids.OWN_LR, "children"),
-                  Input(ids.OVERRIDES_STORE, "data"), Input(ids.OPTIMIZERS, "value"))
+                  Input(ids.OVERRIDES_STORE, "data"), Input(ids.OPTIMIZERS, "value"),
+                  prevent_initial_call=True)  # the layout draws the default race's
     def show_own_lr(stored, optimizers):
         """Under the lr slider: which racers have an lr of their own."""
         return own_lr_line(own_lrs(stored, optimizers))

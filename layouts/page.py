@@ -21,7 +21,9 @@ def build_layout(fast_drag: bool = True) -> html.Div:
     settings = RaceSettings()
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.THEME, storage_type="local"),
+        # data=None, not left out: a Store whose data is undefined sets it to the stored
+        # null as it mounts, and every figure that follows the theme is drawn again
+        dcc.Store(id=ids.THEME, storage_type="local", data=None),
         dcc.Store(id=ids.PALETTE, data=PALETTES),  # the swatches' colours per theme
         dcc.Store(id=ids.RACE_STATE),
         dcc.Store(id=ids.RACE_STRUCTURE),

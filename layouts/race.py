@@ -179,7 +179,8 @@ def custom_controls(settings: RaceSettings) -> html.Div:
     """f(x, y) as typed, and its map window (shown on surface "custom")."""
     return html.Div([
         control("f(x, y)", dcc.Input(
-            id=ids.CUSTOM_F, type="text", value=settings.f or CUSTOM_F, debounce=True,
+            id=ids.CUSTOM_F, type="text", value=settings.f, debounce=True,  # picking the
+            # surface fills in an example (callbacks/url.py)
             placeholder="e.g. x^2 + 10*y^2", spellCheck=False, autoComplete="off",
             className="expression-input"), ids.CUSTOM_F,
             f"Numbers, x, y, pi, e, + − * / ^ (or **), ( ); {', '.join(FUNCTION_NAMES)}. "

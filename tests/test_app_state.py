@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from dash import Patch, dcc
 from dash._utils import to_json
+from dash.development.base_component import Component
 
 import optim_core as oc
 from layouts import figures, ids
@@ -167,6 +168,57 @@ def test_the_race_callback_leaves_unchanged_messages_alone():
         assert f"{ids.error_id(control)}.children" in outputs
         assert f"{ids.error_id(control)}.children" in states
     assert {o.split("@")[0] for o in outputs} >= {"lr-slider.value", "lr-input.value"}
+
+
+def layout_props(node, found=None) -> dict:
+    """Each component of a layout by id: its props as the browser first gets them."""
+    found = {} if found is None else found
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            layout_props(child, found)
+    elif isinstance(node, Component):
+        props = node.to_plotly_json()["props"]
+        if isinstance(props.get("id"), str):  # (pattern-matching ids are dicts)
+            found[props["id"]] = props
+        for value in props.values():
+            layout_props(value, found)
+    return found
+
+
+def test_the_page_opens_with_what_the_url_callback_leaves_unsent():
+    """As the page opens, apply_settings sends only what differs from ``opened_page()``:
+    that must be what the layout shows, output by output."""
+    from callbacks.url import SETTINGS_OUTPUTS, opened_page
+    from layouts.page import build_layout
+
+    shown = layout_props(build_layout(True))
+    opened = opened_page()
+    checked = 0
+    for name, outputs in SETTINGS_OUTPUTS.items():
+        for key, output in (outputs.items() if isinstance(outputs, dict) else [(None, outputs)]):
+            if name not in opened:
+                continue
+            value = opened[name] if key is None else opened[name][key]
+            props = shown[output.component_id]
+            assert to_json(props.get(output.component_property)) == to_json(value), output
+            checked += 1
+    assert checked == sum(len(opened[name]) if isinstance(SETTINGS_OUTPUTS[name], dict) else 1
+                          for name in opened)
+
+
+def test_an_opening_page_is_sent_only_what_its_link_changes():
+    from dash import no_update
+
+    from callbacks.url import changed, control_values, opened_page
+
+    settings, _ = from_query("surface=ravine&lr=0.02&steps=40")
+    sent = changed(control_values(settings, []) | {"note": None, "step": {"step": None},
+                                                   "overrides_store": settings.overrides},
+                   opened_page())
+    assert {k for k, v in sent["controls"].items() if v is not no_update} == {"lr", "steps"}
+    assert sent["sliders"]["lr"] is not no_update and sent["sliders"]["momentum"] is no_update
+    assert sent["about"] is no_update and sent["note"] is no_update
+    assert sent["overrides"] == [] and sent["step"] == {"step": None}
 
 
 def test_a_full_figure_carries_the_surface_once_as_an_image():

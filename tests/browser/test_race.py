@@ -14,11 +14,9 @@ from optim_core.export import race_to_csv, read_race_csv
 from settings import RaceSettings
 
 from .pages import (
-    free_port,
     losses,
     press,
     race,
-    severe_console_errors,
     text,
     type_into,
     value,
@@ -149,34 +147,77 @@ def test_export_is_what_is_drawn_and_equals_the_engine(page):
         assert list(frame[frame.optimizer == name].x) == pytest.approx(x, rel=1e-6)
 
 
-def test_url_state_is_restored_and_follows_the_controls(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
+#: Before the page's scripts: each callback request's outputs and changed inputs, kept.
+RECORD_REQUESTS_JS = """
+window.__requests = [];
+const send = window.fetch;
+window.fetch = function (url, options) {
+  if (String(url).indexOf('_dash-update-component') >= 0 && options && options.body) {
+    const body = JSON.parse(options.body);
+    window.__requests.push({output: body.output, changed: body.changedPropIds});
+  }
+  return send.apply(this, arguments);
+};
+"""
+
+
+def open_recording(tab, search: str = "") -> list:
+    """The page opened at ``search`` with its first race drawn and the page settled: the
+    callback requests it sent."""
+    driver = tab.driver
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                           {"source": RECORD_REQUESTS_JS})
+    driver.get(tab.server_url + "/" + search)
+    wait_for_race(driver)
+    wait(driver, lambda: "final loss" in text(driver, "#leaderboard"))
+    wait(driver, lambda: driver.execute_script("return window.__requests.length") == len(
+        driver.execute_script("return performance.getEntriesByType('resource')"
+                              ".filter(e => e.name.includes('_dash-update-component'))")))
+    return driver.execute_script("return window.__requests")
+
+
+def test_the_page_opens_with_one_race_and_no_redraw_of_what_it_shows(fresh_tab):
+    """The layout is the default race's: opening the page sends the URL callback, one race
+    and the panels that follow it, not again what the layout already shows."""
+    requests = open_recording(fresh_tab)
+    outputs = [r["output"] for r in requests]
+    assert sum("race-graph.figure" in o for o in outputs) == 1, outputs
+    for shown in ("sweep-graph.figure", "own-lr.children", "..scheduler-step-size-row.style",
+                  "..start-x-input.placeholder@", "..points-info.children"):
+        assert not any(o.startswith(shown) for o in outputs), f"{shown} drawn again: {outputs}"
+    race_request = next(r for r in requests if "race-graph.figure" in r["output"])
+    # the race fired as the page opened, not by controls the URL callback set again
+    assert not any(c.startswith(("surface-select", "lr-input", "optimizer-select"))
+                   for c in race_request["changed"]), race_request["changed"]
+
+
+def test_url_state_is_restored_and_follows_the_controls(fresh_tab):
+    driver = fresh_tab.driver
     query = ("?surface=rosenbrock&optimizers=adam,sgd&lr=0.002&momentum=0.5&steps=300"
              "&x0=-1&y0=2")
-    dash_duo.driver.get(dash_duo.server_url + "/" + query)
-    drawn = wait_for_race(dash_duo.driver)
-    wait(dash_duo.driver, lambda: race(dash_duo.driver)["names"] == ["SGD", "Adam"])
-    drawn = race(dash_duo.driver)
+    requests = open_recording(fresh_tab, query)
+    # one race, the link's: none of the default race drawn first
+    assert sum("race-graph.figure" in r["output"] for r in requests) == 1
+    drawn = race(driver)
+    assert drawn["names"] == ["SGD", "Adam"]
     assert drawn["start"] == [-1, 2] and len(drawn["paths"][0][0]) == 301
-    assert value(dash_duo.driver, "#lr-input") == "0.002"
-    assert value(dash_duo.driver, "#momentum-input") == "0.5"
-    assert "surface=rosenbrock" in dash_duo.driver.current_url
-    press(dash_duo.driver, "#momentum-slider [role=slider]", times=2)
-    wait(dash_duo.driver, lambda: "momentum=0.502" in dash_duo.driver.current_url)
-    assert severe_console_errors(dash_duo) == []
+    assert value(driver, "#lr-input") == "0.002"
+    assert value(driver, "#momentum-input") == "0.5"
+    assert "surface=rosenbrock" in driver.current_url
+    press(driver, "#momentum-slider [role=slider]", times=2)
+    wait(driver, lambda: "momentum=0.502" in driver.current_url)
 
 
-def test_bad_url_values_fall_back_with_a_note(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
-    dash_duo.driver.get(dash_duo.server_url + "/?surface=ravine&lr=banana&steps=-4"
-                                              "&optimizers=sgd,warp&momentum=1.5")
-    wait_for_race(dash_duo.driver)
-    note = text(dash_duo.driver, "#url-note")
+def test_bad_url_values_fall_back_with_a_note(fresh_tab):
+    driver = fresh_tab.driver
+    driver.get(fresh_tab.server_url + "/?surface=ravine&lr=banana&steps=-4"
+                                      "&optimizers=sgd,warp&momentum=1.5")
+    wait_for_race(driver)
+    note = text(driver, "#url-note")
     assert "lr='banana'" in note and "steps='-4'" in note and "warp" in note
     assert "momentum='1.5'" in note
-    assert value(dash_duo.driver, "#lr-input") == f"{RaceSettings().lr:g}"  # the preset
-    assert race(dash_duo.driver)["names"] == ["SGD"]
-    assert severe_console_errors(dash_duo) == []
+    assert value(driver, "#lr-input") == f"{RaceSettings().lr:g}"  # the preset
+    wait(driver, lambda: race(driver)["names"] == ["SGD"])
 
 
 def test_diverging_settings_are_flagged(page):
