@@ -8,11 +8,12 @@ from urllib.parse import parse_qsl, urlparse
 import numpy as np
 import pytest
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from layouts.figures import drawn_path
 from settings import RaceSettings, from_query
 
-from .pages import free_port, severe_console_errors, text, wait, wait_for_race
+from .pages import text, wait, wait_for_race
 
 #: What the page shows of the step: the scrubber's step, each at-step marker's point in
 #: data coordinates (read back from its SVG transform), the loss line, the leaderboard's
@@ -45,13 +46,12 @@ def at_step(driver) -> dict | None:
     return driver.execute_script(AT_STEP_JS)
 
 
-def open_page(dash_duo, app, search: str = ""):
-    dash_duo.start_server(app, port=free_port())
-    if search:
-        dash_duo.driver.get(dash_duo.server_url + "/" + search)
-    wait_for_race(dash_duo.driver)
-    wait(dash_duo.driver, lambda: at_step(dash_duo.driver), 20, "no scrub data")
-    return dash_duo.driver
+def open_page(tab, search: str = ""):
+    """The page in a fresh tab of the shared browser, at ``search``, its race drawn."""
+    tab.driver.get(tab.server_url + "/" + search)
+    wait_for_race(tab.driver)
+    wait(tab.driver, lambda: at_step(tab.driver), 20, "no scrub data")
+    return tab.driver
 
 
 def key(driver, name) -> None:
@@ -71,14 +71,8 @@ def near(marks, points, race) -> bool:
     return bool((gap < np.array([x1 - x0, y1 - y0]) / 200).all())
 
 
-@pytest.fixture
-def scrubbed(dash_duo, app):
-    yield dash_duo
-    assert severe_console_errors(dash_duo) == []
-
-
-def test_keys_scrub_the_race_with_no_request(scrubbed, app):
-    driver = open_page(scrubbed, app)
+def test_keys_scrub_the_race_with_no_request(fresh_tab):
+    driver = open_page(fresh_tab)
     race = RaceSettings().simulate()
     start = at_step(driver)
     assert start["steps"] == race.steps and start["step"] == race.steps
@@ -108,24 +102,27 @@ def test_keys_scrub_the_race_with_no_request(scrubbed, app):
     assert at_step(driver)["requests"] == before
 
 
-def test_play_advances_the_step_and_space_pauses(scrubbed, app):
-    driver = open_page(scrubbed, app)
+def test_play_advances_the_step_and_space_pauses(fresh_tab):
+    driver = open_page(fresh_tab)
     key(driver, Keys.HOME)
     wait(driver, lambda: at_step(driver)["step"] == 0)
     before = at_step(driver)["requests"]
+    # the slowest speed: 15 s for the race, so that the space (which can take seconds to
+    # arrive on a loaded machine) comes while it plays, not after it ended
+    Select(driver.find_element("css selector", "#play-speed-select")).select_by_value("10")
     driver.find_element("css selector", "#play-button").click()
-    wait(driver, lambda: at_step(driver)["step"] >= 5, 10, "play did not advance")
+    wait(driver, lambda: at_step(driver)["step"] >= 2, 10, "play did not advance")
     key(driver, Keys.SPACE)
+    wait(driver, lambda: "Play" in text(driver, "#play-button"), 10, "space did not pause")
     paused = at_step(driver)["step"]
-    assert 0 < paused < RaceSettings().steps
+    assert 2 <= paused < RaceSettings().steps
     driver.execute_script("return new Promise(r => setTimeout(r, 300))")
-    assert at_step(driver)["step"] == paused, "space paused"
-    assert "Play" in text(driver, "#play-button")
+    assert at_step(driver)["step"] == paused, "it went on after the pause"
     assert at_step(driver)["requests"] == before
 
 
-def test_a_link_opens_at_its_step_and_a_new_race_keeps_it(scrubbed, app):
-    driver = open_page(scrubbed, app, "?surface=ravine&steps=150&step=12")
+def test_a_link_opens_at_its_step_and_a_new_race_keeps_it(fresh_tab):
+    driver = open_page(fresh_tab, "?surface=ravine&steps=150&step=12")
     wait(driver, lambda: at_step(driver)["step"] == 12, 10, "step=12 not restored")
     race = RaceSettings().simulate()
     expected = np.array([run.params[12] for run in race.runs])
@@ -146,9 +143,9 @@ def test_a_link_opens_at_its_step_and_a_new_race_keeps_it(scrubbed, app):
     wait(driver, lambda: "step" not in query(driver), 5)
 
 
-def test_a_diverged_runs_marker_stops_at_its_last_finite_step(scrubbed, app):
+def test_a_diverged_runs_marker_stops_at_its_last_finite_step(fresh_tab):
     search = "?surface=ravine&optimizers=sgd,adam&lr=0.5&steps=60&step=50"
-    driver = open_page(scrubbed, app, search)
+    driver = open_page(fresh_tab, search)
     settings, _ = from_query(search)
     race = settings.simulate()
     sgd, adam = race.runs
@@ -182,8 +179,8 @@ def arrows(driver) -> list:
     return driver.execute_script(ARROWS_JS)
 
 
-def test_the_mechanism_arrows_show_while_paused_and_the_toggle_hides_them(scrubbed, app):
-    driver = open_page(scrubbed, app, "?surface=ravine&optimizers=momentum,nesterov,adam"
+def test_the_mechanism_arrows_show_while_paused_and_the_toggle_hides_them(fresh_tab):
+    driver = open_page(fresh_tab, "?surface=ravine&optimizers=momentum,nesterov,adam"
                                       "&steps=150&step=5")
     wait(driver, lambda: at_step(driver)["step"] == 5, 10)
     wait(driver, lambda: arrows(driver), 20, "no arrows at step 5")
@@ -220,8 +217,8 @@ def walkthrough_rows(driver) -> list:
         ".map(r => [Number(r.dataset.k), r.classList.contains('current')])")
 
 
-def test_the_walkthrough_table_follows_the_scrubber(scrubbed, app):
-    driver = open_page(scrubbed, app, "?surface=ravine&optimizers=momentum,adam&steps=150"
+def test_the_walkthrough_table_follows_the_scrubber(fresh_tab):
+    driver = open_page(fresh_tab, "?surface=ravine&optimizers=momentum,adam&steps=150"
                                       "&step=10")
     wait(driver, lambda: walkthrough_rows(driver) == [[8, False], [9, False], [10, True],
                                                       [11, False], [12, False]], 20)
