@@ -14,7 +14,6 @@ from selenium.webdriver.common.keys import Keys
 from settings import PRESETS
 
 from .pages import (
-    free_port,
     press,
     race,
     text,
@@ -210,11 +209,10 @@ def test_the_small_things_say_what_is_true(page):
         "._fullLayout.yaxis.title.text")
 
 
-def test_the_links_note_can_be_dismissed_and_goes_once_the_address_changes(dash_duo, app):
-    dash_duo.start_server(app, port=free_port())
-    driver = dash_duo.driver
+def test_the_links_note_can_be_dismissed_and_goes_once_the_address_changes(fresh_tab):
+    driver = fresh_tab.driver
     for leave in ("dismiss", "fix"):
-        driver.get(dash_duo.server_url + "/?lr=banana")
+        driver.get(fresh_tab.server_url + "/?lr=banana")
         wait_for_race(driver)
         wait(driver, lambda: "lr='banana'" in text(driver, "#url-note"))
         if leave == "dismiss":

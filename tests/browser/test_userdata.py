@@ -68,17 +68,15 @@ def test_a_typed_surface_races_and_a_bad_one_keeps_the_race(page):
     assert query(driver)["f"] == f  # the link still names the race on screen
 
 
-def test_a_link_reopens_a_typed_surface(dash_duo, app):
-    from .pages import free_port
-
-    dash_duo.start_server(app, port=free_port())
+def test_a_link_reopens_a_typed_surface(fresh_tab):
+    driver = fresh_tab.driver
     f = "x^2 + 3*y^2 - x*y"
     settings = RaceSettings(**{**RaceSettings.preset("custom").__dict__, "f": f,
                                "window": (-4.0, 4.0, -3.0, 3.0)})
-    dash_duo.driver.get(dash_duo.server_url + "/" + settings.to_query())
-    drawn = wait_for_race(dash_duo.driver)
-    assert value(dash_duo.driver, "#custom-surface-input") == f
-    assert value(dash_duo.driver, "#custom-window-input") == "-4.0, 4.0, -3.0, 3.0"
+    driver.get(fresh_tab.server_url + "/" + settings.to_query())
+    drawn = wait_for_race(driver)
+    assert value(driver, "#custom-surface-input") == f
+    assert value(driver, "#custom-window-input") == "-4.0, 4.0, -3.0, 3.0"
     expected = settings.simulate()
     x, _ = drawn["paths"][0]
     assert x == pytest.approx(drawn_path(expected.runs[0], expected.surface.window)[0][:, 0],
