@@ -10,6 +10,8 @@
   full-figure-per-update server started in the same run.
 - drag: a pointer drag of the lr slider (DevTools pointer events every 16 ms): frames of
   new paths per second and the final frame, against every move being a Dash update.
+- open: the page's opening (navigation → first race drawn, callback requests), against a
+  bare Dash page with one graph, opened alternately in the same run.
 - scrub: the step scrubber playing 8 optimizers × 1000 steps (frames per second) and a
   scrub key press → repaint, next to an lr-slider key press on the same page.
 - load: slider-drag callbacks against gunicorn with 2 workers, then one worker killed.
@@ -31,7 +33,7 @@ from pathlib import Path
 
 SECTIONS = {"engine": "benchmarks.engine", "expression": "benchmarks.expression",
             "browser": "benchmarks.browser_latency", "drag": "benchmarks.drag",
-            "scrub": "benchmarks.scrub",
+            "open": "benchmarks.page_open", "scrub": "benchmarks.scrub",
             "load": "benchmarks.load",
             "slow": "benchmarks.slow_clients"}
 

@@ -93,6 +93,7 @@ def test_the_benchmarks_use_the_harness():
     uses = {path.name: _defined_and_imported(path)[1] for path in BENCHMARKS}
     for paired in ("browser_latency.py", "drag.py"):  # the app beside its baseline
         assert {"Server", "chromium", "mode_servers", "summary"} <= uses[paired]
+    assert {"Server", "dev_server", "chromium", "summary"} <= uses["page_open.py"]
     assert {"Gunicorn", "chromium", "summary", "percentile"} <= uses["load.py"]
     assert "Gunicorn" in uses["slow_clients.py"]
     assert "best_of" in uses["engine.py"] and "best_of" in uses["expression.py"]
