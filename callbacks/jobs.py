@@ -246,6 +246,19 @@ class _Guarded:
         raise NotImplementedError
 
 
+def unless_gone(call, *args, gone=None):
+    """``call(*args)``, or ``gone`` if the process it looks at ended meanwhile: Dash's
+    DiskcacheManager checks that a job's pid exists and then opens it, and a job that
+    ends in between (its result just stored) raised psutil.NoSuchProcess, which lost the
+    result of a finished sweep."""
+    import psutil
+
+    try:
+        return call(*args)
+    except psutil.NoSuchProcess:
+        return gone
+
+
 class GuardedDiskcacheManager(_Guarded, DiskcacheManager):
     """DiskcacheManager: jobs in detached processes on this machine."""
 
@@ -265,7 +278,13 @@ class GuardedDiskcacheManager(_Guarded, DiskcacheManager):
         return book
 
     def _alive(self, job) -> bool:
-        return DiskcacheManager.job_running(self, job)
+        return unless_gone(DiskcacheManager.job_running, self, job, gone=False)
+
+    def job_running(self, job):
+        return unless_gone(super().job_running, job, gone=False)
+
+    def terminate_job(self, job):
+        unless_gone(super().terminate_job, job)  # gone: nothing left to stop
 
     def _start(self, key, job_fn, args, context, size):
         return start_detached(job_fn, (key, self._make_progress_key(key), args, context))

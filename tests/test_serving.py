@@ -207,6 +207,25 @@ def test_job_results_expire_and_the_cache_is_bounded(tmp_path):
 
 # --- background jobs --------------------------------------------------------------------
 
+def test_a_job_that_ends_while_its_result_is_read_still_gives_it(tmp_path, monkeypatch):
+    """Dash checks that a job's pid exists, then opens it: a job ending in between (its
+    result just stored, seen in CI with four sweeps at once) must not lose the result."""
+    import psutil
+
+    manager = jobs.GuardedDiskcacheManager(
+        jobs.ExpiringCache(str(tmp_path), size_limit=jobs.CACHE_SIZE_LIMIT))
+    manager.handle.set("result-key", {"swept": True})
+
+    def ended(pid, *args, **kwargs):
+        raise psutil.NoSuchProcess(pid)
+
+    monkeypatch.setattr(psutil, "pid_exists", lambda pid: True)
+    monkeypatch.setattr(psutil, "Process", ended)
+    assert manager.get_result("result-key", "4242") == {"swept": True}
+    assert manager.job_running("4242") is False
+    manager.terminate_job("4242")  # nothing left to stop, and no error
+
+
 def test_a_bad_sweep_is_refused_before_any_process_starts(server, monkeypatch):
     url, app = server
     started = []
