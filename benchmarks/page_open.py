@@ -34,14 +34,15 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Server, chromium, dev_server, load_line, summary
+from layouts import ids
 
 #: The baseline: a bare Dash page, its one graph drawn by its one callback.
 BARE_PAGE = """
 import sys
 from dash import Dash, Input, Output, dcc, html
 app = Dash(__name__, include_assets_files=False)  # not the app's assets/ (cwd)
-app.layout = html.Div([dcc.Graph(id="bare-graph"), dcc.Store(id="bare-store", data=150)])
-@app.callback(Output("bare-graph", "figure"), Input("bare-store", "data"))
+app.layout = html.Div([dcc.Graph(id="graph"), dcc.Store(id="steps", data=150)])
+@app.callback(Output("graph", "figure"), Input("steps", "data"))
 def draw(steps):
     return {"data": [{"type": "scatter", "x": list(range(steps + 1)),
                       "y": [0.99 ** k for k in range(steps + 1)]}]}
@@ -66,7 +67,8 @@ window.fetch = function (url, options) {
   else window.requestAnimationFrame(look);
 })();
 """
-GRAPHS = {"app": "'#race-graph .js-plotly-plot'", "bare": "'#bare-graph .js-plotly-plot'"}
+#: Each page's graph that is drawn (the bare page has only the one).
+GRAPHS = {"app": f"'#{ids.RACE_GRAPH} .js-plotly-plot'", "bare": "'.js-plotly-plot'"}
 QUIET_S = 1.5  # no callback request for this long: the page has settled
 OPEN_TIMEOUT = 60.0
 
