@@ -315,12 +315,16 @@ def test_healthz_reports_the_background_backend(server, monkeypatch):
 
 
 def test_healthz_with_redis_down_is_503(monkeypatch):
+    import settings
     from app import create_app
     from benchmarks.harness import free_port
 
     # the same cache folder, so the same secret as the module's app: Dash signs job
     # handles with the last app made in a process, and cancels with its own
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    # an app made makes its store the process's store of users' points: the module's
+    # app gets its own back afterwards (else the next test's points go to a dead Redis)
+    monkeypatch.setitem(settings._STORE, "points", settings._STORE["points"])
     app, celery_app = create_app()
     answer = app.server.test_client().get("/healthz")
     assert answer.status_code == 503 and "redis" in answer.json["status"]
