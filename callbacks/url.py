@@ -73,13 +73,14 @@ def opened_page() -> dict:
 def changed(values: dict, shown: dict) -> dict:
     """``values`` with ``no_update`` for each one the page already shows (``shown``): a
     value set again is work for the browser (a render, and every callback that reads it
-    fired anew) for nothing. What ``shown`` does not name is kept."""
-    def unless_shown(values, shown):  # as JSON: components compare, and 0.1 is 0.1
-        return {name: no_update if name in shown and to_json(value) == to_json(shown[name])
-                else value for name, value in values.items()}
-    return unless_shown(values, shown) | {  # a group: a dict of outputs, each compared
-        group: unless_shown(values[group], shown[group])
-        for group, outputs in SETTINGS_OUTPUTS.items() if isinstance(outputs, dict)}
+    fired anew) for nothing. What ``shown`` does not name is kept. A group (a dict of
+    outputs) is compared output by output."""
+    def unless_shown(value, name, seen):  # as JSON: components compare, and 0.1 is 0.1
+        same = name in seen and to_json(value) == to_json(seen[name])
+        return no_update if same else value
+    return {name: {key: unless_shown(v, key, shown[name]) for key, v in value.items()}
+            if isinstance(SETTINGS_OUTPUTS[name], dict) else unless_shown(value, name, shown)
+            for name, value in values.items()}
 
 
 def register(app) -> None:
