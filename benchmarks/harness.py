@@ -41,6 +41,21 @@ CHROME_FLAGS = ("--window-size=1440,1000", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--no-default-browser-check", "--disable-domain-reliability",
                 "--disable-features=Translate,MediaRouter,OptimizationHints")
+#: A script to run before a page's own (``Page.addScriptToEvaluateOnNewDocument``): each
+#: callback request the page sends, kept in ``window.__requests`` as {at (the page's
+#: clock, ms), output, changed (its changed inputs)}.
+RECORD_REQUESTS_JS = """
+window.__requests = [];
+const send = window.fetch;
+window.fetch = function (url, options) {
+  if (String(url).indexOf('_dash-update-component') >= 0 && options && options.body) {
+    const body = JSON.parse(options.body);
+    window.__requests.push({at: performance.now(), output: body.output,
+                            changed: body.changedPropIds});
+  }
+  return send.apply(this, arguments);
+};
+"""
 SERVER_START_TIMEOUT = 180.0  # seconds; the first start on a machine may compile numba kernels
 
 

@@ -33,7 +33,14 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.harness import Server, chromium, dev_server, load_line, summary
+from benchmarks.harness import (
+    RECORD_REQUESTS_JS,
+    Server,
+    chromium,
+    dev_server,
+    load_line,
+    summary,
+)
 from layouts import ids
 
 #: The baseline: a bare Dash page, its one graph drawn by its one callback.
@@ -49,21 +56,13 @@ def draw(steps):
 app.server.add_url_rule("/healthz", "healthz", lambda: "ok")
 app.run(host="127.0.0.1", port=int(sys.argv[1]), debug=False)
 """
-#: Before the page's own scripts: the callback requests, and when the graph is drawn.
-RECORD_JS = """
-window.__open = {requests: [], drawn: null};
-const send = window.fetch;
-window.fetch = function (url, options) {
-  if (String(url).indexOf('_dash-update-component') >= 0 && options && options.body) {
-    window.__open.requests.push({at: performance.now(),
-                                 output: JSON.parse(options.body).output});
-  }
-  return send.apply(this, arguments);
-};
+#: Before the page's own scripts (after RECORD_REQUESTS_JS): when the graph is drawn.
+DRAWN_JS = """
+window.__drawn = null;
 (function look() {
   const gd = document.querySelector(%s);
   if (gd && gd._fullData && gd._fullData.length && gd.querySelector('.scatterlayer path'))
-    window.__open.drawn = performance.now();
+    window.__drawn = performance.now();
   else window.requestAnimationFrame(look);
 })();
 """
@@ -80,7 +79,7 @@ def bare_server() -> Server:
 def browser(graph: str):
     driver = chromium()
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
-                           {"source": RECORD_JS % graph})
+                           {"source": RECORD_REQUESTS_JS + DRAWN_JS % graph})
     return driver
 
 
@@ -91,7 +90,8 @@ def open_once(driver, url: str) -> dict:
     deadline = time.monotonic() + OPEN_TIMEOUT
     seen, quiet_since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        state = driver.execute_script("return window.__open")
+        state = driver.execute_script(
+            "return {requests: window.__requests, drawn: window.__drawn}")
         if len(state["requests"]) != seen:
             seen, quiet_since = len(state["requests"]), time.monotonic()
         elif state["drawn"] is not None and time.monotonic() - quiet_since >= QUIET_S:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
+from benchmarks.harness import RECORD_REQUESTS_JS
 from layouts.figures import LOSS_FLOOR, drawn_path
 from optim_core.export import race_to_csv, read_race_csv
 from settings import RaceSettings
@@ -145,20 +146,6 @@ def test_export_is_what_is_drawn_and_equals_the_engine(page):
     for name, (x, _) in zip(["sgd", "momentum", "nesterov", "adam"], drawn["paths"],
                             strict=True):
         assert list(frame[frame.optimizer == name].x) == pytest.approx(x, rel=1e-6)
-
-
-#: Before the page's scripts: each callback request's outputs and changed inputs, kept.
-RECORD_REQUESTS_JS = """
-window.__requests = [];
-const send = window.fetch;
-window.fetch = function (url, options) {
-  if (String(url).indexOf('_dash-update-component') >= 0 && options && options.body) {
-    const body = JSON.parse(options.body);
-    window.__requests.push({output: body.output, changed: body.changedPropIds});
-  }
-  return send.apply(this, arguments);
-};
-"""
 
 
 def open_recording(tab, search: str = "") -> list:
