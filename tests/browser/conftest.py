@@ -1,5 +1,5 @@
-"""Fixtures of the browser tests: the app, and a page with the race drawn that must end
-without console errors.
+"""Fixtures of the browser tests: a fresh tab of the shared browser, and a page with the
+race drawn, each of which must end without console errors.
 
 The ``page`` and ``fresh_tab`` tests share one Chromium and one server (per pytest
 worker): starting both costs about 3 s, a third of a short test. Each test still gets a
@@ -15,13 +15,6 @@ from dash.testing.application_runners import ThreadedRunner
 from dash.testing.composite import DashComposite
 
 from .pages import free_port, severe_console_errors, wait_for_race
-
-
-@pytest.fixture(scope="module")
-def app():
-    from app import app as dash_app
-
-    return dash_app
 
 
 @pytest.fixture(scope="session")
