@@ -199,15 +199,24 @@ def _jitable_functions(module):
             if inspect.isfunction(f) and f.__module__ == module.__name__]
 
 
+#: Compiled once each as functions of their own, not inlined into every caller: numba
+#: types an inlined function again at each call site (most of the compile time), and
+#: these are called from every kernel (LLVM still inlines them where it pays).
+_COMPILED_APART = {f for family in optimizers.FAMILIES
+                   for f in (*family.readers, family.kernel_axis) if f is not None}
 for _function in (
     *_jitable_functions(surfaces),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
-    optimizers_base.same_point, clipping.total_norm, clipping.clip_gradient,
+    optimizers_base.same_point, optimizers_base.never_steps, optimizers_base.same_scalars,
+    *optimizers_base.FIELD_READERS.values(), clipping.total_norm, clipping.clip_gradient,
     *(f for module in optimizers.FAMILY_MODULES if module is not optimizers_lbfgs
-      for f in _jitable_functions(module)),
+      for f in _jitable_functions(module) if f not in _COMPILED_APART),
+    *(family.kernel_step for family in optimizers.FAMILIES if family.kernel_axis is not None),
 ):
     register_jitable(inline="always")(_function)
+for _function in _COMPILED_APART:
+    register_jitable(_function)
 # L-BFGS's step is large (its line search calls the objective in four places): compiled
 # once as functions of their own, not inlined into every kernel (minutes of compile)
 for _function in _jitable_functions(optimizers_lbfgs):

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_type_hints
 
 import numpy as np
 import pytest
@@ -190,6 +191,31 @@ def test_the_kernel_table_is_each_familys_named_columns():
     assert table[0, sgd.column("nesterov")] == 1.0 and table[0, sgd.column("dampening")] == 0
     assert table[1, adam.column("decoupled_weight_decay")] == 1.0
 
+
+
+@pytest.mark.parametrize("name", list(oc.OPTIMIZERS))
+def test_the_kernels_read_each_row_back_as_the_familys_hyperparameters(name):
+    """The row the table writes for a run is, read by the kernels' ``read_hyper``, the
+    hyperparameters the NumPy path computes with: every field, in its declared type."""
+    hyper = {"lr": 0.0625}
+    if "momentum" in oc.OPTIMIZERS[name].defaults:
+        hyper["momentum"] = 0.375
+    made = oc.make_optimizer(name, **hyper)
+    family = oc.OPTIMIZERS[name].family
+    _, table = hyper_table([Run("sgd", {}), Run(name, hyper)])  # row 1: not the first
+    read = family.read_hyper(table, 1)
+    assert type(read) is family.hyper
+    for field, kind in get_type_hints(family.hyper).items():
+        value = getattr(read, field)
+        assert value == getattr(made.hyper, field), field
+        assert isinstance(value, (bool, np.bool_) if kind is bool else kind), field
+
+
+def test_a_family_gives_its_step_one_way():
+    adam = optimizers.FAMILIES[optimizers.ALGORITHM_CODES["adam"]]
+    for ways in ({}, {"kernel_step": adam.kernel_step, "kernel_axis": adam.kernel_axis}):
+        with pytest.raises(ValueError, match="kernel_step or kernel_axis"):
+            optimizers.Family("made-up", adam.hyper, adam.state, **ways)
 
 # --- tests that fail on the defects the review found -----------------------------------
 

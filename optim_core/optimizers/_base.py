@@ -23,7 +23,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import NamedTuple, get_type_hints
 
 import numpy as np
 
@@ -77,6 +77,85 @@ STEP_COLUMN = "state_step"
 
 def column_name(field_name: str) -> str:
     return STEP_COLUMN if field_name == "count" else field_name
+
+
+# --- what the kernels build from a family's declarations -----------------------------
+# Closures, not exec (numba caches what they compile into): a chain of one link per
+# field, as ``_kernels`` chains the families; ``_kernels`` compiles each.
+
+
+def as_float(value):
+    return float(value)
+
+
+def as_int(value):
+    return int(value)
+
+
+def as_bool(value):
+    return value != 0.0
+
+
+#: A hyperparameter field's annotation -> how the kernels read it from the float table.
+FIELD_READERS = {"float": as_float, "int": as_int, "bool": as_bool}
+
+
+def _read_last(hyper):
+    def read(table, c, values):
+        return hyper(*values)
+
+    return read
+
+
+def _read_link(column, convert, rest):
+    def read(table, c, values):
+        return rest(table, c, values + (convert(table[c, column]),))
+
+    return read
+
+
+def row_reader(hyper) -> tuple[Callable, tuple[Callable, ...]]:
+    """``read(table, c) -> hyper``: run ``c``'s row of the kernels' table as the
+    family's hyperparameter NamedTuple, column i its field i, converted as the field is
+    annotated (a bool is a nonzero column); and the closures that make it up."""
+    types = get_type_hints(hyper)
+    read = _read_last(hyper)
+    links = [read]
+    for column in range(len(hyper._fields) - 1, -1, -1):
+        read = _read_link(column, FIELD_READERS[types[hyper._fields[column]].__name__], read)
+        links.append(read)
+    first = read
+
+    def read_row(table, c):
+        return first(table, c, ())
+
+    return read_row, (*links, read_row)
+
+
+def same_scalars(step, states, c, h, scalars):
+    """Families whose coordinates step with the per-step scalars as they are."""
+    return scalars
+
+
+def both_axes(read_hyper, kernel_coefficients, kernel_axis):
+    """A family's ``kernel_step`` that steps each coordinate on its own:
+    ``kernel_axis(step, p, g, states, c, axis, h, coefficients) -> p`` (which also
+    updates ``states[c, axis]``), with the run's ``kernel_coefficients(step, states, c,
+    h, scalars)``, computed once for both (and updating the state kept once a run)."""
+    def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
+        h = read_hyper(table, c)
+        coefficients = kernel_coefficients(step, states, c, h, scalars)
+        return (kernel_axis(step, x, gx, states, c, X, h, coefficients),
+                kernel_axis(step, y, gy, states, c, Y, h, coefficients))
+
+    return kernel_step
+
+
+def never_steps(step, x, y, gx, gy, states, c, table, scalars):
+    """A family that takes its steps some other way (L-BFGS calls the objective)."""
+    return x, y
+
+
 def same_point(step, x, y, states, c, table):
     """Families that evaluate f where they take the gradient (all but Schedule-Free)."""
     return x, y
@@ -87,7 +166,11 @@ class Family:
     """One update rule, as the simulation needs it (see the module docstring).
 
     ``kernel_step(step, x, y, gx, gy, states, c, table, scalars) -> (x, y)`` is one step
-    of run ``c``; ``kernel_schedule(step, table, c)`` its per-step scalars that need
+    of run ``c``. A family whose coordinates step on their own gives ``kernel_axis``
+    instead (one coordinate's step) and, if the step needs numbers computed once a run,
+    ``kernel_coefficients``; its step is :func:`both_axes` of them. The kernels read run
+    ``c``'s hyperparameters with ``read_hyper(table, c)`` (:func:`row_reader`).
+    ``kernel_schedule(step, table, c)`` is its per-step scalars that need
     ``pow`` (three floats), which depend on ``step`` and ``schedule_columns`` only, so
     runs that agree on those share them; ``kernel_init(states, c, table)`` sets the
     state that does not start at zero. ``effective`` maps the hyperparameters to what
@@ -110,7 +193,9 @@ class Family:
     name: str
     hyper: type  # NamedTuple: the rule's hyperparameters, the kernel's table columns
     state: type  # NamedTuple: count, then the state the kernel keeps per coordinate
-    kernel_step: Callable
+    kernel_step: Callable | None = None
+    kernel_axis: Callable | None = None
+    kernel_coefficients: Callable = same_scalars
     kernel_schedule: Callable = no_schedule
     kernel_init: Callable = no_init
     schedule_columns: tuple[str, ...] = ()
@@ -128,8 +213,19 @@ class Family:
     columns: type = field(init=False)
     slots: type = field(init=False)
     state_columns: tuple[StateColumn, ...] = field(init=False)
+    read_hyper: Callable = field(init=False)
+    #: the closures ``read_hyper`` is made of (the kernels compile each)
+    readers: tuple[Callable, ...] = field(init=False)
 
     def __post_init__(self):
+        if (self.kernel_step is None) == (self.kernel_axis is None):
+            raise ValueError(f"family {self.name}: give kernel_step or kernel_axis (one)")
+        read_hyper, readers = row_reader(self.hyper)
+        object.__setattr__(self, "read_hyper", read_hyper)
+        object.__setattr__(self, "readers", readers)
+        if self.kernel_axis is not None:
+            object.__setattr__(self, "kernel_step", both_axes(read_hyper, self.kernel_coefficients,
+                                                               self.kernel_axis))
         object.__setattr__(self, "columns", IntEnum(
             f"{self.name}_columns", [(n.upper(), i) for i, n in enumerate(self.hyper._fields)]))
         object.__setattr__(self, "slots", IntEnum(

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from ._base import Family, always, make, spec, zeros_like
 
 
 class AdadeltaHyper(NamedTuple):
@@ -43,18 +43,14 @@ def update(grads, state, params, h):
     return params, AdadeltaState(state.count + 1, square_avg, acc_delta)
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = AdadeltaHyper(lr=table[c, Column.LR], rho=table[c, Column.RHO],
-                      eps=table[c, Column.EPS], weight_decay=table[c, Column.WEIGHT_DECAY])
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     sq, acc = Slot.SQUARE_AVG, Slot.ACC_DELTA
-    x, states[c, X, sq], states[c, X, acc] = adadelta_rule(
-        x, gx, states[c, X, sq], states[c, X, acc], h=h)
-    y, states[c, Y, sq], states[c, Y, acc] = adadelta_rule(
-        y, gy, states[c, Y, sq], states[c, Y, acc], h=h)
-    return x, y
+    p, states[c, axis, sq], states[c, axis, acc] = adadelta_rule(
+        p, g, states[c, axis, sq], states[c, axis, acc], h=h)
+    return p
 
 
-FAMILY = Family("adadelta", AdadeltaHyper, AdadeltaState, kernel_step,
+FAMILY = Family("adadelta", AdadeltaHyper, AdadeltaState, kernel_axis=kernel_axis,
                 torch_state={"count": always, "square_avg": always, "acc_delta": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 

@@ -74,19 +74,17 @@ def kernel_schedule(step, table, c):
 
 
 def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = AdafactorHyper(lr=table[c, Column.LR], beta2_decay=table[c, Column.BETA2_DECAY],
-                       eps1=table[c, Column.EPS1], eps2=table[c, Column.EPS2],
-                       d=table[c, Column.D], weight_decay=table[c, Column.WEIGHT_DECAY])
+    h = read_hyper(table, c)
     v = Slot.VARIANCE
     x, y, states[c, X, v], states[c, Y, v] = adafactor_rule(
         x, y, gx, gy, states[c, X, v], states[c, Y, v], h, scalars[0], scalars[1])
     return x, y
 
 
-FAMILY = Family("adafactor", AdafactorHyper, AdafactorState, kernel_step,
+FAMILY = Family("adafactor", AdafactorHyper, AdafactorState, kernel_step=kernel_step,
                 kernel_schedule=kernel_schedule, schedule_columns=("lr", "beta2_decay"),
                 torch_state={"count": always, "variance": always})
-Column, Slot = FAMILY.columns, FAMILY.slots
+Column, Slot, read_hyper = FAMILY.columns, FAMILY.slots, FAMILY.read_hyper
 
 
 def adafactor(*, lr=1e-2, beta2_decay=-0.8, eps1=MACHINE_EPS, eps2=1e-3, d=1.0,

@@ -52,19 +52,15 @@ def kernel_init(states, c, table):
     states[c, Y, Slot.SUM] = table[c, Column.INITIAL_ACCUMULATOR_VALUE]
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = AdagradHyper(lr=table[c, Column.LR], eps=table[c, Column.EPS],
-                     weight_decay=table[c, Column.WEIGHT_DECAY],
-                     lr_decay=table[c, Column.LR_DECAY],
-                     initial_accumulator_value=table[c, Column.INITIAL_ACCUMULATOR_VALUE])
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     clr = adagrad_coefficients(step, h.lr, h.lr_decay)
-    x, states[c, X, Slot.SUM] = adagrad_rule(x, gx, states[c, X, Slot.SUM], clr=clr, h=h)
-    y, states[c, Y, Slot.SUM] = adagrad_rule(y, gy, states[c, Y, Slot.SUM], clr=clr, h=h)
-    return x, y
+    p, states[c, axis, Slot.SUM] = adagrad_rule(p, g, states[c, axis, Slot.SUM], clr=clr, h=h)
+    return p
 
 
 # torch.optim.Adagrad makes its state (step 0, sum s₀) in the constructor
-FAMILY = Family("adagrad", AdagradHyper, AdagradState, kernel_step, kernel_init=kernel_init,
+FAMILY = Family("adagrad", AdagradHyper, AdagradState, kernel_axis=kernel_axis,
+                kernel_init=kernel_init,
                 torch_state={"count": always, "sum": always}, state_before_step=True)
 Column, Slot = FAMILY.columns, FAMILY.slots
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from ._base import Family, always, make, spec, zeros_like
 
 
 class AdamHyper(NamedTuple):
@@ -34,14 +34,22 @@ def adam_bias_corrections(step, beta1, beta2):
     return 1.0 - power(beta1, step), power(1.0 - power(beta2, step), 0.5)
 
 
-def adam_rule(p, g, m, v, v_max, h: AdamHyper, bias_correction1, bias_correction2_sqrt):
-    """One ``torch.optim.Adam`` / ``AdamW`` step (non-capturable, single-tensor path)."""
-    step_size = h.lr / bias_correction1
+def adam_moments(p, g, m, v, h):
+    """The Adam family's first half (Adam, AdamW, NAdam, RAdam): (p, g, m, v) after the
+    weight decay (θ ← θ(1 − γλ) if decoupled, as AdamW, else g ← g + λθ) and the
+    moments m ← lerp(m, g, 1 − β1), v ← β2·v + (1 − β2)·g²."""
     decoupled = h.decoupled_weight_decay
     p = select(decoupled, p * (1.0 - h.lr * h.weight_decay), p)
     g = select(decoupled, g, g + h.weight_decay * p)
     m = lerp(m, g, 1.0 - h.momentum)
     v = v * h.beta2 + (1.0 - h.beta2) * g * g
+    return p, g, m, v
+
+
+def adam_rule(p, g, m, v, v_max, h: AdamHyper, bias_correction1, bias_correction2_sqrt):
+    """One ``torch.optim.Adam`` / ``AdamW`` step (non-capturable, single-tensor path)."""
+    step_size = h.lr / bias_correction1
+    p, g, m, v = adam_moments(p, g, m, v, h)
     v_max = select(h.amsgrad, np.maximum(v_max, v), v_max)
     denom = np.sqrt(select(h.amsgrad, v_max, v)) / bias_correction2_sqrt + h.eps
     return p + -step_size * m / denom, m, v, v_max
@@ -67,28 +75,21 @@ def kernel_schedule(step, table, c):
     return bc1, bc2_sqrt, 0.0
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = AdamHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                  beta2=table[c, Column.BETA2], eps=table[c, Column.EPS],
-                  weight_decay=table[c, Column.WEIGHT_DECAY],
-                  amsgrad=table[c, Column.AMSGRAD] != 0.0,
-                  decoupled_weight_decay=table[c, Column.DECOUPLED_WEIGHT_DECAY] != 0.0)
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     bc1, bc2_sqrt, _ = scalars
     m, v, v_max = Slot.EXP_AVG, Slot.EXP_AVG_SQ, Slot.MAX_EXP_AVG_SQ
-    x, states[c, X, m], states[c, X, v], states[c, X, v_max] = adam_rule(
-        x, gx, states[c, X, m], states[c, X, v], states[c, X, v_max], h=h,
+    p, states[c, axis, m], states[c, axis, v], states[c, axis, v_max] = adam_rule(
+        p, g, states[c, axis, m], states[c, axis, v], states[c, axis, v_max], h=h,
         bias_correction1=bc1, bias_correction2_sqrt=bc2_sqrt)
-    y, states[c, Y, m], states[c, Y, v], states[c, Y, v_max] = adam_rule(
-        y, gy, states[c, Y, m], states[c, Y, v], states[c, Y, v_max], h=h,
-        bias_correction1=bc1, bias_correction2_sqrt=bc2_sqrt)
-    return x, y
+    return p
 
 
 def holds_max(h) -> bool:
     return bool(h.amsgrad)
 
 
-FAMILY = Family("adam", AdamHyper, AdamState, kernel_step, kernel_schedule=kernel_schedule,
+FAMILY = Family("adam", AdamHyper, AdamState, kernel_axis=kernel_axis,
+                kernel_schedule=kernel_schedule,
                 schedule_columns=("momentum", "beta2"),
                 torch_state={"count": always, "exp_avg": always, "exp_avg_sq": always,
                              "max_exp_avg_sq": holds_max})

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, power
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from ._base import Family, always, make, spec, zeros_like
 
 
 class AdamaxHyper(NamedTuple):
@@ -54,20 +54,14 @@ def kernel_schedule(step, table, c):
     return adamax_bias_correction(step, table[c, Column.MOMENTUM]), 0.0, 0.0
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = AdamaxHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                    beta2=table[c, Column.BETA2], eps=table[c, Column.EPS],
-                    weight_decay=table[c, Column.WEIGHT_DECAY])
-    bc = scalars[0]
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     m, u = Slot.EXP_AVG, Slot.EXP_INF
-    x, states[c, X, m], states[c, X, u] = adamax_rule(
-        x, gx, states[c, X, m], states[c, X, u], h=h, bias_correction=bc)
-    y, states[c, Y, m], states[c, Y, u] = adamax_rule(
-        y, gy, states[c, Y, m], states[c, Y, u], h=h, bias_correction=bc)
-    return x, y
+    p, states[c, axis, m], states[c, axis, u] = adamax_rule(
+        p, g, states[c, axis, m], states[c, axis, u], h=h, bias_correction=scalars[0])
+    return p
 
 
-FAMILY = Family("adamax", AdamaxHyper, AdamaxState, kernel_step,
+FAMILY = Family("adamax", AdamaxHyper, AdamaxState, kernel_axis=kernel_axis,
                 kernel_schedule=kernel_schedule, schedule_columns=("momentum",),
                 torch_state={"count": always, "exp_avg": always, "exp_inf": always})
 Column, Slot = FAMILY.columns, FAMILY.slots

@@ -71,21 +71,17 @@ def kernel_schedule(step, table, c):
     return eta, mu, 0.0
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = ASGDHyper(lr=table[c, Column.LR], lambd=table[c, Column.LAMBD],
-                  alpha=table[c, Column.ALPHA], t0=table[c, Column.T0],
-                  weight_decay=table[c, Column.WEIGHT_DECAY])
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
+    """Steps with this step's η and μ (in the state), then keeps the next step's."""
     eta, mu, ax = Slot.ETA, Slot.MU, Slot.AX
-    x, states[c, X, ax] = asgd_rule(x, gx, states[c, X, eta], states[c, X, mu],
-                                    states[c, X, ax], h=h)
-    y, states[c, Y, ax] = asgd_rule(y, gy, states[c, Y, eta], states[c, Y, mu],
-                                    states[c, Y, ax], h=h)
-    for axis in (X, Y):
-        states[c, axis, eta], states[c, axis, mu] = scalars[0], scalars[1]
-    return x, y
+    p, states[c, axis, ax] = asgd_rule(p, g, states[c, axis, eta], states[c, axis, mu],
+                                       states[c, axis, ax], h=h)
+    states[c, axis, eta], states[c, axis, mu] = scalars[0], scalars[1]
+    return p
 
 
-FAMILY = Family("asgd", ASGDHyper, ASGDState, kernel_step, kernel_schedule=kernel_schedule,
+FAMILY = Family("asgd", ASGDHyper, ASGDState, kernel_axis=kernel_axis,
+                kernel_schedule=kernel_schedule,
                 kernel_init=kernel_init, schedule_columns=("lr", "lambd", "alpha", "t0"),
                 torch_state={"count": always, "eta": always, "mu": always, "ax": always},
                 scalar_state=("eta", "mu"))

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._elementwise import select
 from ..params import Interval
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from ._base import Family, always, make, spec, zeros_like
 
 
 class LionHyper(NamedTuple):
@@ -45,18 +45,14 @@ def update(grads, state, params, h):
     return params, LionState(state.count + 1, m)
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = LionHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                  beta2=table[c, Column.BETA2], weight_decay=table[c, Column.WEIGHT_DECAY],
-                  decoupled_weight_decay=table[c, Column.DECOUPLED_WEIGHT_DECAY] != 0.0)
-    m = Slot.EXP_AVG
-    x, states[c, X, m] = lion_rule(x, gx, states[c, X, m], h=h)
-    y, states[c, Y, m] = lion_rule(y, gy, states[c, Y, m], h=h)
-    return x, y
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
+    p, states[c, axis, Slot.EXP_AVG] = lion_rule(p, g, states[c, axis, Slot.EXP_AVG], h=h)
+    return p
 
 
 # lion-pytorch keeps no step count
-FAMILY = Family("lion", LionHyper, LionState, kernel_step, torch_state={"exp_avg": always})
+FAMILY = Family("lion", LionHyper, LionState, kernel_axis=kernel_axis,
+                torch_state={"exp_avg": always})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
 

@@ -84,9 +84,7 @@ def update(grads, state, params, h):
 
 
 def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = MuonHyper(lr=table[c, Column.LR], weight_decay=table[c, Column.WEIGHT_DECAY],
-                  momentum=table[c, Column.MOMENTUM], nesterov=table[c, Column.NESTEROV] != 0.0,
-                  eps=table[c, Column.EPS], ns_steps=int(table[c, Column.NS_STEPS]))
+    h = read_hyper(table, c)
     b = Slot.MOMENTUM_BUFFER
     x, y, states[c, X, b], states[c, Y, b] = muon_rule(x, y, gx, gy, states[c, X, b],
                                                        states[c, Y, b], h=h,
@@ -95,9 +93,9 @@ def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
 
 
 # torch's Muon keeps no step count
-FAMILY = Family("muon", MuonHyper, MuonState, kernel_step,
+FAMILY = Family("muon", MuonHyper, MuonState, kernel_step=kernel_step,
                 torch_state={"momentum_buffer": always})
-Column, Slot = FAMILY.columns, FAMILY.slots
+Column, Slot, read_hyper = FAMILY.columns, FAMILY.slots, FAMILY.read_hyper
 
 
 def muon(*, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True, eps=1e-7, ns_steps=5):

@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from .._elementwise import power
+from ._base import Family, X, always, make, spec, zeros_like
+from .adam import adam_moments
 
 
 class NAdamHyper(NamedTuple):
@@ -44,14 +45,12 @@ def nadam_coefficients(lr, mu, mu_next, mu_product):
     return grad_coefficient, avg_coefficient, mu_product
 
 
-def nadam_rule(p, g, m, v, h: NAdamHyper, bias_correction2, grad_coefficient,
-               avg_coefficient):
-    """One ``torch.optim.NAdam`` step."""
-    decoupled = h.decoupled_weight_decay
-    p = select(decoupled, p * (1.0 - h.lr * h.weight_decay), p)
-    g = select(decoupled, g, g + h.weight_decay * p)
-    m = lerp(m, g, 1.0 - h.momentum)
-    v = v * h.beta2 + (1.0 - h.beta2) * g * g
+def nadam_rule(p, g, m, v, h: NAdamHyper, coefficients):
+    """One ``torch.optim.NAdam`` step, with ``coefficients`` (1 − β2^t, the coefficient
+    of g, the coefficient of m): :func:`nadam_schedule`'s first and
+    :func:`nadam_coefficients`' first two."""
+    bias_correction2, grad_coefficient, avg_coefficient = coefficients
+    p, g, m, v = adam_moments(p, g, m, v, h)
     denom = np.sqrt(v / bias_correction2) + h.eps
     p = p + grad_coefficient * g / denom
     return p + avg_coefficient * m / denom, m, v
@@ -69,8 +68,7 @@ def update(grads, state, params, h):
     bc2, mu, mu_next = nadam_schedule(float(count), h.momentum, h.beta2, h.momentum_decay)
     grad_coef, avg_coef, mu_product = nadam_coefficients(h.lr, mu, mu_next, state.mu_product)
     params, m, v = nadam_rule(params, grads, state.exp_avg, state.exp_avg_sq, h=h,
-                              bias_correction2=bc2, grad_coefficient=grad_coef,
-                              avg_coefficient=avg_coef)
+                              coefficients=(bc2, grad_coef, avg_coef))
     return params, NAdamState(count, mu_product, m, v)
 
 
@@ -83,26 +81,24 @@ def kernel_schedule(step, table, c):
                           table[c, Column.MOMENTUM_DECAY])
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = NAdamHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                   beta2=table[c, Column.BETA2], eps=table[c, Column.EPS],
-                   weight_decay=table[c, Column.WEIGHT_DECAY],
-                   momentum_decay=table[c, Column.MOMENTUM_DECAY],
-                   decoupled_weight_decay=table[c, Column.DECOUPLED_WEIGHT_DECAY] != 0.0)
+def kernel_axis(step, p, g, states, c, axis, h, coefficients):
+    m, v = Slot.EXP_AVG, Slot.EXP_AVG_SQ
+    p, states[c, axis, m], states[c, axis, v] = nadam_rule(
+        p, g, states[c, axis, m], states[c, axis, v], h=h, coefficients=coefficients)
+    return p
+
+
+def kernel_coefficients(step, states, c, h, scalars):
+    """The μ-product is one per run (kept on the x row): updated once a step."""
     bc2, mu, mu_next = scalars
     grad_coef, avg_coef, states[c, X, Slot.MU_PRODUCT] = nadam_coefficients(
         h.lr, mu, mu_next, states[c, X, Slot.MU_PRODUCT])
-    m, v = Slot.EXP_AVG, Slot.EXP_AVG_SQ
-    x, states[c, X, m], states[c, X, v] = nadam_rule(
-        x, gx, states[c, X, m], states[c, X, v], h=h, bias_correction2=bc2,
-        grad_coefficient=grad_coef, avg_coefficient=avg_coef)
-    y, states[c, Y, m], states[c, Y, v] = nadam_rule(
-        y, gy, states[c, Y, m], states[c, Y, v], h=h, bias_correction2=bc2,
-        grad_coefficient=grad_coef, avg_coefficient=avg_coef)
-    return x, y
+    return bc2, grad_coef, avg_coef
 
 
-FAMILY = Family("nadam", NAdamHyper, NAdamState, kernel_step, kernel_schedule=kernel_schedule,
+FAMILY = Family("nadam", NAdamHyper, NAdamState, kernel_axis=kernel_axis,
+                kernel_coefficients=kernel_coefficients,
+                kernel_schedule=kernel_schedule,
                 kernel_init=kernel_init,
                 schedule_columns=("momentum", "beta2", "momentum_decay"),
                 torch_state={"count": always, "mu_product": always, "exp_avg": always,

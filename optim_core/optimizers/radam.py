@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._elementwise import lerp, power, select
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from .._elementwise import power, select
+from ._base import Family, always, make, spec, zeros_like
+from .adam import adam_moments
 
 
 class RAdamHyper(NamedTuple):
@@ -40,13 +41,11 @@ def radam_coefficients(step, beta1, beta2):
     return bias_correction1, power(bias_correction2, 0.5), select(rectified, rect, 0.0)
 
 
-def radam_rule(p, g, m, v, h: RAdamHyper, bias_correction1, bias_correction2_sqrt, rect):
-    """One ``torch.optim.RAdam`` step (non-capturable, single-tensor path)."""
-    decoupled = h.decoupled_weight_decay
-    p = select(decoupled, p * (1.0 - h.lr * h.weight_decay), p)
-    g = select(decoupled, g, g + h.weight_decay * p)
-    m = lerp(m, g, 1.0 - h.momentum)
-    v = v * h.beta2 + (1.0 - h.beta2) * g * g
+def radam_rule(p, g, m, v, h: RAdamHyper, coefficients):
+    """One ``torch.optim.RAdam`` step (non-capturable, single-tensor path), with the
+    step's :func:`radam_coefficients`."""
+    bias_correction1, bias_correction2_sqrt, rect = coefficients
+    p, g, m, v = adam_moments(p, g, m, v, h)
     bias_corrected = m / bias_correction1
     # torch's `scalar / tensor` is `tensor.reciprocal() * scalar`
     adaptive = (1.0 / (np.sqrt(v) + h.eps)) * bias_correction2_sqrt
@@ -62,10 +61,10 @@ def init(params, h):
 def update(grads, state, params, h):
     count = state.count + 1
     # NumPy scalars: a zero in the (unused) ratio's denominator gives inf, not an error
-    bc1, bc2_sqrt, rect = radam_coefficients(np.float64(count), np.asarray(h.momentum, float),
-                                             np.asarray(h.beta2, float))
+    coefficients = radam_coefficients(np.float64(count), np.asarray(h.momentum, float),
+                                      np.asarray(h.beta2, float))
     params, m, v = radam_rule(params, grads, state.exp_avg, state.exp_avg_sq, h=h,
-                              bias_correction1=bc1, bias_correction2_sqrt=bc2_sqrt, rect=rect)
+                              coefficients=coefficients)
     return params, RAdamState(count, m, v)
 
 
@@ -73,23 +72,15 @@ def kernel_schedule(step, table, c):
     return radam_coefficients(step, table[c, Column.MOMENTUM], table[c, Column.BETA2])
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = RAdamHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                   beta2=table[c, Column.BETA2], eps=table[c, Column.EPS],
-                   weight_decay=table[c, Column.WEIGHT_DECAY],
-                   decoupled_weight_decay=table[c, Column.DECOUPLED_WEIGHT_DECAY] != 0.0)
-    bc1, bc2_sqrt, rect = scalars
+def kernel_axis(step, p, g, states, c, axis, h, coefficients):
     m, v = Slot.EXP_AVG, Slot.EXP_AVG_SQ
-    x, states[c, X, m], states[c, X, v] = radam_rule(
-        x, gx, states[c, X, m], states[c, X, v], h=h, bias_correction1=bc1,
-        bias_correction2_sqrt=bc2_sqrt, rect=rect)
-    y, states[c, Y, m], states[c, Y, v] = radam_rule(
-        y, gy, states[c, Y, m], states[c, Y, v], h=h, bias_correction1=bc1,
-        bias_correction2_sqrt=bc2_sqrt, rect=rect)
-    return x, y
+    p, states[c, axis, m], states[c, axis, v] = radam_rule(
+        p, g, states[c, axis, m], states[c, axis, v], h=h, coefficients=coefficients)
+    return p
 
 
-FAMILY = Family("radam", RAdamHyper, RAdamState, kernel_step, kernel_schedule=kernel_schedule,
+FAMILY = Family("radam", RAdamHyper, RAdamState, kernel_axis=kernel_axis,
+                kernel_schedule=kernel_schedule,
                 schedule_columns=("momentum", "beta2"),
                 torch_state={"count": always, "exp_avg": always, "exp_avg_sq": always})
 Column, Slot = FAMILY.columns, FAMILY.slots

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._elementwise import lerp, select
-from ._base import Family, X, Y, always, make, spec, zeros_like
+from ._base import Family, always, make, spec, zeros_like
 
 
 class RMSpropHyper(NamedTuple):
@@ -50,17 +50,11 @@ def update(grads, state, params, h):
     return params, RMSpropState(state.count + 1, sq, g_avg, buf)
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = RMSpropHyper(lr=table[c, Column.LR], alpha=table[c, Column.ALPHA],
-                     eps=table[c, Column.EPS], weight_decay=table[c, Column.WEIGHT_DECAY],
-                     momentum=table[c, Column.MOMENTUM],
-                     centered=table[c, Column.CENTERED] != 0.0)
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     sq, avg, buf = Slot.SQUARE_AVG, Slot.GRAD_AVG, Slot.MOMENTUM_BUFFER
-    x, states[c, X, sq], states[c, X, avg], states[c, X, buf] = rmsprop_rule(
-        x, gx, states[c, X, sq], states[c, X, avg], states[c, X, buf], h=h)
-    y, states[c, Y, sq], states[c, Y, avg], states[c, Y, buf] = rmsprop_rule(
-        y, gy, states[c, Y, sq], states[c, Y, avg], states[c, Y, buf], h=h)
-    return x, y
+    p, states[c, axis, sq], states[c, axis, avg], states[c, axis, buf] = rmsprop_rule(
+        p, g, states[c, axis, sq], states[c, axis, avg], states[c, axis, buf], h=h)
+    return p
 
 
 def holds_grad_avg(h) -> bool:
@@ -71,7 +65,7 @@ def holds_buffer(h) -> bool:
     return h.momentum > 0.0
 
 
-FAMILY = Family("rmsprop", RMSpropHyper, RMSpropState, kernel_step,
+FAMILY = Family("rmsprop", RMSpropHyper, RMSpropState, kernel_axis=kernel_axis,
                 torch_state={"count": always, "square_avg": always,
                              "momentum_buffer": holds_buffer, "grad_avg": holds_grad_avg})
 Column, Slot = FAMILY.columns, FAMILY.slots

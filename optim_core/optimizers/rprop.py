@@ -64,20 +64,14 @@ def kernel_init(states, c, table):
     states[c, Y, Slot.STEP_SIZE] = table[c, Column.LR]
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = RpropHyper(lr=table[c, Column.LR], etaminus=table[c, Column.ETAMINUS],
-                   etaplus=table[c, Column.ETAPLUS],
-                   step_size_min=table[c, Column.STEP_SIZE_MIN],
-                   step_size_max=table[c, Column.STEP_SIZE_MAX])
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     prev, size = Slot.PREV, Slot.STEP_SIZE
-    x, states[c, X, prev], states[c, X, size] = rprop_rule(
-        x, gx, states[c, X, prev], states[c, X, size], h=h)
-    y, states[c, Y, prev], states[c, Y, size] = rprop_rule(
-        y, gy, states[c, Y, prev], states[c, Y, size], h=h)
-    return x, y
+    p, states[c, axis, prev], states[c, axis, size] = rprop_rule(
+        p, g, states[c, axis, prev], states[c, axis, size], h=h)
+    return p
 
 
-FAMILY = Family("rprop", RpropHyper, RpropState, kernel_step, kernel_init=kernel_init,
+FAMILY = Family("rprop", RpropHyper, RpropState, kernel_axis=kernel_axis, kernel_init=kernel_init,
                 effective=effective,
                 torch_state={"count": always, "prev": always, "step_size": always})
 Column, Slot = FAMILY.columns, FAMILY.slots

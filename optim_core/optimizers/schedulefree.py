@@ -101,27 +101,23 @@ def kernel_schedule(step, table, c):
                                      table[c, Column.BETA2])
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = ScheduleFreeHyper(
-        lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM], beta2=table[c, Column.BETA2],
-        eps=table[c, Column.EPS], weight_decay=table[c, Column.WEIGHT_DECAY],
-        warmup_steps=table[c, Column.WARMUP_STEPS], r=table[c, Column.R],
-        weight_lr_power=table[c, Column.WEIGHT_LR_POWER],
-        adaptive=table[c, Column.ADAPTIVE] != 0.0)
-    scheduled_lr, weight, bc2 = scalars
-    z, v, total = Slot.Z, Slot.EXP_AVG_SQ, Slot.WEIGHT_SUM
+def kernel_axis(step, p, g, states, c, axis, h, coefficients):
+    scheduled_lr, ckp1, bc2 = coefficients
+    z, v = Slot.Z, Slot.EXP_AVG_SQ
     if step == 1.0:  # the package's z = clone(p) at the first step (states start at 0)
-        states[c, X, z], states[c, Y, z] = x, y
-    weight_sum = states[c, X, total] + weight
-    states[c, X, total] = weight_sum
-    ckp1 = average_weight(weight, weight_sum)
-    x, states[c, X, z], states[c, X, v] = schedulefree_rule(
-        x, gx, states[c, X, z], states[c, X, v], h=h, scheduled_lr=scheduled_lr, ckp1=ckp1,
-        bias_correction2=bc2)
-    y, states[c, Y, z], states[c, Y, v] = schedulefree_rule(
-        y, gy, states[c, Y, z], states[c, Y, v], h=h, scheduled_lr=scheduled_lr, ckp1=ckp1,
-        bias_correction2=bc2)
-    return x, y
+        states[c, axis, z] = p
+    p, states[c, axis, z], states[c, axis, v] = schedulefree_rule(
+        p, g, states[c, axis, z], states[c, axis, v], h=h, scheduled_lr=scheduled_lr,
+        ckp1=ckp1, bias_correction2=bc2)
+    return p
+
+
+def kernel_coefficients(step, states, c, h, scalars):
+    """The weight sum is one per run (kept on the x row): updated once a step."""
+    scheduled_lr, weight, bc2 = scalars
+    weight_sum = states[c, X, Slot.WEIGHT_SUM] + weight
+    states[c, X, Slot.WEIGHT_SUM] = weight_sum
+    return scheduled_lr, average_weight(weight, weight_sum), bc2
 
 
 def kernel_eval_point(step, x, y, states, c, table):
@@ -137,7 +133,8 @@ def is_adaptive(h) -> bool:
     return bool(h.adaptive)
 
 
-FAMILY = Family("schedulefree", ScheduleFreeHyper, ScheduleFreeState, kernel_step,
+FAMILY = Family("schedulefree", ScheduleFreeHyper, ScheduleFreeState,
+                kernel_axis=kernel_axis, kernel_coefficients=kernel_coefficients,
                 kernel_schedule=kernel_schedule,
                 schedule_columns=("lr", "warmup_steps", "r", "weight_lr_power", "beta2"),
                 eval_point=eval_point, kernel_eval_point=kernel_eval_point,

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._elementwise import select
 from ..params import CONSTRAINTS, Interval, InvalidParameterError
-from ._base import Family, X, Y, make, spec, zeros_like
+from ._base import Family, make, spec, zeros_like
 
 
 class SGDHyper(NamedTuple):
@@ -94,19 +94,11 @@ def update(grads, state, params, h):
     return params, SGDState(state.count + 1, buf, offset)
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    h = SGDHyper(lr=table[c, Column.LR], momentum=table[c, Column.MOMENTUM],
-                 dampening=table[c, Column.DAMPENING],
-                 weight_decay=table[c, Column.WEIGHT_DECAY],
-                 nesterov=table[c, Column.NESTEROV] != 0.0,
-                 momentum_form=table[c, Column.MOMENTUM_FORM])
-    first = step == 1.0
+def kernel_axis(step, p, g, states, c, axis, h, scalars):
     buf, offset = Slot.MOMENTUM_BUFFER, Slot.LOOKAHEAD_OFFSET
-    x, states[c, X, buf], states[c, X, offset] = any_form_rule(
-        x, gx, states[c, X, buf], states[c, X, offset], first, h)
-    y, states[c, Y, buf], states[c, Y, offset] = any_form_rule(
-        y, gy, states[c, Y, buf], states[c, Y, offset], first, h)
-    return x, y
+    p, states[c, axis, buf], states[c, axis, offset] = any_form_rule(
+        p, g, states[c, axis, buf], states[c, axis, offset], step == 1.0, h)
+    return p
 
 
 def holds_buffer(h) -> bool:
@@ -114,7 +106,7 @@ def holds_buffer(h) -> bool:
     return h.momentum != 0.0
 
 
-FAMILY = Family("sgd", SGDHyper, SGDState, kernel_step, effective=effective,
+FAMILY = Family("sgd", SGDHyper, SGDState, kernel_axis=kernel_axis, effective=effective,
                 torch_state={"momentum_buffer": holds_buffer})
 Column, Slot = FAMILY.columns, FAMILY.slots
 
