@@ -31,7 +31,7 @@ import numpy as np
 from ..expression import run_program
 from ..params import Interval, Optional, Options
 from ..surfaces import PROGRAM, REGRESSION, surface_grad, surface_value
-from ._base import Family, X, Y, always, make, spec
+from ._base import Family, X, Y, always, make, never_steps, spec
 
 #: The longest history the state arrays hold (the bound of ``history_size``).
 MAX_HISTORY = 100
@@ -66,11 +66,6 @@ class LbfgsState(NamedTuple):
     first: np.ndarray  # ring index of the oldest entry
 
 
-def kernel_step(step, x, y, gx, gy, states, c, table, scalars):
-    """Never called: the simulation calls :func:`evaluating_step` for this family."""
-    return x, y
-
-
 def effective(hyper: dict) -> dict:
     """torch's defaults that depend on other values: max_eval = max_iter * 5 // 4."""
     hyper = dict(hyper)
@@ -86,7 +81,7 @@ def max_evaluations(h) -> int:
     return int(h.max_eval) + 2
 
 
-FAMILY = Family("lbfgs", LbfgsHyper, LbfgsState, kernel_step, effective=effective,
+FAMILY = Family("lbfgs", LbfgsHyper, LbfgsState, kernel_step=never_steps, effective=effective,
                 extra_slots=3 * MAX_HISTORY, max_evaluations=max_evaluations,
                 # torch's per-coordinate and scalar entries; its history lists (old_dirs,
                 # old_stps, ro, al) live in the blocks after the slots and are no columns
@@ -111,9 +106,14 @@ def batch_value(code, x, y, kappa, data_x, data_y, batch):
     return total / batch.shape[0]
 
 
-def closure(x, y, code, kappa, data_x, data_y, batch, noise_x, noise_y, program_ops,
-            program_first, program_second, slots, program_outputs):
-    """(loss, ∂x, ∂y) of step k's closure at (x, y): see the module docstring."""
+def closure(x, y, problem):
+    """(loss, ∂x, ∂y) of step k's closure at (x, y): see the module docstring.
+
+    ``problem`` is what the objective is made of, as :func:`evaluating_step` receives it:
+    (code, kappa, data_x, data_y, batch, noise_x, noise_y, program_ops, program_first,
+    program_second, slots, program_outputs)."""
+    (code, kappa, data_x, data_y, batch, noise_x, noise_y, program_ops, program_first,
+     program_second, slots, program_outputs) = problem
     if code == PROGRAM:
         run_program(program_ops, program_first, program_second, slots, x, y)
         f = slots[program_outputs[0]]
@@ -123,6 +123,12 @@ def closure(x, y, code, kappa, data_x, data_y, batch, noise_x, noise_y, program_
         gx, gy = surface_grad(code, x, y, kappa, data_x, data_y, batch)
         f = batch_value(code, x, y, kappa, data_x, data_y, batch)
     return f + (noise_x * x + noise_y * y), gx + noise_x, gy + noise_y
+
+
+def probe(x, y, t, dx, dy, problem):
+    """The closure at (x, y) + t·d: (loss, ∂x, ∂y, slope along d)."""
+    f, gx, gy = closure(x + t * dx, y + t * dy, problem)
+    return f, gx, gy, gx * dx + gy * dy
 
 
 def clamp(value, low, high):
@@ -146,19 +152,14 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, low, high):
     return (low + high) / 2.0
 
 
-def strong_wolfe(x, y, t, dx, dy, f, gx, gy, gtd, max_ls, code, kappa, data_x, data_y,
-                 batch, noise_x, noise_y, program_ops, program_first, program_second, slots,
-                 program_outputs):
+def strong_wolfe(x, y, t, dx, dy, f, gx, gy, gtd, max_ls, problem):
     """torch's ``_strong_wolfe`` along d from (x, y): (f, gx, gy, t, evaluations).
 
     The bracket is kept as arrays of two (t, f, ∂x, ∂y, slope); a one-point bracket
     (the Wolfe conditions met while bracketing) is both entries."""
     d_norm = max(abs(dx), abs(dy))
-    f_new, gx_new, gy_new = closure(x + t * dx, y + t * dy, code, kappa, data_x, data_y,
-                                    batch, noise_x, noise_y, program_ops, program_first,
-                                    program_second, slots, program_outputs)
+    f_new, gx_new, gy_new, gtd_new = probe(x, y, t, dx, dy, problem)
     evals = 1
-    gtd_new = gx_new * dx + gy_new * dy
     t_prev, f_prev, gx_prev, gy_prev, gtd_prev = 0.0, f, gx, gy, gtd
     bt, bf, bgx, bgy, bgtd = np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2), np.zeros(2)
     done = False
@@ -179,11 +180,8 @@ def strong_wolfe(x, y, t, dx, dy, f, gx, gy, gtd, max_ls, code, kappa, data_x, d
         tmp = t
         t = cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step)
         t_prev, f_prev, gx_prev, gy_prev, gtd_prev = tmp, f_new, gx_new, gy_new, gtd_new
-        f_new, gx_new, gy_new = closure(x + t * dx, y + t * dy, code, kappa, data_x, data_y,
-                                        batch, noise_x, noise_y, program_ops, program_first,
-                                        program_second, slots, program_outputs)
+        f_new, gx_new, gy_new, gtd_new = probe(x, y, t, dx, dy, problem)
         evals += 1
-        gtd_new = gx_new * dx + gy_new * dy
         ls_iter += 1
     if ls_iter == max_ls:
         bt[0], bf[0], bgx[0], bgy[0] = 0.0, f, gx, gy
@@ -205,11 +203,8 @@ def strong_wolfe(x, y, t, dx, dy, f, gx, gy, gtd, max_ls, code, kappa, data_x, d
                 insufficient_progress = True
         else:
             insufficient_progress = False
-        f_new, gx_new, gy_new = closure(x + t * dx, y + t * dy, code, kappa, data_x, data_y,
-                                        batch, noise_x, noise_y, program_ops, program_first,
-                                        program_second, slots, program_outputs)
+        f_new, gx_new, gy_new, gtd_new = probe(x, y, t, dx, dy, problem)
         evals += 1
-        gtd_new = gx_new * dx + gy_new * dy
         ls_iter += 1
         if f_new > (f + WOLFE_C1 * t * gtd) or f_new >= bf[low]:
             bt[high], bf[high], bgx[high], bgy[high], bgtd[high] = (
@@ -271,8 +266,9 @@ def evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y, batch, 
     tolerance_change = table[c, Column.TOLERANCE_CHANGE]
     history_size = int(table[c, Column.HISTORY_SIZE])
     line_search = table[c, Column.STRONG_WOLFE] != 0.0
-    loss, gx, gy = closure(x, y, code, kappa, data_x, data_y, batch, noise_x, noise_y,
-                           program_ops, program_first, program_second, slots, program_outputs)
+    problem = (code, kappa, data_x, data_y, batch, noise_x, noise_y, program_ops,
+               program_first, program_second, slots, program_outputs)
+    loss, gx, gy = closure(x, y, problem)
     current_evals = 1
     states[c, X, Slot.FUNC_EVALS] += 1
     if max(abs(gx), abs(gy)) <= tolerance_grad:
@@ -314,17 +310,13 @@ def evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y, batch, 
         ls_func_evals = 0
         if line_search:
             loss, gx, gy, t, ls_func_evals = strong_wolfe(
-                x, y, t, dx, dy, loss, gx, gy, gtd, max_eval - current_evals, code, kappa,
-                data_x, data_y, batch, noise_x, noise_y, program_ops, program_first,
-                program_second, slots, program_outputs)
+                x, y, t, dx, dy, loss, gx, gy, gtd, max_eval - current_evals, problem)
             x, y = x + t * dx, y + t * dy
             opt_cond = max(abs(gx), abs(gy)) <= tolerance_grad
         else:
             x, y = x + t * dx, y + t * dy
             if n_iter != max_iter:
-                loss, gx, gy = closure(x, y, code, kappa, data_x, data_y, batch, noise_x,
-                                       noise_y, program_ops, program_first, program_second,
-                                       slots, program_outputs)
+                loss, gx, gy = closure(x, y, problem)
                 opt_cond = max(abs(gx), abs(gy)) <= tolerance_grad
                 ls_func_evals = 1
         current_evals += ls_func_evals
