@@ -59,6 +59,16 @@ def wait_for_change(driver, before: dict, timeout: float = 20.0) -> dict:
     return race(driver)
 
 
+def diverge(driver) -> dict:
+    """Set an lr the default race diverges at (0.5 on the ravine) and wait until the
+    leaderboard says so: the race drawn."""
+    before = race(driver)
+    type_into(driver, "#lr-input", "0.5")
+    after = wait_for_change(driver, before)
+    wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
+    return after
+
+
 def press(driver, css: str, key=Keys.ARROW_RIGHT, times: int = 1) -> None:
     element = driver.find_element("css selector", css)
     driver.execute_script("arguments[0].focus()", element)

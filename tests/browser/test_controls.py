@@ -13,16 +13,7 @@ from selenium.webdriver.common.keys import Keys
 
 from settings import PRESETS
 
-from .pages import (
-    press,
-    race,
-    text,
-    type_into,
-    value,
-    wait,
-    wait_for_change,
-    wait_for_race,
-)
+from .pages import press, race, text, type_into, value, wait, wait_for_change, wait_for_race
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESET = PRESETS["ravine"]  # the page opens on it

@@ -15,6 +15,7 @@ from optim_core.export import race_to_csv, read_race_csv
 from settings import RaceSettings
 
 from .pages import (
+    diverge,
     losses,
     press,
     race,
@@ -209,10 +210,7 @@ def test_bad_url_values_fall_back_with_a_note(fresh_tab):
 
 def test_diverging_settings_are_flagged(page):
     driver = page.driver
-    before = race(driver)
-    type_into(driver, "#lr-input", "0.5")
-    after = wait_for_change(driver, before)
-    wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
+    after = diverge(driver)
     assert "x-thin-open" in after["ends"]  # a diverged path ends in a cross
     assert all(abs(v) <= 1e8 for x, y in after["paths"] for v in (*x, *y))
     # the cross is far off the map: the flags under it say where the path was cut

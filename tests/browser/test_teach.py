@@ -8,15 +8,7 @@ from optim_core.doctor import diagnose, fmt
 from optim_core.lessons import LESSONS
 from settings import from_query, lesson_settings
 
-from .pages import (
-    race,
-    text,
-    type_into,
-    value,
-    wait,
-    wait_for_change,
-    wait_for_race,
-)
+from .pages import race, text, type_into, value, wait, wait_for_change, wait_for_race
 
 VISIBLE_JS = """
 return Object.fromEntries(arguments[0].map(css => {

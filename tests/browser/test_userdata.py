@@ -41,13 +41,19 @@ def data_points(driver):
     return driver.execute_script(DATA_JS)
 
 
-def test_a_typed_surface_races_and_a_bad_one_keeps_the_race(page):
-    driver = page.driver
+def type_surface(driver, f: str) -> dict:
+    """Pick "your own f(x, y)" and type ``f``: the race drawn before ``f`` was typed."""
     before = race(driver)
     pick(driver, "custom")
     drawn = wait_for_change(driver, before)
-    f = "(1 - x)^2 + 100*(y - x^2)^2"
     type_into(driver, "#custom-surface-input", f)
+    return drawn
+
+
+def test_a_typed_surface_races_and_a_bad_one_keeps_the_race(page):
+    driver = page.driver
+    f = "(1 - x)^2 + 100*(y - x^2)^2"
+    drawn = type_surface(driver, f)
     wait(driver, lambda: query(driver).get("f") == f, message="f is not in the URL")
     drawn = wait_for_change(driver, drawn)
     settings = RaceSettings.preset("custom")
@@ -139,11 +145,8 @@ def test_an_uploaded_file_is_fitted_and_a_large_one_refused_before_it_is_read(pa
 
 def test_the_blank_start_and_window_boxes_follow_f_as_typed(page):
     driver = page.driver
-    before = race(driver)
-    pick(driver, "custom")
-    drawn = wait_for_change(driver, before)
     f = "(x - 3)^2 + 10*(y + 1)^2"
-    type_into(driver, "#custom-surface-input", f)
+    drawn = type_surface(driver, f)
     wait_for_change(driver, drawn)
     surface = RaceSettings(surface="custom", f=f).surface_object()
     placeholder = lambda css: driver.find_element(  # noqa: E731

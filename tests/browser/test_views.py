@@ -9,7 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 
 from settings import RaceSettings
 
-from .pages import race, text, type_into, wait, wait_for_change
+from .pages import diverge, race, type_into, wait
 
 RANGES_JS = """
 const gd = document.querySelector('#race-graph .js-plotly-plot');
@@ -19,10 +19,7 @@ return gd._fullLayout.xaxis.range.concat(gd._fullLayout.yaxis.range);
 
 def test_a_diverged_path_ends_where_it_leaves_the_map(page):
     driver = page.driver
-    before = race(driver)
-    type_into(driver, "#lr-input", "0.5")
-    after = wait_for_change(driver, before)
-    wait(driver, lambda: "diverged at step" in text(driver, "#leaderboard"))
+    after = diverge(driver)
     (x0, x1), (y0, y1) = RaceSettings().surface_object().window
     slack = 1e-5 * (x1 - x0)
     for name, (xs, ys) in zip(after["names"], after["paths"], strict=True):
