@@ -89,7 +89,7 @@ FAMILY = Family("lbfgs", LbfgsHyper, LbfgsState, kernel_step=never_steps, effect
                              "prev_loss": always, "H_diag": always, "n_iter": always,
                              "func_evals": always},
                 scalar_state=("t", "prev_loss", "H_diag", "n_iter", "func_evals"))
-Column, Slot = FAMILY.columns, FAMILY.slots
+Column, Slot, read_hyper = FAMILY.columns, FAMILY.slots, FAMILY.read_hyper
 DIRS = len(Slot)  # old_dirs (y vectors), both axes
 STPS = DIRS + MAX_HISTORY  # old_stps (s vectors), both axes
 RO = STPS + MAX_HISTORY  # ro on axis X, al (scratch, torch's state["al"]) on axis Y
@@ -259,19 +259,13 @@ def evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y, batch, 
 
     torch's code statement for statement (``_gather_flat_grad`` is (gx, gy),
     ``p.add_(d, alpha=t)`` is x + t·d); the closure is :func:`closure` of this step."""
-    lr = table[c, Column.LR]
-    max_iter = int(table[c, Column.MAX_ITER])
-    max_eval = int(table[c, Column.MAX_EVAL])
-    tolerance_grad = table[c, Column.TOLERANCE_GRAD]
-    tolerance_change = table[c, Column.TOLERANCE_CHANGE]
-    history_size = int(table[c, Column.HISTORY_SIZE])
-    line_search = table[c, Column.STRONG_WOLFE] != 0.0
+    h = read_hyper(table, c)
     problem = (code, kappa, data_x, data_y, batch, noise_x, noise_y, program_ops,
                program_first, program_second, slots, program_outputs)
     loss, gx, gy = closure(x, y, problem)
     current_evals = 1
     states[c, X, Slot.FUNC_EVALS] += 1
-    if max(abs(gx), abs(gy)) <= tolerance_grad:
+    if max(abs(gx), abs(gy)) <= h.tolerance_grad:
         return x, y
     dx, dy = states[c, X, Slot.D], states[c, Y, Slot.D]
     t = states[c, X, Slot.T]
@@ -282,7 +276,7 @@ def evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y, batch, 
     prev_loss = states[c, X, Slot.PREV_LOSS]
     opt_cond = False
     n_iter = 0
-    while n_iter < max_iter:
+    while n_iter < h.max_iter:
         n_iter += 1
         states[c, X, Slot.N_ITER] += 1
         if states[c, X, Slot.N_ITER] == 1:
@@ -295,37 +289,37 @@ def evaluating_step(x, y, states, c, table, code, kappa, data_x, data_y, batch, 
             ys = yx * sx + yy * sy
             if ys > CURVATURE_MIN:
                 num_old, first = remember(states, c, sx, sy, yx, yy, ys, num_old, first,
-                                          history_size)
+                                          h.history_size)
                 h_diag = ys / (yx * yx + yy * yy)
-            dx, dy = two_loop(gx, gy, states, c, num_old, first, history_size, h_diag)
+            dx, dy = two_loop(gx, gy, states, c, num_old, first, h.history_size, h_diag)
         prev_gx, prev_gy = gx, gy
         prev_loss = loss
         if states[c, X, Slot.N_ITER] == 1:
-            t = min(1.0, 1.0 / (abs(gx) + abs(gy))) * lr
+            t = min(1.0, 1.0 / (abs(gx) + abs(gy))) * h.lr
         else:
-            t = lr
+            t = h.lr
         gtd = gx * dx + gy * dy
-        if gtd > -tolerance_change:
+        if gtd > -h.tolerance_change:
             break
         ls_func_evals = 0
-        if line_search:
+        if h.strong_wolfe:
             loss, gx, gy, t, ls_func_evals = strong_wolfe(
-                x, y, t, dx, dy, loss, gx, gy, gtd, max_eval - current_evals, problem)
+                x, y, t, dx, dy, loss, gx, gy, gtd, h.max_eval - current_evals, problem)
             x, y = x + t * dx, y + t * dy
-            opt_cond = max(abs(gx), abs(gy)) <= tolerance_grad
+            opt_cond = max(abs(gx), abs(gy)) <= h.tolerance_grad
         else:
             x, y = x + t * dx, y + t * dy
-            if n_iter != max_iter:
+            if n_iter != h.max_iter:
                 loss, gx, gy = closure(x, y, problem)
-                opt_cond = max(abs(gx), abs(gy)) <= tolerance_grad
+                opt_cond = max(abs(gx), abs(gy)) <= h.tolerance_grad
                 ls_func_evals = 1
         current_evals += ls_func_evals
         states[c, X, Slot.FUNC_EVALS] += ls_func_evals
-        if n_iter == max_iter or current_evals >= max_eval or opt_cond:
+        if n_iter == h.max_iter or current_evals >= h.max_eval or opt_cond:
             break
-        if max(abs(dx * t), abs(dy * t)) <= tolerance_change:
+        if max(abs(dx * t), abs(dy * t)) <= h.tolerance_change:
             break
-        if abs(loss - prev_loss) < tolerance_change:
+        if abs(loss - prev_loss) < h.tolerance_change:
             break
     states[c, X, Slot.D], states[c, Y, Slot.D] = dx, dy
     states[c, X, Slot.T] = t
