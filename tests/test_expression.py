@@ -255,32 +255,7 @@ ERRORS = [
     ("2^64^64", "the exponent 64^64 = ", 3),
     ("", "it is empty", None),
     (" \t ", "it is empty", None),
-]
-
-
-@pytest.mark.parametrize(("typed", "reason", "column"), ERRORS, ids=[e[0] for e in ERRORS])
-def test_error_says_what_and_where(typed, reason, column):
-    with pytest.raises(ExpressionError) as caught:
-        parse(typed)
-    error = caught.value
-    assert reason in error.reason
-    assert error.column == column
-    assert isinstance(error, InvalidParameterError) and isinstance(error, ValueError)
-    assert (error.parameter, error.caller, error.got) == ("f", "custom", typed)
-    assert str(error).startswith("The 'f' parameter of custom is not a valid expression: "
-                                 + error.reason)
-    assert str(error).endswith(" instead.")
-
-
-def test_error_is_not_a_string():
-    for value in (None, 3, b"x", ["x"]):
-        with pytest.raises(ExpressionError, match="it must be a string"):
-            parse(value)
-
-
-# --- hostile input -----------------------------------------------------------------------
-
-HOSTILE = [
+    # hostile input: code, towers, huge or deep text, look-alike and invisible characters
     ("__import__('os')", "'__import__' at column 1 is not allowed", 1),
     ("__import__('os').system('ls')", "'__import__' at column 1 is not allowed", 1),
     ("().__class__", "expected a number or name at column 2", 2),
@@ -294,9 +269,7 @@ HOSTILE = [
     ("exec", "'exec' at column 1 is not allowed", 1),
     ("open(x)", "'open' at column 1 is not allowed", 1),
     ("x; import os", "unexpected character ';' at column 2", 2),
-    ("9^9^9", "out of range", 3),
     ("9**9**9**9", "the exponent 9^9 = 387420489 at column 7 is out of range", 7),
-    ("x^(10^6)", "out of range", 3),
     ("2^1000", "the exponent 1000 at column 3 is out of range", 3),
     ("(" * 10_000 + "x" + ")" * 10_000, "it is 20,001 characters long (at most 500)",
      MAX_LENGTH + 1),
@@ -316,13 +289,25 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize(("typed", "reason", "column"), HOSTILE,
-                         ids=[repr(h[0][:24]) for h in HOSTILE])
-def test_hostile_input_gets_a_clear_error(typed, reason, column):
+@pytest.mark.parametrize(("typed", "reason", "column"), ERRORS,
+                         ids=[repr(e[0][:24]) for e in ERRORS])
+def test_error_says_what_and_where(typed, reason, column):
     with pytest.raises(ExpressionError) as caught:
         parse(typed)
-    assert reason in caught.value.reason
-    assert caught.value.column == column
+    error = caught.value
+    assert reason in error.reason
+    assert error.column == column
+    assert isinstance(error, InvalidParameterError) and isinstance(error, ValueError)
+    assert (error.parameter, error.caller, error.got) == ("f", "custom", typed)
+    assert str(error).startswith("The 'f' parameter of custom is not a valid expression: "
+                                 + error.reason)
+    assert str(error).endswith(" instead.")
+
+
+def test_error_is_not_a_string():
+    for value in (None, 3, b"x", ["x"]):
+        with pytest.raises(ExpressionError, match="it must be a string"):
+            parse(value)
 
 
 def test_a_long_text_is_refused_before_it_is_read(monkeypatch):

@@ -70,6 +70,9 @@ def test_a_typographic_minus_and_the_canonical_text_round_trips():
     ("x,y\n0,1\n1,nan\n", 3, "'nan' is not a number"),
     ("x,y\n0,1\n1,NaN\n2,3\n", 3, "'NaN' is not a number"),
     ("x,y\n0,1\n1,inf\n", 3, "'inf' is not a number"),
+    ("x,y\n0,1\n1,-Infinity\n", 3, "'-Infinity' is not a number"),  # float() takes it
+    ("x,y\n0,1\n1,1.2.3\n", 3, "'1.2.3' is not a number"),
+    ("x,y\n0,1\n1,\u00bd\n", 3, "VULGAR FRACTION ONE HALF, U+00BD"),
     ("x,y\n0,1\n1,1e999\n", 3, "beyond ±1e+06"),
     ("x,y\n0,1\n1,2e6\n", 3, "beyond ±1e+06"),
     ("x,y\n0,1\n1,2,3\n", 3, "3 columns"),
@@ -79,12 +82,22 @@ def test_a_typographic_minus_and_the_canonical_text_round_trips():
     ("0,1\n1,\u0661\n", 2, "ARABIC-INDIC DIGIT ONE"),
     ("0,1\n__import__('os'),1\n", 2, "is not a number"),
     ("x,y\n0,1\nx,y\n", 3, "'x' is not a number"),
+])
+def test_every_bad_row_is_named(text, row, words):
+    _assert_refused_at(text, row, words)
+
+
+@pytest.mark.parametrize("text,row,words", [
     (b"x,y\n0,1\n\x00\x01\x02", 3, "NUL byte"),
     (b"x,y\n0,1\n1,\xff\xfe\n", 3, "not UTF-8"),
     ("0,1\n" * 1001, 1001, "more than 1,000 points"),
     ("x,y\n" + "0,1\n1,2\n" * 500 + "5,5\n", 1002, "more than 1,000 points"),
 ])
-def test_every_bad_row_is_named(text, row, words):
+def test_a_file_not_text_or_too_long_is_named_at_its_row(text, row, words):
+    _assert_refused_at(text, row, words)
+
+
+def _assert_refused_at(text, row, words):
     with pytest.raises(DataError) as caught:
         parse_points(text)
     assert caught.value.row == row and words in caught.value.reason, caught.value.reason
