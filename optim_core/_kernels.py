@@ -29,14 +29,15 @@ from numba.core import cgutils
 from numba.extending import intrinsic, overload, register_jitable
 
 from . import _elementwise, analysis, clipping, expression, optimizers, surfaces, theory
+from ._dispatch import by_code
 from .optimizers import _base as optimizers_base
 from .optimizers import lbfgs as optimizers_lbfgs
 from .params import DIVERGENCE_BOUND
 
 _HERE = Path(__file__).parent
 # params.py too: DIVERGENCE_BOUND is compiled in as a constant
-_SOURCES = ("_kernels.py", "_elementwise.py", "surfaces.py", "analysis.py", "theory.py",
-            "params.py", "expression.py", "clipping.py",
+_SOURCES = ("_kernels.py", "_dispatch.py", "_elementwise.py", "surfaces.py", "analysis.py",
+            "theory.py", "params.py", "expression.py", "clipping.py",
             *sorted(f"optimizers/{p.name}" for p in (_HERE / "optimizers").glob("*.py")))
 
 
@@ -162,8 +163,10 @@ def _round_bfloat16(value):
 
 # --- typed surfaces: the programs of optim_core.expression ---------------------------
 # The C library helpers compile to the C calls they wrap, ``divide`` to a plain IEEE
-# division whatever the caller's error model; ``run_program`` and what it calls are
-# inlined into the kernels.
+# division whatever the caller's error model. ``apply_op`` is inlined into
+# ``run_program``, which is compiled once as a function of its own: a call per program
+# run costs nothing measurable, while inlining the instruction tree into every kernel
+# took the cold compile from 2m42 to 3m33.
 
 
 def _scalar_libm(helper):
@@ -177,9 +180,26 @@ for _helper in expression.LIBM_HELPERS:
     overload(_helper)(_scalar_libm(_helper))
 overload(expression.divide, jit_options={"error_model": "numpy"})(
     lambda a, b: lambda a, b: a / b)
-for _function in (expression.integer_power, expression.sign, expression.apply_op,
-                  expression.run_program):
+for _function in (expression.integer_power, expression.sign,
+                  *expression.OPERATIONS.values()):
     register_jitable(inline="always")(_function)
+register_jitable(error_model="numpy")(expression.run_program)
+
+
+def _inlined(function):
+    return numba.njit(inline="always", error_model="numpy")(function)
+
+
+def _compiled_by_code(head, functions) -> None:
+    """``head``, a ``_dispatch.by_code`` tree the NumPy path calls, compiled: the tree of
+    the same ``functions`` built again of closures numba inlines into one another (one
+    function of nested branches), inlined where a compiled function calls ``head``."""
+    tree = by_code(functions, compile=_inlined)
+    overload(head, inline="always", strict=False, jit_options={"error_model": "numpy"})(
+        lambda *arguments: tree.py_func)
+
+
+_compiled_by_code(expression.apply_op, expression.OPERATIONS)
 _run_program = expression.run_program
 evaluate_points_kernel = numba.njit(cache=True)(expression.evaluate_points)
 
@@ -206,7 +226,8 @@ def _jitable_functions(module):
 _COMPILED_APART = {f for family in optimizers.FAMILIES
                    for f in (*family.readers, family.kernel_axis) if f is not None}
 for _function in (
-    *_jitable_functions(surfaces),
+    *_jitable_functions(surfaces), *surfaces.SURFACE_VALUES.values(),
+    *surfaces.SURFACE_GRADS.values(),
     analysis.first_within, theory.gap_floor, theory.rate_window, theory.fit_rate,
     theory.rate_or_nan, optimizers_base.no_schedule, optimizers_base.no_init,
     optimizers_base.same_point, optimizers_base.never_steps, optimizers_base.same_scalars,
@@ -223,6 +244,8 @@ for _function in _COMPILED_APART:
 for _function in _jitable_functions(optimizers_lbfgs):
     register_jitable(_function)
 
+_compiled_by_code(surfaces.surface_value, surfaces.SURFACE_VALUES)
+_compiled_by_code(surfaces.surface_grad, surfaces.SURFACE_GRADS)
 _surface_grad = surfaces.surface_grad
 _PROGRAM = surfaces.PROGRAM
 _surface_value = surfaces.surface_value
@@ -237,92 +260,16 @@ _LARGEST = 1.7976931348623157e308  # |v| <= this is False exactly when v is NaN 
 
 
 # --- dispatch to the families, built from the registry -------------------------------
-# Each _by_family_* calls family ``algorithm``'s function: a chain of small compiled
-# closures, one comparison per family, inlined into the loops (numba cannot call a
-# closure with *args, hence one chain per signature). Built here without exec, the
-# chain compiles into the cached kernels like hand-written branches: a worker start
-# loads them from the cache.
-
-
-def _chain(functions, link, last):
-    dispatch = last(functions[-1])
-    for code in range(len(functions) - 2, -1, -1):
-        dispatch = link(code, functions[code], dispatch)
-    return dispatch
-
-
-def _link_step(code, function, rest):
-    def dispatch(algorithm, step, x, y, gx, gy, states, c, table, scalars):
-        if algorithm == code:
-            return function(step, x, y, gx, gy, states, c, table, scalars)
-        return rest(algorithm, step, x, y, gx, gy, states, c, table, scalars)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _last_step(function):
-    def dispatch(algorithm, step, x, y, gx, gy, states, c, table, scalars):
-        return function(step, x, y, gx, gy, states, c, table, scalars)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _link_schedule(code, function, rest):
-    def dispatch(algorithm, step, table, c):
-        if algorithm == code:
-            return function(step, table, c)
-        return rest(algorithm, step, table, c)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _last_schedule(function):
-    def dispatch(algorithm, step, table, c):
-        return function(step, table, c)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _link_init(code, function, rest):
-    def dispatch(algorithm, states, c, table):
-        if algorithm == code:
-            function(states, c, table)
-        else:
-            rest(algorithm, states, c, table)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _last_init(function):
-    def dispatch(algorithm, states, c, table):
-        function(states, c, table)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _link_eval_point(code, function, rest):
-    def dispatch(algorithm, step, x, y, states, c, table):
-        if algorithm == code:
-            return function(step, x, y, states, c, table)
-        return rest(algorithm, step, x, y, states, c, table)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
-
-def _last_eval_point(function):
-    def dispatch(algorithm, step, x, y, states, c, table):
-        return function(step, x, y, states, c, table)
-
-    return numba.njit(inline="always", error_model="numpy")(dispatch)
-
+# Each _by_family_* calls family ``algorithm``'s function: a tree of small compiled
+# closures (``_dispatch.by_code``) inlined into the loops. Built without exec, the tree
+# compiles into the cached kernels like hand-written branches: a worker start loads
+# them from the cache.
 
 _FAMILIES = optimizers.FAMILIES
-_by_family_step = _chain([f.kernel_step for f in _FAMILIES], _link_step, _last_step)
-_by_family_schedule = _chain([f.kernel_schedule for f in _FAMILIES], _link_schedule,
-                             _last_schedule)
-_by_family_init = _chain([f.kernel_init for f in _FAMILIES], _link_init, _last_init)
-_by_family_eval_point = _chain([f.kernel_eval_point for f in _FAMILIES], _link_eval_point,
-                               _last_eval_point)
+_by_family_step = by_code([f.kernel_step for f in _FAMILIES], compile=_inlined)
+_by_family_schedule = by_code([f.kernel_schedule for f in _FAMILIES], compile=_inlined)
+_by_family_init = by_code([f.kernel_init for f in _FAMILIES], compile=_inlined)
+_by_family_eval_point = by_code([f.kernel_eval_point for f in _FAMILIES], compile=_inlined)
 #: Per family, whether the point it records is not its iterate (Schedule-Free): the
 #: others skip the dispatch and the second evaluation of f.
 _HAS_EVAL_POINT = np.array([f.eval_point is not None for f in _FAMILIES])

@@ -59,6 +59,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ._dispatch import by_code
 from ._elementwise import select
 from .params import InvalidParameterError, shown_value
 
@@ -81,6 +82,7 @@ SIN, COS, TAN, EXP, LOG, TANH, SINH, COSH, ATAN = range(10, 19)
 FUNCTION_OPS = {"sin": SIN, "cos": COS, "tan": TAN, "exp": EXP, "log": LOG, "sqrt": SQRT,
                 "abs": ABS, "tanh": TANH, "sinh": SINH, "cosh": COSH, "atan": ATAN}
 _BINARY_OPS = {"+": ADD, "-": SUB, "*": MUL, "/": DIV}
+_BINARY_LEVELS = (("+", "-"), ("*", "/"))  # loosest first
 _OP_NAMES = {ADD: "+", SUB: "-", MUL: "*", DIV: "/", NEG: "neg", POW: "^", POWI: "^int",
              SIGN: "sign", **{op: name for name, op in FUNCTION_OPS.items()}}
 
@@ -173,46 +175,23 @@ def sign(a):
     return select(a > 0.0, 1.0, select(a < 0.0, -1.0, 0.0 * a))
 
 
-def apply_op(op, a, b):
-    """Instruction ``op`` on operands a, b (unary ops ignore b): the one definition of
-    every operation, for NumPy arrays and, compiled, for scalars."""
-    if op == ADD:
-        return a + b
-    if op == SUB:
-        return a - b
-    if op == MUL:
-        return a * b
-    if op == DIV:
-        return divide(a, b)
-    if op == NEG:
-        return -a
-    if op == POWI:
-        return integer_power(a, b)
-    if op == POW:
-        return libm_pow(a, b)
-    if op == SQRT:
-        return np.sqrt(a)
-    if op == ABS:
-        return np.abs(a)
-    if op == SIGN:
-        return sign(a)
-    if op == SIN:
-        return libm_sin(a)
-    if op == COS:
-        return libm_cos(a)
-    if op == TAN:
-        return libm_tan(a)
-    if op == EXP:
-        return libm_exp(a)
-    if op == LOG:
-        return libm_log(a)
-    if op == TANH:
-        return libm_tanh(a)
-    if op == SINH:
-        return libm_sinh(a)
-    if op == COSH:
-        return libm_cosh(a)
-    return libm_atan(a)
+def _unary(function):
+    return lambda a, b: function(a)
+
+
+#: Every instruction's operation, as a function of two operands (the unary ones ignore
+#: the second): the one definition of each, for NumPy arrays and, compiled, for scalars.
+OPERATIONS = {
+    ADD: lambda a, b: a + b, SUB: lambda a, b: a - b, MUL: lambda a, b: a * b,
+    DIV: divide, NEG: lambda a, b: -a, POWI: integer_power,
+    POW: lambda a, b: libm_pow(a, b), SQRT: _unary(np.sqrt), ABS: _unary(np.abs),
+    SIGN: _unary(sign), SIN: _unary(libm_sin), COS: _unary(libm_cos),
+    TAN: _unary(libm_tan), EXP: _unary(libm_exp), LOG: _unary(libm_log),
+    TANH: _unary(libm_tanh), SINH: _unary(libm_sinh), COSH: _unary(libm_cosh),
+    ATAN: _unary(libm_atan),
+}
+#: apply_op(op, a, b): instruction ``op`` on operands a and b.
+apply_op = by_code(OPERATIONS)
 
 
 # --- tokens -----------------------------------------------------------------------------
@@ -419,18 +398,16 @@ class _Parser:
     def is_call(self, token: _Token) -> bool:
         return token.kind == "name" and self.text[token.end:].lstrip().startswith("(")
 
-    def expression(self) -> Syntax:
-        node = self.term()
-        while self.token.kind in ("+", "-"):
+    def expression(self, level: int = 0) -> Syntax:
+        """Operands joined by the operators of ``_BINARY_LEVELS[level]``, grouped from
+        the left (a - b - c is (a - b) - c); each operand is one of the next level's
+        (one frame a level, as a function per level would take)."""
+        tighter = level + 1 < len(_BINARY_LEVELS)
+        node = self.expression(level + 1) if tighter else self.unary()
+        while self.token.kind in _BINARY_LEVELS[level]:
             operator = self.advance()
-            node = Syntax(operator.kind, node.column, children=(node, self.term()))
-        return node
-
-    def term(self) -> Syntax:
-        node = self.unary()
-        while self.token.kind in ("*", "/"):
-            operator = self.advance()
-            node = Syntax(operator.kind, node.column, children=(node, self.unary()))
+            right = self.expression(level + 1) if tighter else self.unary()
+            node = Syntax(operator.kind, node.column, children=(node, right))
         return node
 
     def signs(self) -> list[int]:

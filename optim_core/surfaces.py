@@ -20,7 +20,7 @@ preset; their minima are found numerically (:func:`find_minima`), never typed in
 ``custom`` is the user's own f(x, y) the same way (``get_surface("custom", f="...")``).
 
 To add a named surface: one table in ``test_functions.toml`` (a formula, a window, a
-start and a preset; :class:`Entry` says what each field means). ``params``' surface
+start and a preset; the file's header says what each key means). ``params``' surface
 names, the CLI, the app's presets and picker follow from the table.
 """
 
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._dispatch import by_code
 from ._elementwise import select
 from .expression import Expression, ExpressionError, evaluate_tape, parse
 from .params import LIMITS, InvalidParameterError, check_params, register_surfaces
@@ -117,24 +118,25 @@ def regression_grad(w, b, data_x, data_y, batch):
     return grad_w + lost_w, grad_b + lost_b
 
 
-def surface_value(code, x, y, kappa, data_x, data_y):
-    if code == RAVINE:
-        return ravine_value(x, y, kappa)
-    if code == ROSENBROCK:
-        return rosenbrock_value(x, y)
-    if code == SADDLE:
-        return saddle_value(x, y)
-    return regression_value(x, y, data_x, data_y)
-
-
-def surface_grad(code, x, y, kappa, data_x, data_y, batch):  # the same dispatch as above
-    if code == RAVINE:
-        return ravine_grad(x, y, kappa)
-    if code == ROSENBROCK:
-        return rosenbrock_grad(x, y)
-    if code == SADDLE:
-        return saddle_grad(x, y)
-    return regression_grad(x, y, data_x, data_y, batch)
+#: Each hand-written surface's f by its code, as a function of the same five arguments.
+SURFACE_VALUES = {
+    RAVINE: lambda x, y, kappa, data_x, data_y: ravine_value(x, y, kappa),
+    ROSENBROCK: lambda x, y, kappa, data_x, data_y: rosenbrock_value(x, y),
+    SADDLE: lambda x, y, kappa, data_x, data_y: saddle_value(x, y),
+    REGRESSION: lambda x, y, kappa, data_x, data_y: regression_value(x, y, data_x, data_y),
+}
+#: ∇f likewise, of six: the sixth is the mini-batch (regression's gradient's alone).
+SURFACE_GRADS = {
+    RAVINE: lambda x, y, kappa, data_x, data_y, batch: ravine_grad(x, y, kappa),
+    ROSENBROCK: lambda x, y, kappa, data_x, data_y, batch: rosenbrock_grad(x, y),
+    SADDLE: lambda x, y, kappa, data_x, data_y, batch: saddle_grad(x, y),
+    REGRESSION: lambda x, y, kappa, data_x, data_y, batch:
+    regression_grad(x, y, data_x, data_y, batch),
+}
+#: surface_value(code, x, y, kappa, data_x, data_y) and
+#: surface_grad(code, x, y, kappa, data_x, data_y, batch): a hand-written surface's.
+surface_value = by_code(SURFACE_VALUES)
+surface_grad = by_code(SURFACE_GRADS)
 
 
 # --- the Surface objects -------------------------------------------------------------
@@ -425,34 +427,38 @@ _NAMED = {surface.name: surface for surface in (
 
 @dataclass(frozen=True)
 class Entry:
-    """A named surface given by its formula: everything :data:`TABLE` needs to know.
+    """A named surface given by its formula, as ``test_functions.toml`` declares it.
 
     ``f`` is typed in the language of :mod:`optim_core.expression` (the kernels run its
-    programs); ``formula`` is how it is shown. The minima are not declared: they are
-    found in the window (:func:`find_minima`), and a test checks them on a finer grid."""
+    programs); ``fields`` are the :class:`Surface` fields the table gives (its title,
+    formula, description, window, start and preset). The rest follow from ``f``: the
+    minima are not declared but found in the window (:func:`find_minima`; a test checks
+    them on a finer grid), and so are ``f_min`` and the sweep's ``lr_range``."""
 
     name: str
-    title: str
     f: str
-    formula: str
-    description: str
-    window: tuple[tuple[float, float], tuple[float, float]]
-    start: tuple[float, float]
-    preset: Preset
-    group: str = "test functions"
+    fields: dict
+
+    @property
+    def preset(self) -> Preset:
+        return self.fields["preset"]
+
+
+def _entry(t: dict) -> Entry:
+    """One table of ``test_functions.toml`` (its header says what each key means)."""
+    p = t["preset"]
+    preset = Preset(p["lr"], p["momentum"], p["steps"], _adaptive(*p["adaptive_lr"]),
+                    text=t["text"])
+    return Entry(t["name"], t["f"], dict(
+        name=t["name"], title=t["title"], label=t["title"], formula=t["formula"],
+        description=t["description"], window=tuple(map(tuple, t["window"])),
+        default_start=tuple(t["start"]), preset=preset, group="test functions"))
 
 
 def _read_table(path: Path) -> tuple[Entry, ...]:
     """The entries of ``test_functions.toml``: data, so that a new surface is one table."""
     with path.open("rb") as file:
-        tables = tomllib.load(file)["surface"]
-    return tuple(
-        Entry(name=t["name"], title=t["title"], f=t["f"], formula=t["formula"],
-              description=t["description"], window=tuple(map(tuple, t["window"])),
-              start=tuple(t["start"]),
-              preset=Preset(t["preset"]["lr"], t["preset"]["momentum"], t["preset"]["steps"],
-                            _adaptive(*t["preset"]["adaptive_lr"]), text=t["text"]))
-        for t in tables)
+        return tuple(map(_entry, tomllib.load(file)["surface"]))
 
 
 #: The classic test functions, in the picker's order (``test_functions.toml``). Each
@@ -570,13 +576,10 @@ def _lr_range(expression: Expression, point) -> tuple[float, float]:
 def _formula_surface(name: str) -> Surface:
     entry = _ENTRIES[name]
     expression = parse(entry.f)
-    minima, f_min, _ = find_minima(expression, entry.window)
-    return Surface(name=name, title=entry.title, label=entry.title,
-                   description=entry.description, formula=entry.formula, x_label="x",
-                   y_label="y", window=entry.window, default_start=entry.start,
-                   minima=minima, f_min=f_min, quadratic=expression.quadratic,
-                   lr_range=_lr_range(expression, minima[0]), group=entry.group,
-                   preset=entry.preset, expression=expression)
+    minima, f_min, _ = find_minima(expression, entry.fields["window"])
+    return Surface(**entry.fields, x_label="x", y_label="y", minima=minima, f_min=f_min,
+                   quadratic=expression.quadratic, lr_range=_lr_range(expression, minima[0]),
+                   expression=expression)
 
 
 # --- custom: your own f(x, y) ----------------------------------------------------------

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import optim_core as oc
-from optim_core import analysis, optimizers
+from optim_core import analysis, expression, optimizers
+from optim_core._dispatch import by_code
 from optim_core.simulate import Run, hyper_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -216,6 +217,43 @@ def test_a_family_gives_its_step_one_way():
     for ways in ({}, {"kernel_step": adam.kernel_step, "kernel_axis": adam.kernel_axis}):
         with pytest.raises(ValueError, match="kernel_step or kernel_axis"):
             optimizers.Family("made-up", adam.hyper, adam.state, **ways)
+
+def test_by_code_calls_the_function_of_each_code():
+    def tagged(code):
+        return lambda a, b, c: (code, a, b, c)
+
+    functions = [tagged(code) for code in range(4)]
+    for table in (functions, dict(enumerate(functions))):
+        dispatch = by_code(table)
+        for code in range(4):
+            assert dispatch(code, "a", "b", "c") == (code, "a", "b", "c")
+
+
+def test_by_code_needs_one_supported_number_of_arguments():
+    with pytest.raises(ValueError, match=r"one arity .* got arities \[2, 3\]"):
+        by_code([lambda a, b: a, lambda a, b, c: a])
+    with pytest.raises(ValueError, match=r"got arities \[4\]"):
+        by_code([lambda a, b, c, d: a])
+    with pytest.raises(ValueError, match=r"the codes 0 to 1; got \[0, 2\]"):
+        by_code({0: lambda a, b: a, 2: lambda a, b: b})
+
+
+def test_apply_op_is_each_instructions_operation():
+    e = expression
+    reference = {e.ADD: np.add, e.SUB: np.subtract, e.MUL: np.multiply, e.DIV: np.divide,
+                 e.NEG: lambda a, b: -a, e.POW: np.power, e.POWI: np.power,
+                 e.SQRT: lambda a, b: np.sqrt(a), e.ABS: lambda a, b: np.abs(a),
+                 e.SIGN: lambda a, b: np.sign(a), e.SIN: lambda a, b: np.sin(a),
+                 e.COS: lambda a, b: np.cos(a), e.TAN: lambda a, b: np.tan(a),
+                 e.EXP: lambda a, b: np.exp(a), e.LOG: lambda a, b: np.log(a),
+                 e.TANH: lambda a, b: np.tanh(a), e.SINH: lambda a, b: np.sinh(a),
+                 e.COSH: lambda a, b: np.cosh(a), e.ATAN: lambda a, b: np.arctan(a)}
+    assert sorted(e.OPERATIONS) == sorted(reference) == list(range(len(reference)))
+    a, b = np.array([0.7, 1.9]), np.float64(3.0)  # POWI takes a scalar exponent
+    for op, function in reference.items():
+        np.testing.assert_allclose(e.apply_op(op, a, b), function(a, b), rtol=1e-15,
+                                   err_msg=str(op))
+
 
 # --- tests that fail on the defects the review found -----------------------------------
 
