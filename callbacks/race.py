@@ -183,11 +183,12 @@ def register(app, patch_updates: bool = True) -> None:
     )
 
     @app.callback(
-        Output(ids.EXPORT_DOWNLOAD, "data"),
-        Input(ids.EXPORT_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        output=Output(ids.EXPORT_DOWNLOAD, "data"),
+        inputs=dict(clicks=Input(ids.EXPORT_BUTTON, "n_clicks")),
+        state=dict(state=State(ids.RACE_STATE, "data")),
         prevent_initial_call=True,
     )
-    def export_csv(_clicks, state):
+    def export_csv(clicks, state):
         """Exactly what is drawn, recomputed in float64 (the same rows as the CLI), from
         the stored settings checked as the race's are (a crafted store gets its limits)."""
         settings = drawn_race(state)
@@ -196,11 +197,12 @@ def register(app, patch_updates: bool = True) -> None:
                                type="text/csv")
 
     @app.callback(
-        Output(ids.SHARE_NOTE, "children"),
-        Input(ids.CLI_BUTTON, "n_clicks"), State(ids.RACE_STATE, "data"),
+        output=Output(ids.SHARE_NOTE, "children"),
+        inputs=dict(clicks=Input(ids.CLI_BUTTON, "n_clicks")),
+        state=dict(state=State(ids.RACE_STATE, "data")),
         prevent_initial_call=True,
     )
-    def cli_command(_clicks, state):
+    def cli_command(clicks, state):
         """The command line that writes the export's bytes (copied in the browser)."""
         settings = drawn_race(state)
         args = settings.cli_args()

@@ -185,8 +185,9 @@ def register(app) -> None:
     jobs.status_lines(app, ids.SWEEP_RUN, ids.SWEEP_CANCEL, ids.SWEEP_STATUS, "Sweeping…")
 
     @app.callback(
-        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
-        Input(ids.SWEEP_METRIC, "value"), State(ids.SWEEP_RESULT, "data"),
+        output=Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
+        inputs=dict(metric=Input(ids.SWEEP_METRIC, "value")),
+        state=dict(stored=State(ids.SWEEP_RESULT, "data")),
         prevent_initial_call=True,
     )
     def switch_metric(metric, stored):
@@ -200,8 +201,8 @@ def register(app) -> None:
         return patch
 
     @app.callback(
-        Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
-        Input(ids.THEME, "data"), Input(ids.SWEEP_RESULT, "data"),
+        output=Output(ids.SWEEP_GRAPH, "figure", allow_duplicate=True),
+        inputs=dict(theme=Input(ids.THEME, "data"), stored=Input(ids.SWEEP_RESULT, "data")),
         prevent_initial_call=True,  # the layout draws the light placeholder
     )
     def follow_theme(theme, stored):
@@ -274,8 +275,9 @@ def register(app) -> None:
         Input(ids.SWEEP_APPLIED, "data"), prevent_initial_call=True)
 
     @app.callback(
-        Output(ids.SWEEP_HOVER, "children"),
-        Input(ids.SWEEP_GRAPH, "hoverData"), State(ids.SWEEP_RESULT, "data"),
+        output=Output(ids.SWEEP_HOVER, "children"),
+        inputs=dict(hover=Input(ids.SWEEP_GRAPH, "hoverData")),
+        state=dict(stored=State(ids.SWEEP_RESULT, "data")),
         prevent_initial_call=True,
     )
     def describe_cell(hover, stored):

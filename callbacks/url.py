@@ -132,30 +132,35 @@ def register(app) -> None:
         return values
 
     @app.callback(
-        Output(ids.OVERRIDES_GRID, "children"), Output(ids.OVERRIDES_GRID, "className"),
-        Input(ids.ADVANCED_SUMMARY, "n_clicks"),
-        State(ids.OVERRIDES_STORE, "data"), State(ids.OVERRIDES_GRID, "className"),
+        output=dict(grid=Output(ids.OVERRIDES_GRID, "children"),
+                    class_name=Output(ids.OVERRIDES_GRID, "className")),
+        inputs=dict(clicks=Input(ids.ADVANCED_SUMMARY, "n_clicks")),
+        state=dict(stored=State(ids.OVERRIDES_STORE, "data"),
+                   class_name=State(ids.OVERRIDES_GRID, "className")),
         prevent_initial_call=True,
     )
-    def draw_overrides_grid(_clicks, stored, class_name):
+    def draw_overrides_grid(clicks, stored, class_name):
         """The Advanced panel's inputs, the first time it opens, from the overrides store
         (the URL's or the preset's values, and any the sweep changed)."""
         if "drawn" in (class_name or "").split():
             raise PreventUpdate
-        return overrides_grid(override_values(stored)), f"{class_name or ''} drawn".strip()
+        return dict(grid=overrides_grid(override_values(stored)),
+                    class_name=f"{class_name or ''} drawn".strip())
 
-    @app.callback(Output(ids.OWN_LR, "children"),
-                  Input(ids.OVERRIDES_STORE, "data"), Input(ids.OPTIMIZERS, "value"),
+    @app.callback(output=Output(ids.OWN_LR, "children"),
+                  inputs=dict(stored=Input(ids.OVERRIDES_STORE, "data"),
+                              optimizers=Input(ids.OPTIMIZERS, "value")),
                   prevent_initial_call=True)  # the layout draws the default race's
     def show_own_lr(stored, optimizers):
         """Under the lr slider: which racers have an lr of their own."""
         return own_lr_line(own_lrs(stored, optimizers))
 
     @app.callback(
-        Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
-        Output(ids.overrides("lr"), "value", allow_duplicate=True),
-        Input(ids.follow_slider_id(), "n_clicks"),
-        State(ids.OVERRIDES_STORE, "data"), State(ids.overrides("lr"), "id"),
+        output=dict(stored=Output(ids.OVERRIDES_STORE, "data", allow_duplicate=True),
+                    lr_cells=Output(ids.overrides("lr"), "value", allow_duplicate=True)),
+        inputs=dict(clicks=Input(ids.follow_slider_id(), "n_clicks")),
+        state=dict(stored=State(ids.OVERRIDES_STORE, "data"),
+                   lr_cells=State(ids.overrides("lr"), "id")),
         prevent_initial_call=True,
     )
     def follow_slider(clicks, stored, lr_cells):
@@ -164,6 +169,6 @@ def register(app) -> None:
         optimizer = (ctx.triggered_id or {}).get("optimizer")
         if not any(clicks) or not isinstance(optimizer, str):
             raise PreventUpdate  # the buttons were (re)drawn, not clicked
-        return (without_override(stored, optimizer, "lr"),
-                [None if cell["optimizer"] == optimizer else no_update
-                 for cell in lr_cells or []])
+        return dict(stored=without_override(stored, optimizer, "lr"),
+                    lr_cells=[None if cell["optimizer"] == optimizer else no_update
+                              for cell in lr_cells or []])

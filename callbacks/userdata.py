@@ -104,25 +104,26 @@ def register(app) -> None:
                     error="")
 
     @app.callback(
-        Output(ids.DATA, "value", allow_duplicate=True),
-        Output(ids.POINTS_ERROR, "children", allow_duplicate=True),
-        Input(ids.POINTS_REMOVE, "n_clicks"), prevent_initial_call=True)
+        output=dict(data=Output(ids.DATA, "value", allow_duplicate=True),
+                    error=Output(ids.POINTS_ERROR, "children", allow_duplicate=True)),
+        inputs=dict(clicks=Input(ids.POINTS_REMOVE, "n_clicks")), prevent_initial_call=True)
     def remove_points(clicks):
         if not clicks:
             raise PreventUpdate
-        return None, ""
+        return dict(data=None, error="")
 
     @app.callback(
-        Output(ids.POINTS_INFO, "children"), Output(ids.POINTS_ACTIONS, "style"),
-        Input(ids.DATA, "value"), prevent_initial_call=True)
+        output=dict(info=Output(ids.POINTS_INFO, "children"),
+                    actions=Output(ids.POINTS_ACTIONS, "style")),
+        inputs=dict(digest=Input(ids.DATA, "value")), prevent_initial_call=True)
     def show_points(digest):
         points = stored_points(digest)
-        return points_info(points), actions_style(points and points.digest)
+        return dict(info=points_info(points), actions=actions_style(points and points.digest))
 
     @app.callback(
-        Output(ids.POINTS_DOWNLOAD, "data"),
-        Input(ids.POINTS_DOWNLOAD_BUTTON, "n_clicks"), State(ids.DATA, "value"),
-        prevent_initial_call=True)
+        output=Output(ids.POINTS_DOWNLOAD, "data"),
+        inputs=dict(clicks=Input(ids.POINTS_DOWNLOAD_BUTTON, "n_clicks")),
+        state=dict(digest=State(ids.DATA, "value")), prevent_initial_call=True)
     def download_points(clicks, digest):
         points = stored_points(digest)
         if not clicks or points is None:
