@@ -182,29 +182,29 @@ def register(app, patch_updates: bool = True) -> None:
         prevent_initial_call=True,
     )
 
-    @app.callback(
-        output=Output(ids.EXPORT_DOWNLOAD, "data"),
-        inputs=dict(clicks=Input(ids.EXPORT_BUTTON, "n_clicks")),
-        state=dict(state=State(ids.RACE_STATE, "data")),
-        prevent_initial_call=True,
-    )
-    def export_csv(clicks, state):
-        """Exactly what is drawn, recomputed in float64 (the same rows as the CLI), from
-        the stored settings checked as the race's are (a crafted store gets its limits)."""
-        settings = drawn_race(state)
+    def on_the_drawn_race(output, button):
+        """Register the decorated ``act(settings)`` for a click of ``button``: the drawn
+        race's stored settings, checked as the race's are (a crafted store gets its
+        limits), to ``output``."""
+        def register(act):
+            @app.callback(output=output, inputs=dict(clicks=Input(button, "n_clicks")),
+                          state=dict(state=State(ids.RACE_STATE, "data")),
+                          prevent_initial_call=True)
+            def clicked(clicks, state):
+                return act(drawn_race(state))
+            return act
+        return register
+
+    @on_the_drawn_race(Output(ids.EXPORT_DOWNLOAD, "data"), ids.EXPORT_BUTTON)
+    def export_csv(settings):
+        """Exactly what is drawn, recomputed in float64 (the same rows as the CLI)."""
         race = settings.simulate(state=True)  # the optimizer's state per step too
         return dcc.send_string(race_to_csv(race, state=True), settings.export_name(),
                                type="text/csv")
 
-    @app.callback(
-        output=Output(ids.SHARE_NOTE, "children"),
-        inputs=dict(clicks=Input(ids.CLI_BUTTON, "n_clicks")),
-        state=dict(state=State(ids.RACE_STATE, "data")),
-        prevent_initial_call=True,
-    )
-    def cli_command(clicks, state):
+    @on_the_drawn_race(Output(ids.SHARE_NOTE, "children"), ids.CLI_BUTTON)
+    def cli_command(settings):
         """The command line that writes the export's bytes (copied in the browser)."""
-        settings = drawn_race(state)
         args = settings.cli_args()
         return share_note(CLI_LABEL, shlex.join(["python", "-m", "optim_core", *args]))
 
@@ -229,17 +229,14 @@ def register(app, patch_updates: bool = True) -> None:
                             Output(ids.SHARE_STATUS, "children"),
                             Input(ids.SHARE_NOTE, "children"), prevent_initial_call=True)
 
-    @app.callback(
-        output=dict(lr=Output(ids.LR_INPUT, "value", allow_duplicate=True),
-                    lr_slider=Output(ids.LR_SLIDER, "value", allow_duplicate=True),
-                    momentum=Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
-                    momentum_slider=Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True)),
-        inputs=dict(_clicks=Input(ids.POLYAK_BUTTON, "n_clicks")),
-        state=dict(state=State(ids.RACE_STATE, "data")),
-        prevent_initial_call=True,
-    )
-    def use_polyak(_clicks, state):
-        settings = drawn_race(state)
+    @on_the_drawn_race(dict(
+        lr=Output(ids.LR_INPUT, "value", allow_duplicate=True),
+        lr_slider=Output(ids.LR_SLIDER, "value", allow_duplicate=True),
+        momentum=Output(ids.MOMENTUM_INPUT, "value", allow_duplicate=True),
+        momentum_slider=Output(ids.MOMENTUM_SLIDER, "value", allow_duplicate=True)),
+        ids.POLYAK_BUTTON)
+    def use_polyak(settings):
+        """Polyak's optimum lr and μ on the sliders, where theory shows it."""
         surface = settings.surface_object()
         c = theory.curvature(surface)
         if not theory.shows_polyak(c):

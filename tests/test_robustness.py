@@ -323,3 +323,34 @@ def test_a_hostile_expression_gets_a_message_under_its_box_and_the_race_stays(se
         assert message, f"no message for {text[:40]!r}"
         assert "race-graph" not in json.loads(body)["response"]  # the race drawn before stays
     assert_still_serving(url, app)
+
+
+
+def polyak_click(url: str, app, settings) -> tuple[int, dict]:
+    """The 'use Polyak's optimum' button's request, the race store holding ``settings``."""
+    key = next(k for k, v in app.callback_map.items()
+               if v["inputs"] == [{"id": ids.POLYAK_BUTTON, "property": "n_clicks"}])
+    outputs = [{"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
+               for part in key.strip(".").split("...")]
+    status, body = post(url, {
+        "output": key, "outputs": outputs,
+        "inputs": [{"id": ids.POLYAK_BUTTON, "property": "n_clicks", "value": 1}],
+        "state": [{"id": ids.RACE_STATE, "property": "data", "value": {"settings": settings}}],
+        "changedPropIds": [f"{ids.POLYAK_BUTTON}.n_clicks"]})
+    return status, (json.loads(body)["response"] if status == 200 else {})
+
+
+def test_the_polyak_button_sets_the_sliders_to_the_optimum_theory_shows(server):
+    from optim_core import surfaces, theory
+
+    url, app = server
+    c = theory.curvature(surfaces.get_surface("ravine", kappa=40.0))
+    lr, momentum, _ = theory.polyak_optimum(c.L, c.m)
+    status, response = polyak_click(url, app, RaceSettings(kappa=40.0).to_dict())
+    assert status == 200
+    assert response[ids.LR_INPUT]["value"] == lr
+    assert response[ids.LR_SLIDER]["value"] == math.log10(lr)
+    assert response[ids.MOMENTUM_INPUT]["value"] == response[ids.MOMENTUM_SLIDER]["value"] \
+        == momentum
+    status, _ = polyak_click(url, app, RaceSettings(surface="rosenbrock").to_dict())
+    assert status == 204  # not a quadratic: theory shows no optimum, nothing changes
