@@ -186,14 +186,14 @@ def register(app, patch_updates: bool = True) -> None:
         """Register the decorated ``act(settings)`` for a click of ``button``: the drawn
         race's stored settings, checked as the race's are (a crafted store gets its
         limits), to ``output``."""
-        def register(act):
+        def decorate(act):
             @app.callback(output=output, inputs=dict(clicks=Input(button, "n_clicks")),
                           state=dict(state=State(ids.RACE_STATE, "data")),
                           prevent_initial_call=True)
             def clicked(clicks, state):
                 return act(drawn_race(state))
             return act
-        return register
+        return decorate
 
     @on_the_drawn_race(Output(ids.EXPORT_DOWNLOAD, "data"), ids.EXPORT_BUTTON)
     def export_csv(settings):

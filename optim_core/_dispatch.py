@@ -101,7 +101,7 @@ _SHAPES = {2: (_split_2, _last_2), 3: (_split_3, _last_3), 5: (_split_5, _last_5
            6: (_split_6, _last_6), 9: (_split_9, _last_9)}
 
 
-def arity(function) -> int:
+def _arity(function) -> int:
     return len(inspect.signature(function).parameters)
 
 
@@ -115,7 +115,7 @@ def by_code(functions, compile=None):
             raise ValueError(f"by_code needs the codes 0 to {len(functions) - 1}; "
                              f"got {sorted(functions)}")
         functions = [functions[code] for code in range(len(functions))]
-    counts = {arity(f) for f in functions}
+    counts = {_arity(f) for f in functions}
     if len(counts) != 1 or not counts <= _SHAPES.keys():
         raise ValueError(f"by_code needs functions of one arity in {sorted(_SHAPES)}; "
                          f"got arities {sorted(counts)}")

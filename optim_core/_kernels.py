@@ -180,9 +180,11 @@ for _helper in expression.LIBM_HELPERS:
     overload(_helper)(_scalar_libm(_helper))
 overload(expression.divide, jit_options={"error_model": "numpy"})(
     lambda a, b: lambda a, b: a / b)
-for _function in (expression.integer_power, expression.sign,
-                  *expression.OPERATIONS.values()):
-    register_jitable(inline="always")(_function)
+# each once (integer_power is in the table too); divide has its own overload, above
+for _function in dict.fromkeys((expression.integer_power, expression.sign,
+                                *expression.OPERATIONS.values())):
+    if _function is not expression.divide:
+        register_jitable(inline="always")(_function)
 register_jitable(error_model="numpy")(expression.run_program)
 
 

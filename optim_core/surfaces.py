@@ -435,9 +435,12 @@ class Entry:
     minima are not declared but found in the window (:func:`find_minima`; a test checks
     them on a finer grid), and so are ``f_min`` and the sweep's ``lr_range``."""
 
-    name: str
     f: str
     fields: dict
+
+    @property
+    def name(self) -> str:
+        return self.fields["name"]
 
     @property
     def preset(self) -> Preset:
@@ -449,7 +452,7 @@ def _entry(t: dict) -> Entry:
     p = t["preset"]
     preset = Preset(p["lr"], p["momentum"], p["steps"], _adaptive(*p["adaptive_lr"]),
                     text=t["text"])
-    return Entry(t["name"], t["f"], dict(
+    return Entry(t["f"], dict(
         name=t["name"], title=t["title"], label=t["title"], formula=t["formula"],
         description=t["description"], window=tuple(map(tuple, t["window"])),
         default_start=tuple(t["start"]), preset=preset, group="test functions"))

@@ -218,6 +218,7 @@ def test_a_family_gives_its_step_one_way():
         with pytest.raises(ValueError, match="kernel_step or kernel_axis"):
             optimizers.Family("made-up", adam.hyper, adam.state, **ways)
 
+
 def test_by_code_calls_the_function_of_each_code():
     def tagged(code):
         return lambda a, b, c: (code, a, b, c)

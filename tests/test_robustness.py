@@ -325,7 +325,6 @@ def test_a_hostile_expression_gets_a_message_under_its_box_and_the_race_stays(se
     assert_still_serving(url, app)
 
 
-
 def polyak_click(url: str, app, settings) -> tuple[int, dict]:
     """The 'use Polyak's optimum' button's request, the race store holding ``settings``."""
     key = next(k for k, v in app.callback_map.items()
